@@ -1,0 +1,22 @@
+"""Names shared by the authoring API, the engine and the runtime."""
+
+from __future__ import annotations
+
+from typing import Final
+
+START: Final = "__start__"
+END: Final = "__end__"
+
+#: Pending-write channels with a special meaning (never state keys).
+ERROR: Final = "__error__"
+INTERRUPT: Final = "__interrupt__"
+RESUME: Final = "__resume__"
+ROUTE: Final = "__route__"
+
+#: Node names users may not take.
+RESERVED_NAMES: Final = frozenset({START, END, ERROR, INTERRUPT, RESUME, ROUTE, "__input__", "__pregel_pull", "__pregel_push"})
+
+PULL: Final = "__pregel_pull"
+PUSH: Final = "__pregel_push"
+
+DEFAULT_RECURSION_LIMIT: Final = 25

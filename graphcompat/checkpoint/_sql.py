@@ -1,0 +1,577 @@
+"""The SQL saver logic, written once for SQLite and Postgres.
+
+A backend supplies a transaction (with its locking), the DDL types and the
+metadata-filter clause; everything else (schema, migrations, blob
+deduplication and append deltas, history paging, pruning) lives here so the
+two databases cannot drift apart.
+
+SQL here uses ``?`` placeholders; the Postgres backend rewrites them.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta, datetime
+from typing import Any, ClassVar, Protocol
+
+from ..errors import ConfigurationError, StoreError
+from ._codec import BlobMeta, BlobRow, ValueCache, decode_all, dumps, encode, json_copy, loads
+from ._common import (
+    ArchivingSaver,
+    check_keep_last,
+    check_versions,
+    expiry_cutoff,
+    metadata_matches,
+    parse_time,
+)
+from .base import CheckpointRecord, PendingWrite, ThreadInfo
+
+JSON = Any
+Key = tuple[str, str]  # (channel, version)
+
+#: Schema migrations. ``MIGRATIONS[i]`` takes a store from schema version ``i``
+#: to ``i + 1``; a store at version ``len(MIGRATIONS)`` is current. Append new
+#: entries, never edit old ones. ``{id}`` is a text type that sorts bytewise
+#: and ``{bytes}`` a binary type, filled in per database.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE checkpoints (
+            thread_id {id} NOT NULL,
+            checkpoint_ns {id} NOT NULL DEFAULT '',
+            checkpoint_id {id} NOT NULL,
+            parent_checkpoint_id {id},
+            created_at TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            channel_versions TEXT NOT NULL,
+            next_tasks TEXT NOT NULL,
+            format_version INTEGER NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id))""",
+        # History across namespaces and "latest of a thread" in id order.
+        "CREATE INDEX checkpoints_by_thread_id ON checkpoints (thread_id, checkpoint_id)",
+        """CREATE TABLE blobs (
+            thread_id {id} NOT NULL,
+            checkpoint_ns {id} NOT NULL DEFAULT '',
+            channel {id} NOT NULL,
+            version {id} NOT NULL,
+            encoding TEXT NOT NULL,
+            base_version {id},
+            depth INTEGER NOT NULL,
+            size INTEGER,
+            chain TEXT,
+            compressed INTEGER NOT NULL DEFAULT 0,
+            data {bytes} NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version))""",
+        """CREATE TABLE writes (
+            thread_id {id} NOT NULL,
+            checkpoint_ns {id} NOT NULL DEFAULT '',
+            checkpoint_id {id} NOT NULL,
+            task_id {id} NOT NULL,
+            idx INTEGER NOT NULL,
+            task_name TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx))""",
+        # One row per thread, kept up to date by every write: listing and
+        # expiring threads read this table, never the whole history.
+        """CREATE TABLE threads (
+            thread_id {id} PRIMARY KEY,
+            checkpoint_count INTEGER NOT NULL,
+            latest_checkpoint_id {id} NOT NULL,
+            latest_step INTEGER NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX threads_by_update ON threads (updated_at)",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_CHECKPOINT_COLUMNS = (
+    "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, created_at, "
+    "metadata, channel_versions, next_tasks, format_version"
+)
+_THREAD_UPSERT = """INSERT INTO threads
+    (thread_id, checkpoint_count, latest_checkpoint_id, latest_step, updated_at)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (thread_id) DO UPDATE SET
+        checkpoint_count = {count},
+        latest_step = CASE WHEN {newer} THEN excluded.latest_step ELSE threads.latest_step END,
+        updated_at = CASE WHEN {newer} THEN excluded.updated_at ELSE threads.updated_at END,
+        latest_checkpoint_id = CASE WHEN {newer}
+            THEN excluded.latest_checkpoint_id ELSE threads.latest_checkpoint_id END"""
+#: A new checkpoint adds one to the count and moves "latest" forward.
+_THREAD_ADD = _THREAD_UPSERT.format(
+    count="threads.checkpoint_count + 1",
+    newer="excluded.latest_checkpoint_id > threads.latest_checkpoint_id",
+)
+#: After a deletion the summary is recomputed and replaces the old one.
+_THREAD_SET = _THREAD_UPSERT.format(count="excluded.checkpoint_count", newer="1 = 1")
+
+_PAGE = 64
+
+
+class Tx(Protocol):
+    """The little a transaction must offer: run SQL with ``?`` placeholders."""
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+class SqlSaver(ArchivingSaver, abc.ABC):
+    """Shared implementation of the contract over a SQL database."""
+
+    #: DDL type names substituted into :data:`MIGRATIONS`.
+    ddl_types: ClassVar[Mapping[str, str]]
+
+    def __init__(self, *, cache_bytes: int = 64 * 1024 * 1024) -> None:
+        self._cache = ValueCache(cache_bytes)
+
+    # -- what a backend provides ---------------------------------------------
+
+    @abc.abstractmethod
+    def _transaction(
+        self, *, write: bool, thread_id: str | None = None
+    ) -> contextlib.AbstractContextManager[Tx]:
+        """A transaction; a write transaction on ``thread_id`` excludes other writers of that thread."""
+
+    @abc.abstractmethod
+    def _filter_clause(self, key: str, value: JSON) -> tuple[str, list[Any]] | None:
+        """SQL matching ``metadata[key] == value`` exactly, or None to filter in Python."""
+
+    @property
+    @abc.abstractmethod
+    def _display_name(self) -> str:
+        """The store as error messages name it (no password)."""
+
+    # -- schema ----------------------------------------------------------------
+
+    def _migrate(self, tx: Tx) -> None:
+        """Bring the schema to :data:`SCHEMA_VERSION` inside the caller's transaction."""
+        tx.run("CREATE TABLE IF NOT EXISTS graphcompat_schema (version INTEGER NOT NULL)")
+        rows = tx.all("SELECT version FROM graphcompat_schema")
+        current = max((r[0] for r in rows), default=0)
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self._display_name} has schema version {current}, but this graphcompat "
+                f"knows versions up to {SCHEMA_VERSION}: it was written by a newer graphcompat; "
+                "upgrade graphcompat (pip install -U graphcompat) to open it",
+                found_version=current,
+                supported_version=SCHEMA_VERSION,
+            )
+        for script in MIGRATIONS[current:]:
+            for statement in script:
+                tx.run(statement.format(**self.ddl_types))
+        if current != SCHEMA_VERSION:
+            tx.run("DELETE FROM graphcompat_schema")
+            tx.run("INSERT INTO graphcompat_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+
+    # -- checkpoints -------------------------------------------------------------
+
+    def put_checkpoint(self, record: CheckpointRecord) -> None:
+        check_versions(record)
+        tid, ns, cid = record.thread_id, record.checkpoint_ns, record.checkpoint_id
+        fresh: list[tuple[tuple[str, str, str, str], JSON, int]] = []
+        with self._transaction(write=True, thread_id=tid) as tx:
+            if tx.all(
+                "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+                (tid, ns, cid),
+            ):
+                return  # checkpoints are immutable: a retried write changes nothing
+            wanted = {ch: record.channel_versions[ch] for ch in record.channel_values}
+            previous = self._parent_versions(tx, record, wanted)
+            metas = self._blob_metas(tx, tid, ns, set(wanted.items()) | set(previous.items()))
+            rows = []
+            for channel, version in wanted.items():
+                if (channel, version) in metas:
+                    continue  # unchanged channel: stored once per version
+                value = record.channel_values[channel]
+                prior = None
+                prev_version = previous.get(channel)
+                if prev_version is not None and (channel, prev_version) in metas:
+                    prev_meta = metas[(channel, prev_version)]
+                    if prev_meta.size is not None and isinstance(value, (list, str)):
+                        prev_value, prev_cost = self._values(tx, tid, ns, [(channel, prev_version)])[
+                            (channel, prev_version)
+                        ]
+                        prior = (prev_version, prev_meta, prev_value)
+                blob = encode(value, prior)
+                cost = len(blob.data) + (prev_cost if blob.encoding == "append" else 0)
+                fresh.append(((tid, ns, channel, version), json_copy(value), cost))
+                rows.append(
+                    (tid, ns, channel, version, blob.encoding, blob.base_version, blob.meta.depth,
+                     blob.meta.size, blob.chain_json, int(blob.compressed), blob.data)
+                )
+            if rows:
+                tx.many(
+                    "INSERT INTO blobs (thread_id, checkpoint_ns, channel, version, encoding, base_version, "
+                    f"depth, size, chain, compressed, data) VALUES ({_marks(11)}) ON CONFLICT DO NOTHING",
+                    rows,
+                )
+            inserted = tx.run(
+                f"INSERT INTO checkpoints ({_CHECKPOINT_COLUMNS}, step, source) VALUES ({_marks(11)}) "
+                "ON CONFLICT DO NOTHING",
+                (tid, ns, cid, record.parent_checkpoint_id, record.created_at, dumps(record.metadata),
+                 dumps(record.channel_versions), dumps(record.next_tasks), record.format_version,
+                 record.step, record.source),
+            )
+            if inserted:
+                tx.run(_THREAD_ADD, (tid, 1, cid, record.step, record.created_at))
+        for key, value, cost in fresh:  # only once committed
+            self._cache.put(key, value, cost)
+
+    def _parent_versions(self, tx: Tx, record: CheckpointRecord, wanted: Mapping[str, str]) -> dict[str, str]:
+        """Versions of changed channels in the parent checkpoint: candidate delta bases."""
+        if record.parent_checkpoint_id is None:
+            return {}
+        rows = tx.all(
+            "SELECT channel_versions FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+            "AND checkpoint_id = ?",
+            (record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id),
+        )
+        if not rows:
+            return {}
+        parent = loads(rows[0][0])
+        return {ch: parent[ch] for ch, v in wanted.items() if ch in parent and parent[ch] != v}
+
+    def _blob_metas(self, tx: Tx, tid: str, ns: str, keys: set[Key]) -> dict[Key, BlobMeta]:
+        if not keys:
+            return {}
+        channels = sorted({k[0] for k in keys})
+        versions = sorted({k[1] for k in keys})
+        found = tx.all(
+            "SELECT channel, version, depth, size, chain FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+            f"AND channel IN ({_marks(len(channels))}) AND version IN ({_marks(len(versions))})",
+            (tid, ns, *channels, *versions),
+        )
+        return {(c, v): BlobMeta.from_row(d, s, chain) for c, v, d, s, chain in found if (c, v) in keys}
+
+    def _blob_rows(self, tx: Tx, tid: str, ns: str, keys: set[Key]) -> dict[Key, BlobRow]:
+        channels = sorted({k[0] for k in keys})
+        versions = sorted({k[1] for k in keys})
+        found = tx.all(
+            "SELECT channel, version, encoding, base_version, depth, size, chain, compressed, data "
+            "FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+            f"AND channel IN ({_marks(len(channels))}) AND version IN ({_marks(len(versions))})",
+            (tid, ns, *channels, *versions),
+        )
+        return {
+            (c, v): BlobRow(enc, base, BlobMeta.from_row(d, s, chain), bytes(data), bool(z))
+            for c, v, enc, base, d, s, chain, z, data in found
+            if (c, v) in keys
+        }
+
+    def _values(
+        self, tx: Tx, tid: str, ns: str, keys: Sequence[Key], *, required: bool = True
+    ) -> dict[Key, tuple[JSON, int]]:
+        """Decoded values (shared, not copied) and their costs, from the cache or the store.
+
+        With ``required=False`` a key without a blob is left out (a channel
+        that has a version but no value); otherwise that is an error.
+        """
+        known: dict[Key, tuple[JSON, int]] = {}
+        missing: set[Key] = set()
+        for key in keys:
+            hit = self._cache.get((tid, ns, *key))
+            if hit is None:
+                missing.add(key)
+            else:
+                known[key] = hit
+        if not missing:
+            return known
+        rows = self._blob_rows(tx, tid, ns, missing)
+        bases: set[Key] = set()
+        for key in list(missing):
+            row = rows.get(key)
+            if row is None:
+                if required:
+                    raise self._damaged(tid, ns, key)
+                missing.discard(key)
+                continue
+            for link in row.meta.chain:
+                base = (key[0], link.version)
+                if base in rows or base in known:
+                    continue
+                hit = self._cache.get((tid, ns, *base))
+                if hit is None:
+                    bases.add(base)
+                else:
+                    known[base] = hit
+        if bases:
+            rows.update(self._blob_rows(tx, tid, ns, bases))
+        try:
+            decoded = decode_all([k for k in keys if k in known or k in missing], rows, known)
+        except KeyError as exc:
+            raise self._damaged(tid, ns, exc.args[0]) from None
+        for key in rows:
+            if key in decoded:
+                self._cache.put((tid, ns, *key), *decoded[key])
+        return decoded
+
+    def _damaged(self, tid: str, ns: str, key: Key) -> StoreError:
+        return StoreError(
+            f"the store {self._display_name} is missing the value of channel {key[0]!r} version "
+            f"{key[1]!r} in thread {tid!r} (namespace {ns!r}); the store was modified outside "
+            "graphcompat; restore the thread from an archive or delete it",
+            thread_id=tid,
+        )
+
+    def _records(self, tx: Tx, rows: Sequence[tuple[Any, ...]]) -> list[CheckpointRecord]:
+        """Build records from checkpoint rows, decoding each needed blob once."""
+        parsed = [(row, loads(row[6])) for row in rows]
+        wanted: dict[tuple[str, str], set[Key]] = defaultdict(set)
+        for row, versions in parsed:
+            wanted[(row[0], row[1])].update(versions.items())
+        values: dict[tuple[str, str], dict[Key, tuple[JSON, int]]] = {}
+        for (tid, ns), keys in wanted.items():
+            values[(tid, ns)] = self._values(tx, tid, ns, sorted(keys), required=False)
+        records = []
+        for row, versions in parsed:
+            found = values[(row[0], row[1])]
+            channel_values = {
+                ch: json_copy(found[(ch, v)][0]) for ch, v in versions.items() if (ch, v) in found
+            }
+            records.append(
+                CheckpointRecord(
+                    thread_id=row[0],
+                    checkpoint_ns=row[1],
+                    checkpoint_id=row[2],
+                    parent_checkpoint_id=row[3],
+                    created_at=row[4],
+                    metadata=loads(row[5]),
+                    channel_values=channel_values,
+                    channel_versions=versions,
+                    next_tasks=loads(row[7]),
+                    format_version=row[8],
+                )
+            )
+        return records
+
+    def get_checkpoint(
+        self, thread_id: str, checkpoint_ns: str = "", checkpoint_id: str | None = None
+    ) -> CheckpointRecord | None:
+        sql = f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+        with self._transaction(write=False) as tx:
+            if checkpoint_id is None:
+                rows = tx.all(sql + "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id, checkpoint_ns))
+            else:
+                rows = tx.all(sql + "AND checkpoint_id = ?", (thread_id, checkpoint_ns, checkpoint_id))
+            return self._records(tx, rows)[0] if rows else None
+
+    def list_checkpoints(
+        self,
+        thread_id: str,
+        checkpoint_ns: str | None = "",
+        *,
+        filter: Mapping[str, JSON] | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointRecord]:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ConfigurationError(f"limit must be a non-negative integer or None, got {limit!r}")
+        where = ["thread_id = ?"]
+        params: list[Any] = [thread_id]
+        if checkpoint_ns is not None:
+            where.append("checkpoint_ns = ?")
+            params.append(checkpoint_ns)
+        in_python: dict[str, JSON] = {}
+        for key, value in (filter or {}).items():
+            clause = self._filter_clause(key, value)
+            if clause is None:
+                in_python[key] = value
+            else:
+                where.append(clause[0])
+                params.extend(clause[1])
+        return self._pages(" AND ".join(where), params, in_python, before, limit)
+
+    def _pages(
+        self, where: str, params: list[Any], in_python: dict[str, JSON], before: str | None, limit: int | None
+    ) -> Iterator[CheckpointRecord]:
+        """Read history a page at a time: only the records returned are decoded."""
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = _PAGE if remaining is None or in_python else min(_PAGE, remaining)
+            sql = f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE {where}"
+            page_params = list(params)
+            if before is not None:
+                sql += " AND checkpoint_id < ?"
+                page_params.append(before)
+            sql += " ORDER BY checkpoint_id DESC LIMIT ?"
+            page_params.append(size)
+            with self._transaction(write=False) as tx:
+                rows = tx.all(sql, page_params)
+                if not rows:
+                    return
+                before = rows[-1][2]
+                matched = [r for r in rows if metadata_matches(loads(r[5]), in_python)] if in_python else rows
+                if remaining is not None:
+                    matched = matched[:remaining]
+                records = self._records(tx, matched)
+            yield from records
+            if remaining is not None:
+                remaining -= len(records)
+            if len(rows) < size:
+                return
+
+    # -- pending writes ------------------------------------------------------------
+
+    def put_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        if not writes:
+            return
+        rows = [
+            (thread_id, checkpoint_ns, checkpoint_id, w.task_id, w.idx, w.task_name, w.channel, dumps(w.value))
+            for w in writes
+        ]
+        with self._transaction(write=True, thread_id=thread_id) as tx:
+            tx.many(
+                "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, task_name, "
+                f"channel, value) VALUES ({_marks(8)}) ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
+        with self._transaction(write=False) as tx:
+            rows = tx.all(
+                "SELECT task_id, task_name, idx, channel, value FROM writes WHERE thread_id = ? "
+                "AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY task_id, idx",
+                (thread_id, checkpoint_ns, checkpoint_id),
+            )
+        return [PendingWrite(t, n, i, c, loads(v)) for t, n, i, c, v in rows]
+
+    # -- threads and cleanup ---------------------------------------------------------
+
+    def list_threads(self) -> list[ThreadInfo]:
+        with self._transaction(write=False) as tx:
+            rows = tx.all(
+                "SELECT thread_id, checkpoint_count, latest_checkpoint_id, latest_step, updated_at "
+                "FROM threads ORDER BY updated_at DESC, thread_id"
+            )
+        return [ThreadInfo(*row) for row in rows]
+
+    def delete_thread(self, thread_id: str) -> int:
+        with self._transaction(write=True, thread_id=thread_id) as tx:
+            deleted = self._delete_thread_in(tx, thread_id)
+        self._cache.forget_thread(thread_id)
+        return deleted
+
+    def _delete_thread_in(self, tx: Tx, thread_id: str) -> int:
+        deleted = tx.run("DELETE FROM checkpoints WHERE thread_id = ?", (thread_id,))
+        for table in ("writes", "blobs", "threads"):
+            tx.run(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+        return deleted
+
+    def prune_thread(self, thread_id: str, keep_last: int, *, protect: Sequence[str] = ()) -> int:
+        check_keep_last(keep_last)
+        protected = set(protect)
+        with self._transaction(write=True, thread_id=thread_id) as tx:
+            rows = tx.all(
+                "SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? "
+                "ORDER BY checkpoint_ns, checkpoint_id DESC",
+                (thread_id,),
+            )
+            by_ns: dict[str, list[str]] = defaultdict(list)
+            for ns, cid in rows:
+                by_ns[ns].append(cid)
+            doomed = [
+                (ns, cid) for ns, ids in by_ns.items() for cid in ids[keep_last:] if cid not in protected
+            ]
+            return self._delete_in(tx, thread_id, doomed) if doomed else 0
+
+    def _delete_checkpoints(self, thread_id: str, keys: Sequence[tuple[str, str]]) -> int:
+        with self._transaction(write=True, thread_id=thread_id) as tx:
+            existing = set(tx.all("SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ?",
+                                  (thread_id,)))
+            return self._delete_in(tx, thread_id, [k for k in keys if k in existing])
+
+    def _delete_in(self, tx: Tx, thread_id: str, keys: Sequence[tuple[str, str]]) -> int:
+        """Delete checkpoints and their writes, then what no kept checkpoint needs."""
+        rows = [(thread_id, ns, cid) for ns, cid in keys]
+        for table in ("checkpoints", "writes"):
+            tx.many(
+                f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?", rows
+            )
+        # A kept checkpoint whose parent is gone starts the history now.
+        tx.run(
+            "UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ? "
+            "AND parent_checkpoint_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM checkpoints AS p "
+            "WHERE p.thread_id = checkpoints.thread_id AND p.checkpoint_ns = checkpoints.checkpoint_ns "
+            "AND p.checkpoint_id = checkpoints.parent_checkpoint_id)",
+            (thread_id,),
+        )
+        self._collect_blobs(tx, thread_id)
+        self._refresh_thread(tx, thread_id)
+        return len(rows)
+
+    def _collect_blobs(self, tx: Tx, thread_id: str) -> None:
+        """Delete blobs that no remaining checkpoint names, directly or as a delta base."""
+        needed: set[tuple[str, str, str]] = set()
+        for ns, versions in tx.all(
+            "SELECT checkpoint_ns, channel_versions FROM checkpoints WHERE thread_id = ?", (thread_id,)
+        ):
+            needed.update((ns, ch, v) for ch, v in loads(versions).items())
+        blobs = tx.all("SELECT checkpoint_ns, channel, version, chain FROM blobs WHERE thread_id = ?", (thread_id,))
+        for ns, channel, version, chain in blobs:
+            if chain and (ns, channel, version) in needed:
+                needed.update((ns, channel, link[0]) for link in loads(chain))
+        doomed = [(thread_id, ns, ch, v) for ns, ch, v, _ in blobs if (ns, ch, v) not in needed]
+        if doomed:
+            tx.many(
+                "DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?",
+                doomed,
+            )
+
+    def _refresh_thread(self, tx: Tx, thread_id: str) -> None:
+        count = tx.all("SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,))[0][0]
+        if not count:
+            tx.run("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
+            return
+        cid, step, created_at = tx.all(
+            "SELECT checkpoint_id, step, created_at FROM checkpoints WHERE thread_id = ? "
+            "ORDER BY checkpoint_id DESC LIMIT 1",
+            (thread_id,),
+        )[0]
+        tx.run(_THREAD_SET, (thread_id, count, cid, step, created_at))
+
+    def expire_threads(self, idle_for: timedelta, *, now: datetime | None = None) -> list[str]:
+        cutoff = expiry_cutoff(idle_for, now)
+        with self._transaction(write=False) as tx:
+            rows = tx.all("SELECT thread_id, updated_at FROM threads")
+        expired = []
+        for thread_id, updated_at in rows:
+            if parse_time(updated_at) >= cutoff:
+                continue
+            with self._transaction(write=True, thread_id=thread_id) as tx:
+                # Look again under the lock: a run may have written since.
+                now_rows = tx.all("SELECT updated_at FROM threads WHERE thread_id = ?", (thread_id,))
+                if not now_rows or parse_time(now_rows[0][0]) >= cutoff:
+                    continue
+                self._delete_thread_in(tx, thread_id)
+            self._cache.forget_thread(thread_id)
+            expired.append(thread_id)
+        return expired
+
+    # -- diagnostics -------------------------------------------------------------------
+
+    def _stats(self) -> dict[str, int]:
+        """Row counts and stored value bytes, for tests and the benchmark."""
+        with self._transaction(write=False) as tx:
+            counts = {
+                table: tx.all(f"SELECT count(*) FROM {table}")[0][0]
+                for table in ("checkpoints", "blobs", "writes", "threads")
+            }
+            for encoding in ("full", "append"):
+                counts[f"{encoding}_blobs"] = tx.all("SELECT count(*) FROM blobs WHERE encoding = ?", (encoding,))[0][0]
+            counts["blob_bytes"] = int(tx.all("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0])
+        return counts

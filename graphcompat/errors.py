@@ -1,0 +1,165 @@
+"""Errors raised by graphcompat.
+
+Every error a user can cause says what was wrong and what to do next. The
+tree, drawn once::
+
+    GraphCompatError                      base of the project's own errors
+    ├── GraphValidationError (ValueError) an invalid graph, refused at add_* / compile
+    ├── InvalidUpdateError (ValueError)   a write LangGraph would also refuse
+    ├── GraphRecursionError (RecursionError) the run hit its recursion_limit
+    ├── EmptyInputError (ValueError)      invoke(None) on a thread with nothing to resume
+    ├── UnknownThreadError (KeyError)     a thread id with no checkpoint
+    ├── UnknownCheckpointError (KeyError) a checkpoint id the store does not hold
+    ├── UnknownNodeError (ValueError)     as_node / goto / router naming no node
+    ├── UnknownStateKeyError (ValueError) a key that is not in the state schema
+    ├── StateSerializationError (TypeError) a value that cannot be stored as JSON
+    ├── ThreadBusyError (RuntimeError)    a run is already in flight on the thread
+    ├── StoreError (RuntimeError)         the snapshot store refused an operation
+    ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
+    └── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
+
+Exceptions raised by node code are *not* wrapped: ``invoke`` re-raises the
+node's own exception type with the node's message, carrying ``node``,
+``thread_id`` and ``checkpoint_id`` attributes and a PEP 678 note. When the
+original type cannot be rebuilt in the caller's process, ``NodeError`` (which
+carries the original type name) stands in for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConfigurationError",
+    "EmptyInputError",
+    "GraphCompatError",
+    "GraphRecursionError",
+    "GraphValidationError",
+    "InvalidUpdateError",
+    "NodeError",
+    "PayloadTooLargeError",
+    "StateSerializationError",
+    "StoreError",
+    "ThreadBusyError",
+    "UnknownCheckpointError",
+    "UnknownNodeError",
+    "UnknownStateKeyError",
+    "UnknownThreadError",
+]
+
+
+class GraphCompatError(Exception):
+    """Base class of every error graphcompat raises itself.
+
+    ``code`` is a stable, machine-readable identifier (log it, match on it);
+    the message is for people and ends with what to do next.
+    """
+
+    code: str = "graphcompat_error"
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.fields = fields
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Survive pickling across process boundaries with fields intact.
+        return (_rebuild, (type(self), str(self), self.fields))
+
+
+def _rebuild(cls: type[GraphCompatError], message: str, fields: dict[str, Any]) -> GraphCompatError:
+    return cls(message, **fields)
+
+
+class GraphValidationError(GraphCompatError, ValueError):
+    """The graph is invalid; raised by ``add_*`` or ``compile`` before anything runs."""
+
+    code = "invalid_graph"
+
+
+class InvalidUpdateError(GraphCompatError, ValueError):
+    """A state update that cannot be applied (e.g. two writes to a plain field in one step)."""
+
+    code = "invalid_update"
+
+
+class GraphRecursionError(GraphCompatError, RecursionError):
+    """The run reached ``recursion_limit`` super-steps without finishing."""
+
+    code = "recursion_limit"
+
+
+class EmptyInputError(GraphCompatError, ValueError):
+    """``invoke(None, config)`` on a thread that has nothing to resume."""
+
+    code = "empty_input"
+
+
+class UnknownThreadError(GraphCompatError, KeyError):
+    """The thread has no checkpoint in the store."""
+
+    code = "unknown_thread"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownCheckpointError(GraphCompatError, KeyError):
+    """The checkpoint id is not in the store for that thread."""
+
+    code = "unknown_checkpoint"
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownNodeError(GraphCompatError, ValueError):
+    """A node name (``as_node``, ``goto``, a router's result) that the graph does not have."""
+
+    code = "unknown_node"
+
+
+class UnknownStateKeyError(GraphCompatError, ValueError):
+    """A key that is not a field of the graph's state schema."""
+
+    code = "unknown_state_key"
+
+
+class StateSerializationError(GraphCompatError, TypeError):
+    """A value that cannot be serialized to JSON for the store or for Temporal."""
+
+    code = "unserializable_state"
+
+
+class ThreadBusyError(GraphCompatError, RuntimeError):
+    """A run is already in flight on this thread (one run per thread at a time)."""
+
+    code = "thread_busy"
+
+
+class StoreError(GraphCompatError, RuntimeError):
+    """The snapshot store could not carry out an operation."""
+
+    code = "store_error"
+
+
+class PayloadTooLargeError(GraphCompatError, ValueError):
+    """A payload is larger than Temporal accepts."""
+
+    code = "payload_too_large"
+
+
+class ConfigurationError(GraphCompatError, ValueError):
+    """A setting (store URL, Temporal connection, worker option) is wrong."""
+
+    code = "configuration_error"
+
+
+class NodeError(GraphCompatError):
+    """Stands in for a node's exception whose type cannot be rebuilt here.
+
+    ``original_type`` is the qualified name of the exception the node raised.
+    """
+
+    code = "node_error"

@@ -1,0 +1,551 @@
+"""``CompiledStateGraph``: the client side of a durable run.
+
+``invoke`` starts (or resumes) the thread's workflow on Temporal and waits
+for it; ``get_state`` and friends read the snapshot store directly, so they
+work from any process that can open the store. Every call has a sync and an
+async twin; both run on the runtime's loop (see ``graphcompat._runtime``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import json
+import sys
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from temporalio.client import WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from graphcompat import _ids, errors
+from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
+from graphcompat._engine import Engine, TaskSpec, task_states
+from graphcompat._registry import GraphRegistry, process_registry
+from graphcompat._wire import WORKFLOW_NAME, RunInput, RunResult, workflow_id_for
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
+from graphcompat.types import Command, Interrupt, PregelTask, StateSnapshot
+
+if TYPE_CHECKING:
+    from graphcompat._runtime import Runtime
+    from graphcompat.graph._builder import StateGraph
+
+__all__ = ["CompiledStateGraph"]
+
+Config = Mapping[str, Any]
+
+
+def _configurable(config: Config | None) -> dict[str, Any]:
+    return dict((config or {}).get("configurable") or {})
+
+
+def _json_config(config: Config | None) -> dict[str, Any]:
+    """The parts of a RunnableConfig that travel to the workers (JSON only)."""
+    out: dict[str, Any] = {}
+    for key in ("configurable", "metadata", "tags", "recursion_limit", "run_name"):
+        if config and key in config:
+            out[key] = config[key]
+    try:
+        json.dumps(out)
+    except (TypeError, ValueError) as exc:
+        raise errors.ConfigurationError(
+            f"The config must hold JSON data to travel to the workers ({exc}); "
+            "pass objects such as clients through module-level globals instead."
+        ) from exc
+    return out
+
+
+def rebuild_exception(info: Mapping[str, Any], message: str, type_name: str) -> BaseException:
+    """The node's exception as the caller should see it: its own type and message.
+
+    Only types already imported in this process are rebuilt (nothing is
+    imported because a payload named it); otherwise ``NodeError`` stands in.
+    """
+    module, qualname = info.get("module"), info.get("qualname")
+    cls: Any = None
+    if module == "builtins":
+        cls = getattr(builtins, str(qualname), None)
+    elif module in sys.modules:
+        cls = sys.modules[str(module)]
+        for part in str(qualname).split("."):
+            cls = getattr(cls, part, None)
+    exc: BaseException | None = None
+    if isinstance(cls, type) and issubclass(cls, BaseException):
+        try:
+            if issubclass(cls, errors.GraphCompatError):
+                exc = cls(message, **(info.get("fields") or {}))
+            else:
+                exc = cls(message)
+        except Exception:
+            exc = None
+    if exc is None:
+        exc = errors.NodeError(message, original_type=f"{module}.{qualname}" if module else type_name)
+    return exc
+
+
+class CompiledStateGraph:
+    """A graph ready to run durably. Created by ``StateGraph.compile``."""
+
+    def __init__(
+        self,
+        *,
+        builder: StateGraph,
+        checkpointer: BaseCheckpointSaver | None,
+        interrupt_before: Sequence[str],
+        interrupt_after: Sequence[str],
+        name: str,
+        task_queue: str | None,
+        node_timeout: timedelta,
+        heartbeat_timeout: timedelta,
+    ) -> None:
+        from graphcompat.checkpoint.memory import InMemorySaver
+
+        self.builder = builder
+        self.checkpointer = checkpointer
+        #: Where snapshots go; a graph compiled without a checkpointer keeps them in memory.
+        self.store: BaseCheckpointSaver = checkpointer if checkpointer is not None else InMemorySaver()
+        self.interrupt_before_nodes = list(interrupt_before)
+        self.interrupt_after_nodes = list(interrupt_after)
+        self.name = name
+        self.task_queue = task_queue
+        self.node_timeout = node_timeout
+        self.heartbeat_timeout = heartbeat_timeout
+        self.engine = Engine(builder)
+        self.graph_key = GraphRegistry.new_key(name, builder.fingerprint())
+        process_registry.add(self)
+
+    def __repr__(self) -> str:
+        return f"<CompiledStateGraph {self.name!r} nodes={list(self.builder.nodes)} store={self.store.url}>"
+
+    @property
+    def nodes(self) -> dict[str, Any]:
+        return dict(self.builder.nodes)
+
+    # -- config helpers -------------------------------------------------------------
+
+    def _thread(self, config: Config | None, *, required: bool = True) -> tuple[str, str, str | None]:
+        conf = _configurable(config)
+        thread_id = conf.get("thread_id")
+        if thread_id is None:
+            if required:
+                raise errors.ConfigurationError(
+                    "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
+                    "checkpoint_ns, checkpoint_id. Pass config={'configurable': {'thread_id': 'some-id'}}."
+                )
+            return "", "", None
+        return str(thread_id), str(conf.get("checkpoint_ns") or ""), conf.get("checkpoint_id")
+
+    def run_config(self, base: Config, thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
+        """The RunnableConfig a node receives."""
+        config = dict(base)
+        config["configurable"] = {
+            **_configurable(base),
+            "thread_id": thread_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+        }
+        config.setdefault("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        return config
+
+    @staticmethod
+    def _config_of(record: CheckpointRecord, checkpoint_id: str | None = None) -> dict[str, Any]:
+        return {
+            "configurable": {
+                "thread_id": record.thread_id,
+                "checkpoint_ns": record.checkpoint_ns,
+                "checkpoint_id": checkpoint_id or record.checkpoint_id,
+            }
+        }
+
+    def _runtime(self) -> Runtime:
+        from graphcompat._runtime import get_runtime
+
+        runtime = get_runtime()
+        if self.store.in_process_only and not runtime.in_process_worker:
+            raise errors.ConfigurationError(
+                f"Graph {self.name!r} keeps its checkpoints in {type(self.store).__name__}, which only this process "
+                "can see, but its runs go to workers in other processes. Compile it with a shared store "
+                "(SqliteSaver.from_conn_string('graph.db') or PostgresSaver), or set GRAPHCOMPAT_INPROCESS_WORKER=1."
+            )
+        return runtime
+
+    # -- invoke ---------------------------------------------------------------------
+
+    def invoke(
+        self,
+        input: Any,
+        config: Config | None = None,
+        *,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Run the graph on Temporal until it ends, is interrupted or fails; return the final values.
+
+        ``invoke(None, config)`` resumes the thread's latest checkpoint;
+        with a ``checkpoint_id`` in ``config`` it replays from that checkpoint
+        on a new branch; ``invoke(Command(resume=...), config)`` answers an
+        ``interrupt()``. A node's exception is re-raised with its own type.
+        """
+        runtime = self._runtime()
+        return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: Config | None = None,
+        *,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`invoke`."""
+        runtime = self._runtime()
+        return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
+
+    def _run_input(
+        self,
+        input: Any,
+        config: Config | None,
+        interrupt_before: Sequence[str] | None,
+        interrupt_after: Sequence[str] | None,
+    ) -> RunInput:
+        thread_id, ns, checkpoint_id = self._thread(config, required=self.checkpointer is not None)
+        if not thread_id:
+            thread_id = f"ephemeral-{_ids.checkpoint_id()}"
+        for name in [*(interrupt_before or []), *(interrupt_after or [])]:
+            if name != "*" and name not in self.builder.nodes:
+                raise errors.UnknownNodeError(
+                    f"Interrupt node {name!r} is not a node of this graph; known nodes: {', '.join(self.builder.nodes)}."
+                )
+        resume: Any = None
+        payload: Any = None
+        if isinstance(input, Command):
+            if input.resume is None:
+                raise errors.ConfigurationError(
+                    "invoke(Command(...)) takes Command(resume=value) to answer an interrupt; "
+                    "to update the state use graph.update_state(config, values, as_node=...)."
+                )
+            mode = "command"
+            resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
+        elif input is None:
+            mode = "replay" if checkpoint_id else "resume"
+        else:
+            mode = "input"
+            payload = self.engine.dump_input(input)
+        json_config = _json_config(config)
+        return RunInput(
+            graph_key=self.graph_key,
+            graph_name=self.name,
+            thread_id=thread_id,
+            checkpoint_ns=ns,
+            mode=mode,
+            input=payload,
+            checkpoint_id=checkpoint_id,
+            resume=resume,
+            config=json_config,
+            interrupt_before=list(self.interrupt_before_nodes if interrupt_before is None else interrupt_before),
+            interrupt_after=list(self.interrupt_after_nodes if interrupt_after is None else interrupt_after),
+            recursion_limit=int((config or {}).get("recursion_limit") or DEFAULT_RECURSION_LIMIT),
+            node_timeout_s=self.node_timeout.total_seconds(),
+            heartbeat_timeout_s=self.heartbeat_timeout.total_seconds(),
+        )
+
+    async def _start(self, runtime: Runtime, run: RunInput) -> Any:
+        client = await runtime.client()
+        task_queue = runtime.task_queue_for(self.task_queue)
+        await runtime.ensure_worker(task_queue)
+        workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
+        try:
+            return await client.start_workflow(
+                WORKFLOW_NAME,
+                run,
+                id=workflow_id,
+                task_queue=task_queue,
+                result_type=RunResult,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                static_summary=f"{self.name} · thread {run.thread_id} · {run.mode}",
+            )
+        except WorkflowAlreadyStartedError:
+            raise errors.ThreadBusyError(
+                f"Thread {run.thread_id!r} already has a run in flight (workflow {workflow_id!r}); one run per "
+                "thread at a time. Wait for it to finish, or use another thread_id.",
+                thread_id=run.thread_id,
+                workflow_id=workflow_id,
+            ) from None
+
+    async def _ainvoke(
+        self,
+        runtime: Runtime,
+        input: Any,
+        config: Config | None,
+        interrupt_before: Sequence[str] | None,
+        interrupt_after: Sequence[str] | None,
+    ) -> dict[str, Any]:
+        run = self._run_input(input, config, interrupt_before, interrupt_after)
+        if run.mode == "resume":
+            latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+            if latest is None:
+                raise errors.EmptyInputError(
+                    f"Thread {run.thread_id!r} has no checkpoint to resume; start it with an input: "
+                    "graph.invoke({...}, config).",
+                    thread_id=run.thread_id,
+                )
+        handle = await self._start(runtime, run)
+        runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
+        try:
+            result: RunResult = await handle.result()
+        except WorkflowFailureError as failure:
+            raise self._failure(failure, run) from None
+        return await self._output(run, result)
+
+    def _failure(self, failure: WorkflowFailureError, run: RunInput) -> BaseException:
+        cause = failure.cause
+        if not isinstance(cause, ApplicationError):
+            return failure
+        info: dict[str, Any] = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        type_name = cause.type or "Exception"
+        if type_name == "GraphRecursionError":
+            exc: BaseException = errors.GraphRecursionError(cause.message, **info)
+        else:
+            exc = rebuild_exception(info, cause.message, type_name)
+        node = info.get("node")
+        checkpoint_id = info.get("checkpoint_id")
+        for attr, value in (("node", node), ("thread_id", run.thread_id), ("checkpoint_id", checkpoint_id)):
+            try:
+                setattr(exc, attr, value)
+            except Exception:
+                pass
+        where = f"node {node!r}" if node else "the run"
+        exc.add_note(
+            f"graphcompat: {where} failed on thread {run.thread_id!r} at checkpoint {checkpoint_id} "
+            f"(step {info.get('step')}). Resume with graph.invoke(None, config); inspect with graph.get_state(config)."
+        )
+        if info.get("traceback"):
+            exc.add_note("Remote traceback (worker):\n" + str(info["traceback"]).rstrip())
+        return exc
+
+    async def _output(self, run: RunInput, result: RunResult) -> dict[str, Any]:
+        record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
+        if record is None:
+            raise errors.StoreError(
+                f"The run finished at checkpoint {result.checkpoint_id} but the store {self.store.url} does not "
+                "hold it; the worker and this process must use the same store."
+            )
+        if result.status != "interrupted":
+            return self.engine.state_values(record.channel_values)
+        snapshot = await self._snapshot(record, live=True)
+        out = dict(snapshot.values)
+        if snapshot.interrupts:
+            out["__interrupt__"] = list(snapshot.interrupts)
+        return out
+
+    # -- state ----------------------------------------------------------------------
+
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+        writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        tasks = [TaskSpec.from_json(t) for t in record.next_tasks]
+        states = task_states(writes)
+        done = {t.id: states[t.id].result for t in tasks if t.id in states and states[t.id].result is not None}
+        values = self.engine.live_values(record.channel_values, tasks, done) if live else record.channel_values  # type: ignore[arg-type]
+        pregel_tasks: list[PregelTask] = []
+        interrupts: list[Interrupt] = []
+        for task in tasks:
+            state = states.get(task.id)
+            error: BaseException | None = None
+            task_interrupts: tuple[Interrupt, ...] = ()
+            result = None
+            if state is not None:
+                if state.error is not None:
+                    error = rebuild_exception(state.error, state.error.get("message", ""), state.error.get("type", ""))
+                if state.result is not None:
+                    result = state.result.update
+                elif state.interrupts:
+                    task_interrupts = tuple(
+                        Interrupt(value=i.get("value"), id=str(i.get("id", ""))) for i in state.interrupts
+                    )
+                    interrupts.extend(task_interrupts)
+            pregel_tasks.append(PregelTask(task.id, task.name, task.path, error, task_interrupts, None, result))
+        next_names = tuple(t.name for t in tasks if not (live and t.id in done))
+        parent = (
+            self._config_of(record, record.parent_checkpoint_id) if record.parent_checkpoint_id else None
+        )
+        return StateSnapshot(
+            values=self.engine.state_values(values),
+            next=next_names,
+            config=self._config_of(record),
+            metadata=dict(record.metadata),
+            created_at=record.created_at,
+            parent_config=parent,
+            tasks=tuple(pregel_tasks),
+            interrupts=tuple(interrupts),
+        )
+
+    def _require_checkpointer(self, call: str) -> None:
+        if self.checkpointer is None:
+            raise errors.ConfigurationError(
+                f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
+            )
+
+    async def aget_state(self, config: Config) -> StateSnapshot:
+        """Async twin of :meth:`get_state`."""
+        self._require_checkpointer("get_state")
+        thread_id, ns, checkpoint_id = self._thread(config)
+        record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+        if record is None:
+            if checkpoint_id:
+                raise errors.UnknownCheckpointError(
+                    f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} does not exist; list the thread's "
+                    "checkpoints with get_state_history(config).",
+                    thread_id=thread_id,
+                    checkpoint_id=checkpoint_id,
+                )
+            return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
+        return await self._snapshot(record, live=checkpoint_id is None)
+
+    def get_state(self, config: Config) -> StateSnapshot:
+        """The thread's latest state (live view), or the named checkpoint as written."""
+        return self._sync(self.aget_state(config))
+
+    async def aget_state_history(
+        self,
+        config: Config,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Config | str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async twin of :meth:`get_state_history`."""
+        self._require_checkpointer("get_state_history")
+        thread_id, ns, _ = self._thread(config)
+        before_id = _configurable(before).get("checkpoint_id") if isinstance(before, Mapping) else before
+        records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        for record in records:
+            yield await self._snapshot(record, live=False)
+
+    def get_state_history(
+        self,
+        config: Config,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Config | str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """Every checkpoint of the thread, all branches, newest first."""
+
+        async def collect() -> list[StateSnapshot]:
+            return [s async for s in self.aget_state_history(config, filter=filter, before=before, limit=limit)]
+
+        return iter(self._sync(collect()))
+
+    def _sync(self, coro: Any) -> Any:
+        """Store reads need no Temporal: run them on the runtime loop when one exists, else directly."""
+        from graphcompat._runtime import current_runtime
+
+        import asyncio
+        import threading
+
+        runtime = current_runtime()
+        if runtime is not None:
+            return runtime.run_sync(coro)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = asyncio.run(coro)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                box["error"] = exc
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    # -- update_state -------------------------------------------------------------
+
+    async def aupdate_state(self, config: Config, values: Any, as_node: str | None = None) -> dict[str, Any]:
+        """Async twin of :meth:`update_state`."""
+        self._require_checkpointer("update_state")
+        thread_id, ns, checkpoint_id = self._thread(config)
+        parent = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+        if parent is None and checkpoint_id:
+            raise errors.UnknownCheckpointError(
+                f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} does not exist; list the thread's "
+                "checkpoints with get_state_history(config).",
+                thread_id=thread_id,
+                checkpoint_id=checkpoint_id,
+            )
+        if as_node is None:
+            as_node = self._infer_as_node(parent)
+        new_id = _ids.checkpoint_id(after=parent.checkpoint_id if parent else None)
+        run_config = self.run_config(_json_config(config), thread_id, ns, new_id)
+        outcome = await self.engine.update_as_node(
+            parent.channel_values if parent else {},
+            parent.channel_versions if parent else {},
+            as_node,
+            values,
+            run_config,
+            new_id,
+        )
+        from datetime import datetime, timezone
+
+        record = CheckpointRecord(
+            thread_id=thread_id,
+            checkpoint_ns=ns,
+            checkpoint_id=new_id,
+            parent_checkpoint_id=parent.checkpoint_id if parent else None,
+            created_at=datetime.now(timezone.utc).isoformat(),
+            metadata={
+                "source": "update",
+                "step": parent.step + 1 if parent else 0,
+                "writes": {as_node: outcome.writes_metadata.get(as_node)},
+                "parents": {},
+            },
+            channel_values=outcome.values,
+            channel_versions=outcome.versions,
+            next_tasks=[t.to_json() for t in outcome.next_tasks],
+        )
+        await self.store.aput_checkpoint(record)
+        return self._config_of(record)
+
+    def _infer_as_node(self, parent: CheckpointRecord | None) -> str:
+        if parent is None:
+            return START
+        writes = parent.metadata.get("writes") or {}
+        writers = list(writes) if isinstance(writes, dict) else []
+        if parent.source == "input" or writers == [START]:
+            return START
+        if len(writers) == 1:
+            return writers[0]
+        if len(writers) > 1:
+            raise errors.InvalidUpdateError(
+                f"Ambiguous update: the last super-step ran {sorted(writers)}; pass as_node= to say which node "
+                "the update comes from."
+            )
+        raise errors.InvalidUpdateError(
+            "Cannot tell which node this update comes from; pass as_node= (a node name, or START)."
+        )
+
+    def update_state(self, config: Config, values: Any, as_node: str | None = None) -> dict[str, Any]:
+        """Write a new checkpoint with ``values`` applied as if ``as_node`` had returned them.
+
+        Returns the new checkpoint's config; ``invoke(None, that_config)``
+        continues from it (a fork when ``config`` named a past checkpoint).
+        """
+        return self._sync(self.aupdate_state(config, values, as_node))
+
+    # -- streaming -----------------------------------------------------------------
+
+    def get_graph(self) -> Any:
+        from graphcompat.graph._drawing import DrawableGraph
+
+        return DrawableGraph(self.builder)

@@ -1,0 +1,116 @@
+"""Run a graphcompat worker: ``python worker.py --graph package.module:graph [--graph ...]``.
+
+The worker connects to Temporal as ``temporalio.envconfig`` reads it
+(``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``, TLS
+settings, profiles in ``TEMPORAL_CONFIG_FILE``), imports the named compiled
+graphs and runs their nodes for any client that compiled the same graphs.
+It stops gracefully on SIGINT or SIGTERM: tasks in progress finish or are
+handed back to Temporal, which retries them on another worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+__all__ = ["load_graph", "main", "run_worker"]
+
+
+def load_graph(spec: str) -> Any:
+    """Import ``package.module:attribute`` and return the compiled graph it names."""
+    from graphcompat.errors import ConfigurationError
+    from graphcompat.graph._compiled import CompiledStateGraph
+
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ConfigurationError(f"--graph {spec!r}: expected package.module:attribute, e.g. myapp.graphs:graph.")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(f"--graph {spec!r}: cannot import {module_name!r} ({exc}). Is it on PYTHONPATH?") from exc
+    obj: Any = module
+    for part in attribute.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise ConfigurationError(f"--graph {spec!r}: {module_name} has no attribute {attribute!r}.")
+    if callable(obj) and not isinstance(obj, CompiledStateGraph):
+        obj = obj()  # a factory
+    if not isinstance(obj, CompiledStateGraph):
+        raise ConfigurationError(
+            f"--graph {spec!r} is a {type(obj).__name__}, not a compiled graph; point it at builder.compile(...)."
+        )
+    return obj
+
+
+async def run_worker(
+    graph_specs: Sequence[str],
+    *,
+    task_queue: str | None = None,
+    store_url: str | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run a worker for the given graphs until ``stop`` is set (or forever)."""
+    from graphcompat._registry import GraphRegistry
+    from graphcompat._runtime import DEFAULT_TASK_QUEUE, build_worker, connect_from_env
+    from graphcompat.checkpoint import saver_from_url
+
+    graphs = [load_graph(spec) for spec in graph_specs]
+    registry = GraphRegistry(weak=False)
+    store = saver_from_url(store_url) if store_url else None
+    for graph in graphs:
+        if store is not None:
+            graph.store = store
+        registry.add(graph)
+    queue = task_queue or os.environ.get("GRAPHCOMPAT_TASK_QUEUE") or graphs[0].task_queue or DEFAULT_TASK_QUEUE
+    client = await connect_from_env()
+    worker = build_worker(client, queue, registry, graceful_shutdown_timeout=timedelta(seconds=10))
+    print(
+        f"graphcompat worker: serving {', '.join(g.name + ' (' + g.store.url.split('@')[-1] + ')' for g in graphs)} "
+        f"on task queue {queue!r} at {client.service_client.config.target_host}",
+        file=sys.stderr,
+        flush=True,
+    )
+    stop = stop or asyncio.Event()
+    async with worker:
+        await stop.wait()
+    print("graphcompat worker: stopped", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--graph", action="append", required=True, metavar="MODULE:ATTR", help="a compiled graph to serve (repeatable)")
+    parser.add_argument("--task-queue", default=None, help="Temporal task queue (default: GRAPHCOMPAT_TASK_QUEUE or 'graphcompat')")
+    parser.add_argument("--store", default=None, help="snapshot store URL overriding the graphs' own (sqlite:///path.db, postgresql://...)")
+    parser.add_argument("--log-level", default=os.environ.get("GRAPHCOMPAT_LOG_LEVEL", "WARNING"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from graphcompat.errors import GraphCompatError
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(args.graph, task_queue=args.task_queue, store_url=args.store, stop=stop)
+
+    try:
+        asyncio.run(run())
+    except GraphCompatError as exc:
+        print(f"worker.py: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

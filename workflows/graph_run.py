@@ -1,0 +1,244 @@
+"""``GraphRun``: one workflow per thread that drives a graph's super-steps.
+
+The workflow runs no user code (invariant 1). It asks a local activity to
+open the run (write the input checkpoint, or load the one to resume), then
+loops: schedule one activity per task of the super-step, in parallel; hand
+their recorded results to the commit local activity, which applies them and
+writes the next checkpoint under an id the workflow derived; stop at END, at
+an interrupt, or on a node's error. Everything the store receives comes from
+results already in history, under deterministic ids (invariant 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from graphcompat import _ids
+    from graphcompat._wire import (
+        COMMIT_STEP,
+        NODE_ERROR,
+        RUN_NODE,
+        SAVE_WRITES,
+        START_RUN,
+        WORKFLOW_NAME,
+        CommitInput,
+        CommitResult,
+        NodeInput,
+        NodePlan,
+        RunInput,
+        RunResult,
+        SaveWritesInput,
+        StartInput,
+        StartResult,
+    )
+
+__all__ = ["GraphRunWorkflow", "RunInput", "RunResult"]
+
+#: Super-steps per workflow run before continuing as new (history stays small).
+STEPS_PER_RUN = 500
+
+#: Infrastructure faults (worker loss, timeouts) are retried without limit; a
+#: node's own exceptions are raised non-retryable and retried by the workflow
+#: according to the node's RetryPolicy (one owner per concern).
+_INFRA_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=10))
+_LOCAL = dict(start_to_close_timeout=timedelta(seconds=60), retry_policy=RetryPolicy(maximum_attempts=5))
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class GraphRunWorkflow:
+    def __init__(self) -> None:
+        self._step = -1
+        self._checkpoint_id: str | None = None
+        self._status = "starting"
+
+    @workflow.query(name="graphcompat.progress")
+    def progress(self) -> dict[str, Any]:
+        """Where the run is: for the command line and the Web UI."""
+        return {"status": self._status, "step": self._step, "checkpoint_id": self._checkpoint_id}
+
+    def _new_id(self, after: str | None) -> str:
+        now = workflow.now()
+        return _ids.checkpoint_id(int(now.timestamp() * 1000), workflow.random().getrandbits(62), after=after)
+
+    @workflow.run
+    async def run(self, inp: RunInput) -> RunResult:
+        last = inp.last_checkpoint_id
+        new_id = self._new_id(last)
+        start: StartResult = await workflow.execute_local_activity(
+            START_RUN,
+            StartInput(
+                graph_key=inp.graph_key,
+                thread_id=inp.thread_id,
+                checkpoint_ns=inp.checkpoint_ns,
+                mode=inp.mode,
+                input=inp.input,
+                checkpoint_id=inp.checkpoint_id,
+                resume=inp.resume,
+                new_checkpoint_id=new_id,
+                created_at=workflow.now().isoformat(),
+            ),
+            result_type=StartResult,
+            summary=f"open run ({inp.mode})",
+            **_LOCAL,  # type: ignore[arg-type]
+        )
+        checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
+        self._checkpoint_id, self._step = checkpoint_id, step
+        last = max(filter(None, [last, new_id, checkpoint_id]))
+        steps_done = inp.steps_done
+        skip_before = inp.skip_interrupt_before or inp.mode in ("resume", "command")
+        steps_this_run = 0
+        while True:
+            pending = [t for t in tasks if t["id"] not in done]
+            if not tasks:
+                self._status = "done"
+                return RunResult("done", checkpoint_id, step)
+            names = {t["name"] for t in pending}
+            runs_nodes = any(t.get("kind") != "input" for t in pending)
+            if runs_nodes and not skip_before and ("*" in inp.interrupt_before or names & set(inp.interrupt_before)):
+                self._status = "interrupted"
+                return RunResult("interrupted", checkpoint_id, step)
+            skip_before = False
+            if runs_nodes:
+                if steps_done >= inp.recursion_limit:
+                    raise ApplicationError(
+                        f"Recursion limit of {inp.recursion_limit} reached without hitting a stop condition. "
+                        "You can increase the limit by setting the `recursion_limit` config key.",
+                        {"thread_id": inp.thread_id, "checkpoint_id": checkpoint_id, "step": step},
+                        type="GraphRecursionError",
+                        non_retryable=True,
+                    )
+                steps_done += 1
+            self._status = "running"
+            node_tasks = [t for t in pending if t.get("kind") != "input"]
+            outcomes = await asyncio.gather(
+                *(self._run_node(inp, start.plan, checkpoint_id, step, t) for t in node_tasks),
+                return_exceptions=True,
+            )
+            results: list[dict[str, Any]] = []
+            errors: list[dict[str, Any]] = []
+            failure: BaseException | None = None
+            for task, outcome in zip(node_tasks, outcomes):
+                if isinstance(outcome, BaseException):
+                    failure = failure or outcome
+                    errors.append({"task_id": task["id"], "name": task["name"], **_describe(outcome)})
+                else:
+                    results.append(outcome)
+            interrupted = [r for r in results if r.get("interrupts")]
+            if failure is not None or interrupted:
+                await workflow.execute_local_activity(
+                    SAVE_WRITES,
+                    SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, errors),
+                    summary="save pending writes",
+                    **_LOCAL,  # type: ignore[arg-type]
+                )
+                if failure is not None:
+                    self._status = "failed"
+                    raise _node_failure(failure, errors[0], inp, checkpoint_id, step)
+                self._status = "interrupted"
+                return RunResult("interrupted", checkpoint_id, step)
+            new_id = self._new_id(last)
+            last = new_id
+            committed: CommitResult = await workflow.execute_local_activity(
+                COMMIT_STEP,
+                CommitInput(
+                    graph_key=inp.graph_key,
+                    thread_id=inp.thread_id,
+                    checkpoint_ns=inp.checkpoint_ns,
+                    parent_checkpoint_id=checkpoint_id,
+                    new_checkpoint_id=new_id,
+                    created_at=workflow.now().isoformat(),
+                    results=results,
+                    config=inp.config,
+                ),
+                result_type=CommitResult,
+                summary=f"commit step {step + 1}",
+                **_LOCAL,  # type: ignore[arg-type]
+            )
+            checkpoint_id, step, tasks, done = committed.checkpoint_id, committed.step, committed.tasks, set()
+            self._checkpoint_id, self._step = checkpoint_id, step
+            steps_this_run += 1
+            if tasks and ("*" in inp.interrupt_after or names & set(inp.interrupt_after)):
+                self._status = "interrupted"
+                return RunResult("interrupted", checkpoint_id, step)
+            if tasks and (steps_this_run >= STEPS_PER_RUN or workflow.info().is_continue_as_new_suggested()):
+                workflow.continue_as_new(
+                    RunInput(
+                        **{
+                            **inp.__dict__,
+                            "mode": "continue",
+                            "input": None,
+                            "resume": None,
+                            "checkpoint_id": checkpoint_id,
+                            "steps_done": steps_done,
+                            "skip_interrupt_before": False,
+                            "last_checkpoint_id": last,
+                        }
+                    )
+                )
+
+    async def _run_node(
+        self, inp: RunInput, plan: dict[str, NodePlan], checkpoint_id: str, step: int, task: dict[str, Any]
+    ) -> dict[str, Any]:
+        node = plan.get(task["name"]) or NodePlan()
+        attempt = 1
+        timeout = node.timeout_s or inp.node_timeout_s
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    RUN_NODE,
+                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config),
+                    result_type=dict,
+                    start_to_close_timeout=timedelta(seconds=timeout),
+                    heartbeat_timeout=timedelta(seconds=inp.heartbeat_timeout_s),
+                    retry_policy=_INFRA_RETRY,
+                    summary=f"{task['name']} (step {step + 1})",
+                )
+            except ActivityError as err:
+                cause = err.cause
+                details = _node_details(cause)
+                if details is None or not details.get("retryable") or attempt >= node.max_attempts:
+                    raise
+                delay = min(node.max_interval, node.initial_interval * node.backoff_factor ** (attempt - 1))
+                if node.jitter:
+                    delay += workflow.random().uniform(0, 1)
+                await workflow.sleep(timedelta(seconds=delay))
+                attempt += 1
+
+
+def _node_details(cause: BaseException | None) -> dict[str, Any] | None:
+    if isinstance(cause, ApplicationError) and cause.details:
+        first = cause.details[0]
+        if isinstance(first, dict) and first.get(NODE_ERROR):
+            return first
+    return None
+
+
+def _describe(exc: BaseException) -> dict[str, Any]:
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    details = _node_details(cause)
+    if details is not None and isinstance(cause, ApplicationError):
+        return {"type": cause.type, "message": cause.message, **details}
+    return {"type": type(cause).__name__, "message": str(cause), NODE_ERROR: False}
+
+
+def _node_failure(exc: BaseException, error: dict[str, Any], inp: RunInput, checkpoint_id: str, step: int) -> ApplicationError:
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    info = {
+        **{k: v for k, v in error.items() if k != "traceback"},
+        "node": error.get("name"),
+        "thread_id": inp.thread_id,
+        "checkpoint_ns": inp.checkpoint_ns,
+        "checkpoint_id": checkpoint_id,
+        "step": step,
+        "traceback": error.get("traceback"),
+    }
+    if isinstance(cause, ApplicationError):
+        return ApplicationError(cause.message, info, type=cause.type, non_retryable=True)
+    return ApplicationError(str(cause), info, type=type(cause).__name__, non_retryable=True)
