@@ -34,6 +34,7 @@ import sysconfig
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -227,6 +228,10 @@ def build_worker(client: Client, task_queue: str, registry: Any = None, **option
     from workflows.graph_run import GraphRunWorkflow
 
     acts = GraphActivities(registry or process_registry)
+    # A killed worker's sticky queue holds the next workflow task until this
+    # timeout (SDK default 10 s); our histories are short (continue-as-new),
+    # so falling back to a full replay sooner is cheap and recovery is faster.
+    options.setdefault("sticky_queue_schedule_to_start_timeout", timedelta(seconds=2))
     return Worker(
         client,
         task_queue=task_queue,

@@ -30,6 +30,12 @@ def check_keep_last(keep_last: int) -> None:
         )
 
 
+def check_limit(limit: int | None) -> None:
+    """Refuse a history ``limit`` that is not a count."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ConfigurationError(f"limit must be a non-negative integer or None, got {limit!r}", limit=limit)
+
+
 def expiry_cutoff(idle_for: timedelta, now: datetime | None) -> datetime:
     """The instant before which a thread's last update makes it expired.
 

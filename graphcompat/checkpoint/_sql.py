@@ -17,11 +17,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta, datetime
 from typing import Any, ClassVar, Protocol
 
-from ..errors import ConfigurationError, StoreError
+from ..errors import StoreError
 from ._codec import BlobMeta, BlobRow, ValueCache, decode_all, dumps, encode, json_copy, loads
 from ._common import (
     ArchivingSaver,
     check_keep_last,
+    check_limit,
     check_versions,
     expiry_cutoff,
     metadata_matches,
@@ -377,8 +378,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         before: str | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointRecord]:
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ConfigurationError(f"limit must be a non-negative integer or None, got {limit!r}")
+        check_limit(limit)
         where = ["thread_id = ?"]
         params: list[Any] = [thread_id]
         if checkpoint_ns is not None:

@@ -26,6 +26,7 @@ from ._codec import dumps, json_copy
 from ._common import (
     ArchivingSaver,
     check_keep_last,
+    check_limit,
     check_versions,
     expiry_cutoff,
     metadata_matches,
@@ -142,6 +143,7 @@ class InMemorySaver(ArchivingSaver):
         before: str | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointRecord]:
+        check_limit(limit)  # here, not in the generator: a bad call fails at once
         with self._lock:
             thread = self._threads.get(thread_id)
             stored = [] if thread is None else list(thread.checkpoints.values())
@@ -154,7 +156,10 @@ class InMemorySaver(ArchivingSaver):
         ]
         stored.sort(key=lambda r: r.checkpoint_id, reverse=True)
         if limit is not None:
-            stored = stored[: max(limit, 0)]
+            stored = stored[:limit]
+        return self._assembled(thread, stored)
+
+    def _assembled(self, thread: _Thread | None, stored: list[CheckpointRecord]) -> Iterator[CheckpointRecord]:
         for record in stored:
             with self._lock:
                 assert thread is not None

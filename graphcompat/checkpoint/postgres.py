@@ -170,7 +170,7 @@ class PostgresSaver(SqlSaver):
         if self._pool is None or self._pool.closed:
             raise StoreError(f"{self!r} is closed; open a new saver")
         try:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor(binary=True) as cur:
                 if write:
                     if thread_id is not None:
                         self._lock_key(conn, f"graphcompat-thread:{self._schema}:{thread_id}")

@@ -57,6 +57,8 @@ def test_filter_before_and_limit(saver):
     assert listed(before=ids[3]) == ids[:3][::-1]
     assert listed(limit=2) == ids[::-1][:2]
     assert listed(limit=0) == []
+    with pytest.raises(ConfigurationError, match="limit must be a non-negative integer or None, got -1"):
+        saver.list_checkpoints("t1", limit=-1)
     assert listed(filter={"source": "loop"}, before=ids[5], limit=2) == [ids[4], ids[3]]
 
 
