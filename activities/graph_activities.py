@@ -29,13 +29,16 @@ from graphcompat._wire import (
     RUN_NODE,
     SAVE_WRITES,
     START_RUN,
+    UPDATE_STATE,
     CommitInput,
     CommitResult,
     NodeInput,
     NodePlan,
     SaveWritesInput,
+    RunResult,
     StartInput,
     StartResult,
+    UpdateInput,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import (
@@ -118,7 +121,7 @@ class GraphActivities:
         self.cache = _RecordCache()
 
     def all(self) -> list[Any]:
-        return [self.start_run, self.run_node, self.commit_step, self.save_writes]
+        return [self.start_run, self.run_node, self.commit_step, self.save_writes, self.update_state]
 
     # -- helpers -----------------------------------------------------------------
 
@@ -345,3 +348,51 @@ class GraphActivities:
             base = next_generation(existing, error["task_id"]) * GENERATION
             rows.append(PendingWrite(error["task_id"], error["name"], base, ERROR, value))
         await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, rows)
+
+    @activity.defn(name=UPDATE_STATE)
+    async def update_state(self, inp: UpdateInput) -> RunResult:
+        """``update_state``: a new checkpoint with the values applied as if ``as_node`` wrote them."""
+        graph = self._graph(inp.graph_key)
+        store, engine = graph.store, graph.engine
+        try:
+            parent = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            if parent is None and inp.checkpoint_id:
+                raise UnknownCheckpointError(
+                    f"Checkpoint {inp.checkpoint_id!r} of thread {inp.thread_id!r} does not exist; list the "
+                    "thread's checkpoints with get_state_history(config).",
+                    thread_id=inp.thread_id,
+                    checkpoint_id=inp.checkpoint_id,
+                )
+            as_node = inp.as_node or engine.infer_as_node(parent.metadata if parent else None)
+            update = None if inp.skip else engine.schema.load_values(inp.values or {})
+            config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+            outcome = await engine.update_as_node(
+                parent.channel_values if parent else {},
+                parent.channel_versions if parent else {},
+                as_node,
+                update,
+                config,
+                inp.new_checkpoint_id,
+            )
+        except GraphCompatError as exc:
+            raise _app_error(exc, node=inp.as_node, retryable=False) from exc
+        except Exception as exc:  # a conditional edge of as_node raised
+            raise _app_error(exc, node=inp.as_node, retryable=False) from exc
+        record = CheckpointRecord(
+            thread_id=inp.thread_id,
+            checkpoint_ns=inp.checkpoint_ns,
+            checkpoint_id=inp.new_checkpoint_id,
+            parent_checkpoint_id=parent.checkpoint_id if parent else None,
+            created_at=inp.created_at,
+            metadata={
+                "source": "update",
+                "step": parent.step + 1 if parent else 0,
+                "writes": {as_node: outcome.writes_metadata.get(as_node)},
+                "parents": {},
+            },
+            channel_values=outcome.values,
+            channel_versions=outcome.versions,
+            next_tasks=[t.to_json() for t in outcome.next_tasks],
+        )
+        await self._put(graph, record)
+        return RunResult("updated", record.checkpoint_id, record.step)

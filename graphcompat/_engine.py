@@ -252,10 +252,11 @@ class Engine:
             return {by_id[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
         return {tid: (task.name, resume) for tid, task in waiting.items()}
 
-    def dump_input(self, value: Any) -> dict[str, Any]:
-        """Validate and serialize the caller's input (unknown keys are refused)."""
-        update = self.schema.update_to_dict(value, where="The input")
-        return self.schema.dump_values(update, where="The input")
+    def dump_input(self, value: Any, *, where: str = "The input") -> dict[str, Any]:
+        """Validate and serialize the caller's input (unknown keys and ill-typed values are refused)."""
+        update = self.schema.update_to_dict(value, where=where)
+        update = {k: self.schema.normalize(k, self.schema.validate(k, v, where=where), "input") for k, v in update.items()}
+        return self.schema.dump_values(update, where=where)
 
     def _next_tasks(self, checkpoint_id: str, pulls: Iterable[str], sends: Sequence[tuple[str, Any]]) -> list[TaskSpec]:
         names = sorted(set(pulls) - {END}, key=lambda n: self.order.get(n, 1 << 30))
@@ -330,6 +331,7 @@ class Engine:
                 gotos = command.goto if isinstance(command.goto, (list, tuple)) else [command.goto]
                 for goto in gotos:
                     self._add_route(task.name, goto, None, result)
+        update = {k: self.schema.normalize(k, v, task.id) for k, v in update.items()}
         result.writes = list(self.schema.dump_values(update, where=where).items())
         result.update = dict(result.writes) if (update or output is not None) else None
         view = self._local_view(values, update)
@@ -526,6 +528,24 @@ class Engine:
                 view = self.schema.to_input(self._with_defaults(self.schema.load_values(values_json)))
                 await self._route(as_node, view, config, result)
         return self.commit(values_json, versions, [task], {task.id: result}, new_checkpoint_id)
+
+    @staticmethod
+    def infer_as_node(parent_metadata: Mapping[str, Any] | None) -> str:
+        """The node an ``update_state`` without ``as_node`` is attributed to: the last writer."""
+        if parent_metadata is None:
+            return START
+        writes = parent_metadata.get("writes") or {}
+        writers = list(writes) if isinstance(writes, Mapping) else []
+        if parent_metadata.get("source") == "input" or writers == [START]:
+            return START
+        if len(writers) == 1:
+            return writers[0]
+        if len(writers) > 1:
+            raise InvalidUpdateError(
+                f"Ambiguous update: the last super-step ran {sorted(writers)}; pass as_node= to say which "
+                "node the update comes from."
+            )
+        raise InvalidUpdateError("Cannot tell which node this update comes from; pass as_node= (a node name, or START).")
 
     def live_values(
         self, values_json: Mapping[str, Any], tasks: Sequence[TaskSpec], done: Mapping[str, TaskResult]

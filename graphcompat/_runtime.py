@@ -69,11 +69,15 @@ DEV_SERVER_DYNAMIC_CONFIG = {
 }
 
 
-def dev_server_args() -> list[str]:
+def dev_server_args(*, tuned: bool = True) -> list[str]:
     """Extra arguments for ``temporal server start-dev``: tuning and search attributes."""
+    from graphcompat._wire import SEARCH_ATTRIBUTES
+
     args: list[str] = []
-    for key, value in DEV_SERVER_DYNAMIC_CONFIG.items():
+    for key, value in DEV_SERVER_DYNAMIC_CONFIG.items() if tuned else ():
         args += ["--dynamic-config-value", f"{key}={value}"]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
     return args
 
 
@@ -119,8 +123,11 @@ class Runtime:
         in_process_worker: bool,
         task_queue: str | None = None,
         description: str = "",
+        search_attributes: bool | None = None,
     ) -> None:
         self._connect = connect
+        #: Whether the server has graphcompat's search attributes (None: ask it once).
+        self.search_attributes = search_attributes
         self.in_process_worker = in_process_worker
         self.task_queue_override = task_queue
         self.description = description
@@ -174,6 +181,8 @@ class Runtime:
         async with self._lock:
             if self._client is None:
                 self._client, self._closer = await self._connect()
+                if self.search_attributes is None:
+                    self.search_attributes = await _has_search_attributes(self._client)
         return self._client
 
     def task_queue_for(self, graph_task_queue: str | None) -> str:
@@ -219,6 +228,29 @@ class Runtime:
         self._closed = True
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
+
+
+async def _has_search_attributes(client: Client) -> bool:
+    """True when the server knows graphcompat's custom search attributes."""
+    from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+
+    from graphcompat._wire import SEARCH_ATTRIBUTES
+
+    try:
+        response = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+    except Exception:
+        return False
+    missing = set(SEARCH_ATTRIBUTES) - set(response.custom_attributes)
+    if missing:
+        log.warning(
+            "Temporal namespace %r lacks search attributes %s; runs will not be searchable by thread. "
+            "Create them with `temporal operator search-attribute create` (docker-compose's setup does).",
+            client.namespace,
+            ", ".join(sorted(missing)),
+        )
+    return not missing
 
 
 def build_worker(client: Client, task_queue: str, registry: Any = None, **options: Any) -> Worker:
@@ -404,5 +436,5 @@ def _embedded_runtime() -> Runtime:
 
         return client, close
 
-    runtime = Runtime(connect, in_process_worker=True, description="embedded")
+    runtime = Runtime(connect, in_process_worker=True, description="embedded", search_attributes=True)
     return runtime

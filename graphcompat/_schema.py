@@ -12,8 +12,11 @@ pydantic models come back as themselves, and nothing else is constructed).
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import functools
+import io
+import types
 import inspect
 import typing
 from collections.abc import Callable, Mapping
@@ -142,8 +145,29 @@ class StateSchema:
 
     # -- serialization ----------------------------------------------------------
 
+    def normalize(self, key: str, value: Any, salt: str) -> Any:
+        """Let a reducer put a write in its canonical form before it becomes JSON (``add_messages`` does)."""
+        field = self.fields.get(key)
+        hook = getattr(field.reducer, "normalize", None) if field is not None else None
+        return hook(value, salt) if hook is not None else value
+
+    def validate(self, key: str, value: Any, *, where: str) -> Any:
+        """Check a value against a pydantic schema's field type (LangGraph validates pydantic state)."""
+        field = self.fields.get(key)
+        if self.kind != "pydantic" or field is None or field.reducer is not None:
+            return value
+        try:
+            return field.adapter.validate_python(value)
+        except pydantic.ValidationError as exc:
+            raise InvalidUpdateError(
+                f"{where}: the value for state key {key!r} does not fit its type "
+                f"({exc.errors()[0].get('msg', exc)}; got {value!r:.60}). Pass a value of the declared type.",
+                key=key,
+            ) from None
+
     def dump(self, key: str, value: Any, *, where: str) -> Any:
         """A field's value as JSON-compatible data; refuses what JSON cannot hold."""
+        _refuse_streams(value, key, where)
         field = self.fields.get(key)
         adapter = field.adapter if field is not None else _ANY
         try:
@@ -219,4 +243,29 @@ class StateSchema:
 
 
 _ANY: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def _refuse_streams(value: Any, key: str, where: str, depth: int = 0) -> None:
+    """Refuse files, generators and other one-shot iterators.
+
+    pydantic would consume them into lists: the file would be read to its end
+    and the state would hold something the node never meant to store.
+    """
+    if isinstance(value, (str, bytes, int, float, bool, type(None))):
+        return
+    if isinstance(value, (io.IOBase, types.GeneratorType, types.AsyncGeneratorType)) or (
+        isinstance(value, collections.abc.Iterator)
+    ):
+        raise StateSerializationError(
+            f"{where}: the value for state key {key!r} is a {type(value).__name__}, which cannot be stored: "
+            "it can be read only once. Store the data itself (e.g. list(...) or file.read()) or a path to it.",
+            key=key,
+        )
+    if depth < 8:
+        if isinstance(value, dict):
+            for item in value.values():
+                _refuse_streams(item, key, where, depth + 1)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            for item in value:
+                _refuse_streams(item, key, where, depth + 1)
 

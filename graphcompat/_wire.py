@@ -17,6 +17,11 @@ COMMIT_STEP = "graphcompat.commit_step"
 SAVE_WRITES = "graphcompat.save_writes"
 UPDATE_STATE = "graphcompat.update_state"
 
+#: Custom search attributes: find runs by thread or graph in the Web UI
+#: (``GraphThreadId = "t1"``). Registered by the embedded dev server and by
+#: the compose setup; skipped on servers that do not have them.
+SEARCH_ATTRIBUTES = {"GraphThreadId": "Keyword", "GraphName": "Keyword", "GraphStep": "Int"}
+
 #: The node error marker in ApplicationError details.
 NODE_ERROR = "graphcompat.node_error"
 
@@ -61,6 +66,10 @@ class RunInput:
     heartbeat_timeout_s: float = 10.0
     last_checkpoint_id: str | None = None
     graph_name: str = ""
+    #: mode "update": the update_state call (values as JSON, None to skip)
+    update_values: Any = None
+    update_skip: bool = False
+    as_node: str | None = None
 
 
 @dataclasses.dataclass
@@ -120,6 +129,20 @@ class CommitResult:
     checkpoint_id: str
     step: int
     tasks: list[dict[str, Any]]
+
+
+@dataclasses.dataclass
+class UpdateInput:
+    graph_key: str
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str | None
+    values: Any
+    skip: bool
+    as_node: str | None
+    new_checkpoint_id: str
+    created_at: str
+    config: dict[str, Any]
 
 
 @dataclasses.dataclass

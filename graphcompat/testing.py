@@ -29,7 +29,9 @@ __all__ = ["GraphTestEnvironment"]
 class GraphTestEnvironment:
     """A Temporal server for tests, with an in-process worker, installed as the current runtime."""
 
-    def __init__(self, start: Callable[[], Awaitable[WorkflowEnvironment]], *, kind: str) -> None:
+    def __init__(
+        self, start: Callable[[], Awaitable[WorkflowEnvironment]], *, kind: str, search_attributes: bool = False
+    ) -> None:
         self.kind = kind
         self._env: WorkflowEnvironment | None = None
 
@@ -42,7 +44,13 @@ class GraphTestEnvironment:
 
             return env.client, close
 
-        self.runtime = Runtime(connect, in_process_worker=True, task_queue=f"graphcompat-test-{uuid.uuid4().hex[:8]}", description=kind)
+        self.runtime = Runtime(
+            connect,
+            in_process_worker=True,
+            task_queue=f"graphcompat-test-{uuid.uuid4().hex[:8]}",
+            description=kind,
+            search_attributes=search_attributes,
+        )
         self._previous: Runtime | None = None
         self._installed = False
 
@@ -58,7 +66,7 @@ class GraphTestEnvironment:
                 test_server_existing_path=temporal_binary("temporal-test-server"),
             )
 
-        return cls(start, kind="time-skipping").start()
+        return cls(start, kind="time-skipping", search_attributes=False).start()
 
     @classmethod
     def start_local(cls, *, ui: bool = False, database_file: str | None = None) -> GraphTestEnvironment:
@@ -74,7 +82,7 @@ class GraphTestEnvironment:
                 ui=ui,
             )
 
-        return cls(start, kind="local").start()
+        return cls(start, kind="local", search_attributes=True).start()
 
     @classmethod
     async def astart_time_skipping(cls) -> GraphTestEnvironment:

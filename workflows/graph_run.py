@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RUN_NODE,
         SAVE_WRITES,
         START_RUN,
+        UPDATE_STATE,
         WORKFLOW_NAME,
         CommitInput,
         CommitResult,
@@ -37,9 +38,13 @@ with workflow.unsafe.imports_passed_through():
         SaveWritesInput,
         StartInput,
         StartResult,
+        UpdateInput,
     )
 
 __all__ = ["GraphRunWorkflow", "RunInput", "RunResult"]
+
+_STEP_KEY = SearchAttributeKey.for_int("GraphStep")
+_THREAD_KEY = SearchAttributeKey.for_keyword("GraphThreadId")
 
 #: Super-steps per workflow run before continuing as new (history stays small).
 STEPS_PER_RUN = 500
@@ -63,6 +68,16 @@ class GraphRunWorkflow:
         """Where the run is: for the command line and the Web UI."""
         return {"status": self._status, "step": self._step, "checkpoint_id": self._checkpoint_id}
 
+    def _report(self, inp: RunInput, status: str, step: int, checkpoint_id: str | None, final: bool = False) -> None:
+        """Show where the run is in the Web UI (current details: no history cost)."""
+        self._status, self._step, self._checkpoint_id = status, step, checkpoint_id
+        workflow.set_current_details(
+            f"**{inp.graph_name or 'graph'}** · thread `{inp.thread_id}` · step {step} · {status}\n\n"
+            f"checkpoint `{checkpoint_id}`"
+        )
+        if final and workflow.info().typed_search_attributes.get(_THREAD_KEY) is not None:
+            workflow.upsert_search_attributes([_STEP_KEY.value_set(step)])
+
     def _new_id(self, after: str | None) -> str:
         now = workflow.now()
         return _ids.checkpoint_id(int(now.timestamp() * 1000), workflow.random().getrandbits(62), after=after)
@@ -71,6 +86,27 @@ class GraphRunWorkflow:
     async def run(self, inp: RunInput) -> RunResult:
         last = inp.last_checkpoint_id
         new_id = self._new_id(last)
+        if inp.mode == "update":
+            # update_state runs under the thread's workflow id, so Temporal's
+            # one-run-per-id rule refuses it while a run is in flight.
+            return await workflow.execute_local_activity(
+                UPDATE_STATE,
+                UpdateInput(
+                    graph_key=inp.graph_key,
+                    thread_id=inp.thread_id,
+                    checkpoint_ns=inp.checkpoint_ns,
+                    checkpoint_id=inp.checkpoint_id,
+                    values=inp.update_values,
+                    skip=inp.update_skip,
+                    as_node=inp.as_node,
+                    new_checkpoint_id=new_id,
+                    created_at=workflow.now().isoformat(),
+                    config=inp.config,
+                ),
+                result_type=RunResult,
+                summary=f"update_state as {inp.as_node or 'inferred node'}",
+                **_LOCAL,  # type: ignore[arg-type]
+            )
         start: StartResult = await workflow.execute_local_activity(
             START_RUN,
             StartInput(
@@ -89,7 +125,7 @@ class GraphRunWorkflow:
             **_LOCAL,  # type: ignore[arg-type]
         )
         checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
-        self._checkpoint_id, self._step = checkpoint_id, step
+        self._report(inp, "running", step, checkpoint_id)
         last = max(filter(None, [last, new_id, checkpoint_id]))
         steps_done = inp.steps_done
         skip_before = inp.skip_interrupt_before or inp.mode in ("resume", "command")
@@ -97,12 +133,12 @@ class GraphRunWorkflow:
         while True:
             pending = [t for t in tasks if t["id"] not in done]
             if not tasks:
-                self._status = "done"
+                self._report(inp, "done", step, checkpoint_id, final=True)
                 return RunResult("done", checkpoint_id, step)
             names = {t["name"] for t in pending}
             runs_nodes = any(t.get("kind") != "input" for t in pending)
             if runs_nodes and not skip_before and ("*" in inp.interrupt_before or names & set(inp.interrupt_before)):
-                self._status = "interrupted"
+                self._report(inp, "interrupted", step, checkpoint_id, final=True)
                 return RunResult("interrupted", checkpoint_id, step)
             skip_before = False
             if runs_nodes:
@@ -115,7 +151,7 @@ class GraphRunWorkflow:
                         non_retryable=True,
                     )
                 steps_done += 1
-            self._status = "running"
+            self._report(inp, f"running {', '.join(sorted(names))}", step, checkpoint_id)
             node_tasks = [t for t in pending if t.get("kind") != "input"]
             outcomes = await asyncio.gather(
                 *(self._run_node(inp, start.plan, checkpoint_id, step, t) for t in node_tasks),
@@ -139,9 +175,9 @@ class GraphRunWorkflow:
                     **_LOCAL,  # type: ignore[arg-type]
                 )
                 if failure is not None:
-                    self._status = "failed"
+                    self._report(inp, f"failed in {errors[0]['name']}", step, checkpoint_id, final=True)
                     raise _node_failure(failure, errors[0], inp, checkpoint_id, step)
-                self._status = "interrupted"
+                self._report(inp, "interrupted", step, checkpoint_id, final=True)
                 return RunResult("interrupted", checkpoint_id, step)
             new_id = self._new_id(last)
             last = new_id
@@ -162,10 +198,10 @@ class GraphRunWorkflow:
                 **_LOCAL,  # type: ignore[arg-type]
             )
             checkpoint_id, step, tasks, done = committed.checkpoint_id, committed.step, committed.tasks, set()
-            self._checkpoint_id, self._step = checkpoint_id, step
+            self._report(inp, "running", step, checkpoint_id)
             steps_this_run += 1
             if tasks and ("*" in inp.interrupt_after or names & set(inp.interrupt_after)):
-                self._status = "interrupted"
+                self._report(inp, "interrupted", step, checkpoint_id, final=True)
                 return RunResult("interrupted", checkpoint_id, step)
             if tasks and (steps_this_run >= STEPS_PER_RUN or workflow.info().is_continue_as_new_suggested()):
                 workflow.continue_as_new(

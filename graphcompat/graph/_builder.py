@@ -28,7 +28,11 @@ __all__ = ["BranchSpec", "NodeSpec", "StateGraph"]
 
 
 def _accepts_config(fn: Callable[..., Any]) -> bool:
-    """True when ``fn`` takes a second argument (``config``), as LangGraph nodes may."""
+    """True when ``fn`` takes ``config``: a parameter named so, or a second required positional one.
+
+    A second parameter with a default (``def node(state, suffix="!")``) is
+    the user's own and is left alone, as in LangGraph.
+    """
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -37,9 +41,7 @@ def _accepts_config(fn: Callable[..., Any]) -> bool:
     if any(p.name == "config" for p in params):
         return True
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if any(p.kind == p.VAR_POSITIONAL for p in params):
-        return True
-    return len(positional) >= 2
+    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:
@@ -276,7 +278,7 @@ class StateGraph:
 
     def compile(
         self,
-        checkpointer: BaseCheckpointSaver | None | bool = None,
+        checkpointer: BaseCheckpointSaver | str | None | bool = None,
         *,
         interrupt_before: Sequence[str] | str | None = None,
         interrupt_after: Sequence[str] | str | None = None,
@@ -289,6 +291,9 @@ class StateGraph:
     ) -> CompiledStateGraph:
         """Check the graph and return a runnable, durable ``CompiledStateGraph``.
 
+        ``checkpointer`` is a saver or a store URL (``sqlite:///path.db``,
+        ``postgresql://...``, ``memory://``).
+
         graphcompat's own options: ``task_queue`` (the Temporal task queue;
         default from ``GRAPHCOMPAT_TASK_QUEUE`` or ``"graphcompat"``),
         ``node_timeout`` (one attempt of a node) and ``heartbeat_timeout``
@@ -299,6 +304,10 @@ class StateGraph:
         before = [interrupt_before] if isinstance(interrupt_before, str) else list(interrupt_before or [])
         after = [interrupt_after] if isinstance(interrupt_after, str) else list(interrupt_after or [])
         self.validate([*before, *after])
+        if isinstance(checkpointer, str):
+            from graphcompat.checkpoint import saver_from_url
+
+            checkpointer = saver_from_url(checkpointer)
         if checkpointer is not None and not isinstance(checkpointer, bool):
             from graphcompat.checkpoint.base import BaseCheckpointSaver
 

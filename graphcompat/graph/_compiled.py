@@ -8,16 +8,24 @@ async twin; both run on the runtime's loop (see ``graphcompat._runtime``).
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import importlib
 import json
+import queue
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio.client import WorkflowFailureError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from graphcompat import _ids, errors
@@ -83,6 +91,9 @@ def rebuild_exception(info: Mapping[str, Any], message: str, type_name: str) -> 
     if exc is None:
         exc = errors.NodeError(message, original_type=f"{module}.{qualname}" if module else type_name)
     return exc
+
+
+_DONE = object()
 
 
 class CompiledStateGraph:
@@ -253,6 +264,14 @@ class CompiledStateGraph:
             heartbeat_timeout_s=self.heartbeat_timeout.total_seconds(),
         )
 
+    def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
+        return TypedSearchAttributes(
+            [
+                SearchAttributePair(SearchAttributeKey.for_keyword("GraphThreadId"), run.thread_id),
+                SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
+            ]
+        )
+
     async def _start(self, runtime: Runtime, run: RunInput) -> Any:
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
@@ -268,6 +287,8 @@ class CompiledStateGraph:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 static_summary=f"{self.name} · thread {run.thread_id} · {run.mode}",
+                static_details=f"graph `{self.name}` ({self.graph_key}), thread `{run.thread_id}`, store {self.store.url.split('@')[-1]}",
+                search_attributes=self._search_attributes(run) if runtime.search_attributes else None,
             )
         except WorkflowAlreadyStartedError:
             raise errors.ThreadBusyError(
@@ -475,65 +496,47 @@ class CompiledStateGraph:
     async def aupdate_state(self, config: Config, values: Any, as_node: str | None = None) -> dict[str, Any]:
         """Async twin of :meth:`update_state`."""
         self._require_checkpointer("update_state")
+        runtime = self._runtime()
+        return await runtime.run_async(self._aupdate(runtime, config, values, as_node))
+
+    async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
-        parent = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
-        if parent is None and checkpoint_id:
+        if as_node is not None and as_node != START and as_node not in self.builder.nodes:
+            raise errors.UnknownNodeError(
+                f"update_state(as_node={as_node!r}): not a node of this graph; known nodes: "
+                f"{', '.join(self.builder.nodes)} (or START).",
+                node=as_node,
+            )
+        where = f"update_state(as_node={as_node!r})"
+        payload = None
+        if values is not None:
+            payload = self.engine.dump_input(values, where=where)
+        if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError(
                 f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} does not exist; list the thread's "
                 "checkpoints with get_state_history(config).",
                 thread_id=thread_id,
                 checkpoint_id=checkpoint_id,
             )
-        if as_node is None:
-            as_node = self._infer_as_node(parent)
-        new_id = _ids.checkpoint_id(after=parent.checkpoint_id if parent else None)
-        run_config = self.run_config(_json_config(config), thread_id, ns, new_id)
-        outcome = await self.engine.update_as_node(
-            parent.channel_values if parent else {},
-            parent.channel_versions if parent else {},
-            as_node,
-            values,
-            run_config,
-            new_id,
-        )
-        from datetime import datetime, timezone
-
-        record = CheckpointRecord(
+        run = RunInput(
+            graph_key=self.graph_key,
+            graph_name=self.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
-            checkpoint_id=new_id,
-            parent_checkpoint_id=parent.checkpoint_id if parent else None,
-            created_at=datetime.now(timezone.utc).isoformat(),
-            metadata={
-                "source": "update",
-                "step": parent.step + 1 if parent else 0,
-                "writes": {as_node: outcome.writes_metadata.get(as_node)},
-                "parents": {},
-            },
-            channel_values=outcome.values,
-            channel_versions=outcome.versions,
-            next_tasks=[t.to_json() for t in outcome.next_tasks],
+            mode="update",
+            checkpoint_id=checkpoint_id,
+            config=_json_config(config),
+            update_values=payload,
+            update_skip=values is None,
+            as_node=as_node,
         )
-        await self.store.aput_checkpoint(record)
-        return self._config_of(record)
-
-    def _infer_as_node(self, parent: CheckpointRecord | None) -> str:
-        if parent is None:
-            return START
-        writes = parent.metadata.get("writes") or {}
-        writers = list(writes) if isinstance(writes, dict) else []
-        if parent.source == "input" or writers == [START]:
-            return START
-        if len(writers) == 1:
-            return writers[0]
-        if len(writers) > 1:
-            raise errors.InvalidUpdateError(
-                f"Ambiguous update: the last super-step ran {sorted(writers)}; pass as_node= to say which node "
-                "the update comes from."
-            )
-        raise errors.InvalidUpdateError(
-            "Cannot tell which node this update comes from; pass as_node= (a node name, or START)."
-        )
+        handle = await self._start(runtime, run)
+        runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
+        try:
+            result: RunResult = await handle.result()
+        except WorkflowFailureError as failure:
+            raise self._failure(failure, run) from None
+        return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": result.checkpoint_id}}
 
     def update_state(self, config: Config, values: Any, as_node: str | None = None) -> dict[str, Any]:
         """Write a new checkpoint with ``values`` applied as if ``as_node`` had returned them.
@@ -541,9 +544,145 @@ class CompiledStateGraph:
         Returns the new checkpoint's config; ``invoke(None, that_config)``
         continues from it (a fork when ``config`` named a past checkpoint).
         """
-        return self._sync(self.aupdate_state(config, values, as_node))
+        self._require_checkpointer("update_state")
+        runtime = self._runtime()
+        return runtime.run_sync(self._aupdate(runtime, config, values, as_node))
 
     # -- streaming -----------------------------------------------------------------
+
+    def _produce(self, runtime: Runtime, deliver: Callable[[Any], None], *args: Any) -> Coroutine[Any, Any, None]:
+        """Run the stream on the runtime loop, handing each chunk (then ``_DONE`` or an error) to ``deliver``."""
+
+        async def produce() -> None:
+            try:
+                async for item in self._stream(runtime, *args):
+                    deliver(item)
+                deliver(_DONE)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                deliver(exc)
+
+        return produce()
+
+    async def astream(
+        self,
+        input: Any,
+        config: Config | None = None,
+        *,
+        stream_mode: str | Sequence[str] = "values",
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        poll_interval: float = 0.05,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`stream`."""
+        runtime = self._runtime()
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[Any] = asyncio.Queue()
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        future = runtime.submit(
+            self._produce(runtime, lambda item: loop.call_soon_threadsafe(chunks.put_nowait, item), *args)
+        )
+        try:
+            while (item := await chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            future.cancel()
+
+    def stream(
+        self,
+        input: Any,
+        config: Config | None = None,
+        *,
+        stream_mode: str | Sequence[str] = "values",
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+        poll_interval: float = 0.05,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Run like :meth:`invoke`, yielding each super-step as it is committed.
+
+        ``stream_mode="values"`` yields the full state after each super-step
+        (the input first); ``"updates"`` yields ``{node: update}`` per
+        super-step (and ``{"__interrupt__": (...)}`` when interrupted); a list
+        of modes yields ``(mode, chunk)`` pairs. The run goes on in Temporal
+        meanwhile; chunks are read from the snapshot store as it records them.
+        """
+        runtime = self._runtime()
+        chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        future = runtime.submit(self._produce(runtime, chunks.put, *args))
+        try:
+            while (item := chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            future.cancel()
+
+    async def _stream(
+        self,
+        runtime: Runtime,
+        input: Any,
+        config: Config | None,
+        stream_mode: str | Sequence[str],
+        interrupt_before: Sequence[str] | None,
+        interrupt_after: Sequence[str] | None,
+        poll_interval: float,
+    ) -> AsyncIterator[Any]:
+        modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+        for mode in modes:
+            if mode not in ("values", "updates"):
+                raise errors.ConfigurationError(
+                    f"stream_mode {mode!r} is not supported; use 'values', 'updates' or a list of them."
+                )
+        run = self._run_input(input, config, interrupt_before, interrupt_after)
+        before = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+        seen = before.checkpoint_id if before is not None else ""
+        handle = await self._start(runtime, run)
+        runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
+        waiter = asyncio.ensure_future(handle.result())
+
+        def emit(mode: str, chunk: Any) -> Any:
+            return chunk if len(modes) == 1 else (mode, chunk)
+
+        async def drain() -> AsyncIterator[Any]:
+            nonlocal seen
+            fresh = [
+                r for r in await self.store.alist_checkpoints(run.thread_id, run.checkpoint_ns, limit=256)
+                if r.checkpoint_id > seen
+            ]
+            for record in sorted(fresh, key=lambda r: r.checkpoint_id):
+                seen = record.checkpoint_id
+                for mode in modes:
+                    if mode == "values" and record.source != "fork":
+                        yield emit(mode, self.engine.state_values(record.channel_values))
+                    elif mode == "updates" and record.source == "loop":
+                        writes = record.metadata.get("writes") or {}
+                        update = {k: v for k, v in writes.items() if k != START}
+                        if update:
+                            yield emit(mode, update)
+
+        try:
+            while not waiter.done():
+                async for chunk in drain():
+                    yield chunk
+                await asyncio.wait({waiter}, timeout=poll_interval)
+            async for chunk in drain():
+                yield chunk
+            try:
+                result: RunResult = waiter.result()
+            except WorkflowFailureError as failure:
+                raise self._failure(failure, run) from None
+            if result.status == "interrupted" and "updates" in modes:
+                record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
+                if record is not None:
+                    snapshot = await self._snapshot(record, live=True)
+                    yield emit("updates", {"__interrupt__": snapshot.interrupts})
+        finally:
+            if not waiter.done():
+                waiter.cancel()
 
     def get_graph(self) -> Any:
         from graphcompat.graph._drawing import DrawableGraph

@@ -79,6 +79,18 @@ def add_messages(left: Any, right: Any) -> list[dict[str, Any]]:
     return [m for m in out if m is not None]
 
 
+def _normalize(value: Any, salt: str) -> list[dict[str, Any]]:
+    """A write as the list of message dicts it stands for (before it becomes JSON).
+
+    Called where the write is made, so a ``("user", "hi")`` tuple stays one
+    message instead of turning into a two-item JSON list.
+    """
+    return [_to_message(m, i, salt) for i, m in enumerate(_as_list(value))]
+
+
+add_messages.normalize = _normalize  # type: ignore[attr-defined]
+
+
 class MessagesState(TypedDict):
     """A state with a ``messages`` list that ``add_messages`` extends."""
 

@@ -1,0 +1,206 @@
+"""What the command line needs from a snapshot store, read without any graph code.
+
+The store holds JSON records (see ``graphcompat.checkpoint.base``), so a
+thread's status, state and history can be read by a process that never
+imported the graph: this module does that reading, and the small parsing
+jobs (durations, JSON arguments, checkpoint ids) shared by several commands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from graphcompat._constants import ERROR
+from graphcompat._engine import task_states
+from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord, PendingWrite, saver_from_url
+from graphcompat.errors import ConfigurationError, UnknownCheckpointError, UnknownThreadError
+
+__all__ = [
+    "STORE_ENV",
+    "TaskView",
+    "open_store",
+    "parse_duration",
+    "parse_json_arg",
+    "require_latest",
+    "resolve_checkpoint",
+    "state_values",
+    "task_views",
+    "thread_status",
+]
+
+#: Environment variable naming the store when ``--store`` is not given.
+STORE_ENV = "GRAPHCOMPAT_STORE"
+
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite store URL names (same conventions as ``saver_from_url``), else None."""
+    if url.lower().startswith("sqlite://"):
+        rest = url[len("sqlite://") :].split("?", 1)[0]
+        return Path(rest[1:]) if rest.startswith("/") and len(rest) > 1 and rest != "/:memory:" else None
+    if "://" not in url and url.lower().endswith(_SQLITE_SUFFIXES):
+        return Path(url)
+    return None
+
+
+def open_store(url: str, *, must_exist: bool = True) -> BaseCheckpointSaver:
+    """Open the store ``url`` names.
+
+    Opening a SQLite URL creates the file, which is right for a worker but
+    wrong for ``graphcompat state nope --store sqlite:///typo.db``: a read
+    would succeed on a fresh empty store and hide the typo. So commands that
+    only read or delete refuse a file that does not exist.
+    """
+    path = _sqlite_file(url)
+    if must_exist and path is not None and not path.expanduser().is_file():
+        raise ConfigurationError(
+            f"store file {str(path.expanduser().resolve())!r} does not exist; check --store "
+            "(sqlite:///relative.db is relative to the current directory, sqlite:////abs/path.db is absolute)"
+        )
+    return saver_from_url(url)
+
+
+def parse_json_arg(option: str, text: str) -> Any:
+    """Parse a JSON command-line argument, naming the option when it is not JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"{option} is not valid JSON ({exc.msg} at column {exc.colno}): {text!r}; "
+            """quote it for the shell, e.g. '{"query": "x"}'"""
+        ) from None
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, option: str = "--older-than") -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``45s``, ``2w`` or a sum such as ``1h30m``."""
+    cleaned = text.strip().lower()
+    parts = _DURATION_PART.findall(cleaned)
+    if not parts or "".join(n + u for n, u in parts) != cleaned:
+        raise ConfigurationError(
+            f"{option} {text!r} is not a duration; use a number and a unit s, m, h, d or w, e.g. 30d, 12h or 1h30m"
+        )
+    seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ConfigurationError(f"{option} {text!r} must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def require_latest(store: BaseCheckpointSaver, thread_id: str) -> CheckpointRecord:
+    """The thread's latest checkpoint, or an error that says how to find thread ids."""
+    record = store.get_checkpoint(thread_id)
+    if record is None:
+        raise UnknownThreadError(
+            f"thread {thread_id!r} has no checkpoint in {_display(store)}; list threads with `graphcompat threads`",
+            thread_id=thread_id,
+        )
+    return record
+
+
+def resolve_checkpoint(store: BaseCheckpointSaver, thread_id: str, given: str | None) -> CheckpointRecord:
+    """The checkpoint ``given`` names: a full id or the short id that listings show.
+
+    Short ids are the unique tail (or head) of a full id, so ids copied from
+    ``graphcompat history`` work as they are printed.
+    """
+    if given is None:
+        return require_latest(store, thread_id)
+    record = store.get_checkpoint(thread_id, "", given)
+    if record is not None:
+        return record
+    require_latest(store, thread_id)  # unknown thread beats unknown checkpoint
+    needle = given.replace("-", "").lower()
+    matches = [
+        r
+        for r in store.list_checkpoints(thread_id)
+        if len(needle) >= 4
+        and (r.checkpoint_id.replace("-", "").endswith(needle) or r.checkpoint_id.replace("-", "").startswith(needle))
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    why = "matches several checkpoints; give more characters" if matches else "does not exist"
+    raise UnknownCheckpointError(
+        f"checkpoint {given!r} of thread {thread_id!r} {why}; list them with `graphcompat history {thread_id}`",
+        thread_id=thread_id,
+        checkpoint_id=given,
+    )
+
+
+def _display(store: BaseCheckpointSaver) -> str:
+    from graphcompat.checkpoint.postgres import mask_password
+
+    return mask_password(store.url)
+
+
+def state_values(record: CheckpointRecord) -> dict[str, Any]:
+    """State keys of a checkpoint (internal channels start with ``__`` or contain ``:``)."""
+    return {k: v for k, v in record.channel_values.items() if not k.startswith("__") and ":" not in k}
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskView:
+    """One task that runs next from a checkpoint, and what its pending writes say."""
+
+    id: str
+    name: str
+    status: str  # "pending" | "done" | "failed" | "interrupted"
+    error: dict[str, Any] | None = None
+    interrupts: tuple[Any, ...] = ()
+    update: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"interrupts": list(self.interrupts)}
+
+
+def task_views(record: CheckpointRecord, writes: list[PendingWrite]) -> list[TaskView]:
+    """The next tasks of ``record`` with their outcome so far (from pending writes)."""
+    states = task_states(writes)
+    views = []
+    for task in record.next_tasks:
+        tid, name = str(task.get("id", "")), str(task.get("name", ""))
+        state = states.get(tid)
+        if state is None:
+            views.append(TaskView(tid, name, "pending"))
+        elif state.error is not None:
+            views.append(TaskView(tid, name, "failed", error=dict(state.error)))
+        elif state.result is not None:
+            views.append(TaskView(tid, name, "done", update=state.result.update))
+        elif state.interrupts:
+            values = tuple(i.get("value") if isinstance(i, dict) else i for i in state.interrupts)
+            views.append(TaskView(tid, name, "interrupted", interrupts=values))
+        else:
+            views.append(TaskView(tid, name, "pending"))
+    # An error write of a task that is no longer among next_tasks still explains a failure.
+    for write in writes:
+        if write.channel == ERROR and not any(v.id == write.task_id for v in views):
+            views.append(TaskView(write.task_id, write.task_name, "failed", error=dict(write.value)))
+    return views
+
+
+def thread_status(record: CheckpointRecord, writes: list[PendingWrite]) -> str:
+    """``done``, ``failed: <node>``, ``interrupted: <node>`` or ``waiting: <nodes>``."""
+    if not record.next_tasks:
+        return "done"
+    views = task_views(record, writes)
+    failed = [v.name for v in views if v.status == "failed"]
+    if failed:
+        return "failed: " + ", ".join(failed)
+    interrupted = [v.name for v in views if v.status == "interrupted"]
+    if interrupted:
+        return "interrupted: " + ", ".join(interrupted)
+    return "waiting: " + ", ".join(v.name for v in views if v.status != "done")
+
+
+def default_store_url(explicit: str | None) -> str | None:
+    """``--store`` if given, else ``$GRAPHCOMPAT_STORE``."""
+    return explicit or os.environ.get(STORE_ENV) or None
