@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+
 __all__ = ["load_graph", "main", "run_worker"]
 
 
@@ -57,6 +58,7 @@ async def run_worker(
     *,
     task_queue: str | None = None,
     store_url: str | None = None,
+    max_concurrent_activities: int | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run a worker for the given graphs until ``stop`` is set (or forever)."""
@@ -73,7 +75,10 @@ async def run_worker(
         registry.add(graph)
     queue = task_queue or os.environ.get("GRAPHCOMPAT_TASK_QUEUE") or graphs[0].task_queue or DEFAULT_TASK_QUEUE
     client = await connect_from_env()
-    worker = build_worker(client, queue, registry, graceful_shutdown_timeout=timedelta(seconds=10))
+    options: dict[str, Any] = {"graceful_shutdown_timeout": timedelta(seconds=10)}
+    if max_concurrent_activities:
+        options["max_concurrent_activities"] = max_concurrent_activities
+    worker = build_worker(client, queue, registry, **options)
     print(
         f"graphcompat worker: serving {', '.join(g.name + ' (' + g.store.url.split('@')[-1] + ')' for g in graphs)} "
         f"on task queue {queue!r} at {client.service_client.config.target_host}",
@@ -91,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--graph", action="append", required=True, metavar="MODULE:ATTR", help="a compiled graph to serve (repeatable)")
     parser.add_argument("--task-queue", default=None, help="Temporal task queue (default: GRAPHCOMPAT_TASK_QUEUE or 'graphcompat')")
     parser.add_argument("--store", default=None, help="snapshot store URL overriding the graphs' own (sqlite:///path.db, postgresql://...)")
+    parser.add_argument(
+        "--max-concurrent-activities",
+        type=int,
+        default=int(os.environ.get("GRAPHCOMPAT_MAX_CONCURRENT_ACTIVITIES") or 0) or None,
+        help="nodes this worker runs at once (default: the Temporal SDK's)",
+    )
     parser.add_argument("--log-level", default=os.environ.get("GRAPHCOMPAT_LOG_LEVEL", "WARNING"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -102,7 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(args.graph, task_queue=args.task_queue, store_url=args.store, stop=stop)
+        await run_worker(
+            args.graph,
+            task_queue=args.task_queue,
+            store_url=args.store,
+            max_concurrent_activities=args.max_concurrent_activities,
+            stop=stop,
+        )
 
     try:
         asyncio.run(run())

@@ -5,6 +5,7 @@ Real processes (``python worker.py``), a real dev server, a real SQLite store.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -52,7 +53,7 @@ def crash_dir(tmp_path, monkeypatch) -> Path:
 
 
 def test_sigkilled_worker_loses_no_completed_node(_local: GraphTestEnvironment, crash_dir: Path, capsys) -> None:
-    from tests.graphs import crash_graph
+    crash_graph = importlib.import_module("tests.graphs.crash_graph")
 
     address = _local.client.service_client.config.target_host
     task_queue = f"crash-{uuid.uuid4().hex[:8]}"
