@@ -73,7 +73,8 @@ async def run_worker(
         if store is not None:
             graph.store = store
         registry.add(graph)
-    queue = task_queue or os.environ.get("GRAPHCOMPAT_TASK_QUEUE") or graphs[0].task_queue or DEFAULT_TASK_QUEUE
+    # Same precedence as the client (Runtime.task_queue_for): option, graph, environment, default.
+    queue = task_queue or graphs[0].task_queue or os.environ.get("GRAPHCOMPAT_TASK_QUEUE") or DEFAULT_TASK_QUEUE
     client = await connect_from_env()
     options: dict[str, Any] = {"graceful_shutdown_timeout": timedelta(seconds=10)}
     if max_concurrent_activities:
@@ -94,8 +95,14 @@ async def run_worker(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--graph", action="append", required=True, metavar="MODULE:ATTR", help="a compiled graph to serve (repeatable)")
-    parser.add_argument("--task-queue", default=None, help="Temporal task queue (default: GRAPHCOMPAT_TASK_QUEUE or 'graphcompat')")
-    parser.add_argument("--store", default=None, help="snapshot store URL overriding the graphs' own (sqlite:///path.db, postgresql://...)")
+    parser.add_argument(
+        "--task-queue", default=None, help="Temporal task queue (default: the graph's, GRAPHCOMPAT_TASK_QUEUE, or 'graphcompat')"
+    )
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("GRAPHCOMPAT_STORE") or None,
+        help="snapshot store URL overriding the graphs' own (sqlite:///path.db, postgresql://...); env GRAPHCOMPAT_STORE",
+    )
     parser.add_argument(
         "--max-concurrent-activities",
         type=int,

@@ -274,8 +274,10 @@ class GraphActivities:
         task = TaskSpec.from_json(inp.task)
         try:
             record = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-            writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-            resume = [w.value for w in sorted(writes, key=lambda w: w.idx) if w.task_id == task.id and w.channel == RESUME]
+            resume: list[Any] = []
+            if inp.resume:
+                writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+                resume = [w.value for w in sorted(writes, key=lambda w: w.idx) if w.task_id == task.id and w.channel == RESUME]
             config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             result = await graph.engine.run_task(task, record.channel_values, config, resume)
         except GraphCompatError as exc:
@@ -305,8 +307,10 @@ class GraphActivities:
         try:
             parent = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.parent_checkpoint_id)
             tasks = [TaskSpec.from_json(t) for t in parent.next_tasks]
-            stored = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
-            results = completed_results(stored)
+            results = {}
+            if inp.load_pending:
+                stored = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
+                results = completed_results(stored)
             results.update({r["task_id"]: TaskResult.from_json(r) for r in inp.results})
             config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
             for task in tasks:

@@ -48,7 +48,7 @@ def compact_json(value: Any, width: int = MAX_CELL) -> str:
 
 
 def truncate(text: str, width: int = MAX_CELL) -> str:
-    text = " ".join(str(text).split())  # one line, whatever the value held
+    text = str(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")  # one line, indentation kept
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
@@ -77,13 +77,15 @@ def relative_time(iso: str | None, now: datetime | None = None) -> str:
     if moment is None:
         return iso or "?"
     now = now or datetime.now(timezone.utc)
-    seconds = max(int((now - moment).total_seconds()), 0)
+    delta = int((now - moment).total_seconds())
+    seconds = abs(delta)
+    amount = f"{seconds}s"
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
-            ago = f"{seconds // size}{unit} ago"
+            amount = f"{seconds // size}{unit}"
             break
-    else:
-        ago = f"{seconds}s ago"
+    # A clock ahead of ours (another machine, a time-skipping test server) reads "in ...".
+    ago = f"{amount} ago" if delta >= 0 else f"in {amount}"
     exact = moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return f"{ago} ({exact})"
 

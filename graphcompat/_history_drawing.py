@@ -131,8 +131,13 @@ def _mermaid_text(text: str) -> str:
     return "".join(_MERMAID_ESCAPES.get(ch, ch) for ch in text)
 
 
-def _mermaid_id(checkpoint_id: str) -> str:
-    return "c" + "".join(ch for ch in checkpoint_id if ch.isalnum())
+def _mermaid_ids(tree: HistoryTree) -> dict[str, str]:
+    """Box ids: ``c`` + the short id, or the whole id for the (unlikely) short ids that collide."""
+    shorts = [n.short_id for n in tree.nodes.values()]
+    return {
+        cid: "c" + (n.short_id if shorts.count(n.short_id) == 1 else cid.replace("-", ""))
+        for cid, n in tree.nodes.items()
+    }
 
 
 def _mermaid_label(node: HistoryNode) -> str:
@@ -155,13 +160,14 @@ def draw_history_mermaid(records: Iterable[Any]) -> str:
     stand out; the latest checkpoint is drawn with a thick border.
     """
     tree = HistoryTree.build(records)
+    ids = _mermaid_ids(tree)
     out = ["flowchart TD"]
     for cid, node in tree.nodes.items():
-        out.append(f'    {_mermaid_id(cid)}["{_mermaid_label(node)}"]')
+        out.append(f'    {ids[cid]}["{_mermaid_label(node)}"]')
     for parent, kids in tree.children.items():
         for kid in kids:
             arrow = "-.->" if tree.nodes[kid].source in ("update", "fork") else "-->"
-            out.append(f"    {_mermaid_id(parent)} {arrow} {_mermaid_id(kid)}")
+            out.append(f"    {ids[parent]} {arrow} {ids[kid]}")
     styles = {
         "input": "fill:#eef,stroke:#88a",
         "loop": "fill:#efe,stroke:#8a8",
@@ -169,10 +175,10 @@ def draw_history_mermaid(records: Iterable[Any]) -> str:
         "fork": "fill:#fed,stroke:#a86",
     }
     for source, style in styles.items():
-        members = [_mermaid_id(cid) for cid, n in tree.nodes.items() if n.source == source]
+        members = [ids[cid] for cid, n in tree.nodes.items() if n.source == source]
         if members:
             out.append(f"    classDef {source} {style}")
             out.append(f"    class {','.join(members)} {source}")
     if tree.latest is not None:
-        out.append(f"    style {_mermaid_id(tree.latest)} stroke-width:3px")
+        out.append(f"    style {ids[tree.latest]} stroke-width:3px")
     return "\n".join(out) + "\n"

@@ -110,6 +110,8 @@ class NodeInput:
     step: int
     task: dict[str, Any]
     config: dict[str, Any]
+    #: True when resume values may be stored for this task (a Command(resume=...) run)
+    resume: bool = False
 
 
 @dataclasses.dataclass
@@ -122,6 +124,8 @@ class CommitInput:
     created_at: str
     results: list[dict[str, Any]]
     config: dict[str, Any]
+    #: True when tasks of this step completed in an earlier attempt (their writes are in the store)
+    load_pending: bool = False
 
 
 @dataclasses.dataclass

@@ -153,8 +153,9 @@ class GraphRunWorkflow:
                 steps_done += 1
             self._report(inp, f"running {', '.join(sorted(names))}", step, checkpoint_id)
             node_tasks = [t for t in pending if t.get("kind") != "input"]
+            resuming = inp.mode == "command" and steps_this_run == 0
             outcomes = await asyncio.gather(
-                *(self._run_node(inp, start.plan, checkpoint_id, step, t) for t in node_tasks),
+                *(self._run_node(inp, start.plan, checkpoint_id, step, t, resuming) for t in node_tasks),
                 return_exceptions=True,
             )
             results: list[dict[str, Any]] = []
@@ -192,6 +193,7 @@ class GraphRunWorkflow:
                     created_at=workflow.now().isoformat(),
                     results=results,
                     config=inp.config,
+                    load_pending=bool(done),
                 ),
                 result_type=CommitResult,
                 summary=f"commit step {step + 1}",
@@ -220,7 +222,13 @@ class GraphRunWorkflow:
                 )
 
     async def _run_node(
-        self, inp: RunInput, plan: dict[str, NodePlan], checkpoint_id: str, step: int, task: dict[str, Any]
+        self,
+        inp: RunInput,
+        plan: dict[str, NodePlan],
+        checkpoint_id: str,
+        step: int,
+        task: dict[str, Any],
+        resuming: bool,
     ) -> dict[str, Any]:
         node = plan.get(task["name"]) or NodePlan()
         attempt = 1
@@ -229,7 +237,7 @@ class GraphRunWorkflow:
             try:
                 return await workflow.execute_activity(
                     RUN_NODE,
-                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config),
+                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming),
                     result_type=dict,
                     start_to_close_timeout=timedelta(seconds=timeout),
                     heartbeat_timeout=timedelta(seconds=inp.heartbeat_timeout_s),

@@ -1,0 +1,42 @@
+"""The activity of ``graphcompat.Cleanup``: open a store by URL and expire idle threads.
+
+Register it with :func:`cleanup_activities` next to
+``workflows.cleanup.cleanup_workflows`` in any worker that serves the
+Schedule's task queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from graphcompat.checkpoint import saver_from_url
+from graphcompat.errors import ConfigurationError
+from workflows.cleanup import EXPIRE_ACTIVITY, CleanupInput, CleanupResult
+
+__all__ = ["cleanup_activities", "expire_threads"]
+
+
+@activity.defn(name=EXPIRE_ACTIVITY)
+async def expire_threads(input: CleanupInput) -> CleanupResult:
+    """Delete the store's threads idle longer than ``input.older_than_seconds``."""
+    try:
+        store = saver_from_url(input.store_url)
+    except ConfigurationError as exc:
+        # Retrying cannot fix a wrong URL: fail this run, let the next one report it again.
+        raise ApplicationError(str(exc), type="ConfigurationError", non_retryable=True) from None
+    try:
+        expired = await store.aexpire_threads(timedelta(seconds=input.older_than_seconds))
+    finally:
+        store.close()
+    activity.logger.info("expired %d idle threads", len(expired))
+    return CleanupResult(expired=expired)
+
+
+def cleanup_activities() -> list[Callable[..., Any]]:
+    """Activities a worker registers to run scheduled cleanups."""
+    return [expire_threads]

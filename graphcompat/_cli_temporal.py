@@ -1,0 +1,153 @@
+"""``graphcompat server`` and ``graphcompat schedule-expiry``: commands about Temporal itself."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import signal
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from graphcompat._cli_run import store_url_for, temporal_runtime
+from graphcompat._cli_store import open_store, parse_duration
+from graphcompat._runtime import DEFAULT_TASK_QUEUE, DevServer, current_runtime, state_dir, temporal_configured
+from graphcompat.errors import ConfigurationError
+
+__all__ = ["cmd_schedule_expiry", "cmd_server"]
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """Run the embedded dev server in the foreground until Ctrl-C or SIGTERM.
+
+    It holds the same lock as the embedded runtime, so a script that starts
+    its own embedded server meanwhile keeps its runs in another file instead
+    of sharing (and corrupting) this one.
+    """
+    directory = state_dir()
+    db = Path(args.db).expanduser().resolve() if args.db else directory / "temporal.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(f"{db}.lock", "a+")  # noqa: SIM115 - held while the server runs
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ConfigurationError(
+                f"another graphcompat process is using {db}; stop it, or pass --db OTHER.db"
+            ) from None
+        server = DevServer(db=db, log_path=directory / "temporal.log", ui=not args.headless, ui_port=args.ui_port, port=args.port)
+        return _serve(server)
+    finally:
+        lock.close()
+
+
+def _serve(server: DevServer) -> int:
+    import asyncio
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        asyncio.run(server.start())
+        print(f"Temporal dev server: {server.address}", flush=True)
+        if server.ui_url:
+            print(f"Web UI: {server.ui_url}", flush=True)
+        print(f"History: {server.db}   log: {server.log_path}", flush=True)
+        print(
+            f"Use it from other shells with: export TEMPORAL_ADDRESS={server.address}   (Ctrl-C stops the server)",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            if server.process is not None and server.process.poll() is not None:
+                raise ConfigurationError(
+                    f"the Temporal dev server exited with code {server.process.returncode}; see {server.log_path}"
+                )
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Temporal dev server stopped", flush=True)
+    return 0
+
+
+def cmd_schedule_expiry(args: argparse.Namespace) -> int:
+    """Create or update a Temporal Schedule that expires idle threads every ``--every``."""
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleIntervalSpec,
+        ScheduleOverlapPolicy,
+        SchedulePolicy,
+        ScheduleSpec,
+        ScheduleState,
+        ScheduleUpdate,
+        ScheduleUpdateInput,
+    )
+
+    from workflows.cleanup import CleanupInput, CleanupWorkflow
+
+    idle = parse_duration(args.older_than)
+    every = parse_duration(args.every, "--every")
+    if not (args.address or current_runtime() is not None or temporal_configured()):
+        raise ConfigurationError(
+            "schedule-expiry needs a Temporal server that outlives this command: pass --address HOST:PORT "
+            "or set TEMPORAL_ADDRESS (`graphcompat server` runs one locally)"
+        )
+    store = open_store(store_url_for(args))
+    try:
+        if store.in_process_only:
+            raise ConfigurationError(
+                f"store {store.url} lives only in this process; schedule expiry of a store workers can open "
+                "(sqlite:////absolute/path.db or postgresql://...)"
+            )
+        url = store.url  # absolute: the worker's working directory is not ours
+    finally:
+        store.close()
+    task_queue = args.task_queue or DEFAULT_TASK_QUEUE
+    from graphcompat.checkpoint.postgres import mask_password
+
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            CleanupWorkflow.run,
+            CleanupInput(store_url=url, older_than_seconds=idle.total_seconds()),
+            id=f"graphcompat-cleanup:{args.schedule_id}",
+            task_queue=task_queue,
+            execution_timeout=timedelta(hours=2),
+            static_summary=f"expire threads idle > {args.older_than}",
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note=f"graphcompat expire --older-than {args.older_than} --store {mask_password(url)}"),
+    )
+
+    async def upsert(client: Any) -> str:
+        try:
+            await client.create_schedule(args.schedule_id, schedule)
+            return "created"
+        except ScheduleAlreadyRunningError:
+
+            def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=schedule)
+
+            await client.get_schedule_handle(args.schedule_id).update(replace)
+            return "updated"
+
+    with temporal_runtime(args) as runtime:
+
+        async def on_loop() -> str:
+            return await upsert(await runtime.client())
+
+        outcome = runtime.run_sync(on_loop())
+    print(
+        f"schedule {args.schedule_id!r} {outcome}: every {args.every}, delete threads idle for more than "
+        f"{args.older_than} in {mask_password(url)}; runs workflow {CleanupWorkflow.__name__} on task queue "
+        f"{task_queue!r} (its workers must register workflows.cleanup / activities.cleanup)"
+    )
+    return 0
