@@ -81,7 +81,7 @@ async def run_worker(
         options["max_concurrent_activities"] = max_concurrent_activities
     worker = build_worker(client, queue, registry, **options)
     print(
-        f"graphcompat worker: serving {', '.join(g.name + ' (' + g.store.url.split('@')[-1] + ')' for g in graphs)} "
+        f"graphcompat worker: serving {', '.join(g.name + ' (' + g.store.display_url + ')' for g in graphs)} "
         f"on task queue {queue!r} at {client.service_client.config.target_host}",
         file=sys.stderr,
         flush=True,

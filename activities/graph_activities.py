@@ -61,7 +61,9 @@ MAX_RESULT_BYTES = 1_800_000
 log = logging.getLogger("graphcompat.activities")
 
 
-def _app_error(exc: BaseException, *, node: str | None, retryable: bool) -> ApplicationError:
+def _app_error(
+    exc: BaseException, *, node: str | None, retryable: bool, checkpoint_id: str | None = None
+) -> ApplicationError:
     """The node's exception as a Temporal failure: its type, message and where it came from.
 
     Marked BENIGN so the SDK does not log a second traceback; this module
@@ -70,8 +72,14 @@ def _app_error(exc: BaseException, *, node: str | None, retryable: bool) -> Appl
     if activity.in_activity():
         info = activity.info()
         log.warning(
-            "node %s raised %s: %s (workflow %s, run %s, attempt %d)",
-            node, type(exc).__name__, exc, info.workflow_id, info.workflow_run_id, info.attempt,
+            "%s raised %s: %s (thread workflow %s, run %s, checkpoint %s, attempt %d)",
+            f"node {node!r}" if node else info.activity_type,
+            type(exc).__name__,
+            exc,
+            info.workflow_id,
+            info.workflow_run_id,
+            checkpoint_id,
+            info.attempt,
         )
     return ApplicationError(
         str(exc),
@@ -178,7 +186,7 @@ class GraphActivities:
         try:
             return await self._start(graph, inp)
         except GraphCompatError as exc:
-            raise _app_error(exc, node=None, retryable=False) from exc
+            raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
 
     async def _start(self, graph: CompiledStateGraph, inp: StartInput) -> StartResult:
         store, engine = graph.store, graph.engine
@@ -281,10 +289,11 @@ class GraphActivities:
             config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             result = await graph.engine.run_task(task, record.channel_values, config, resume)
         except GraphCompatError as exc:
-            raise _app_error(exc, node=task.name, retryable=False) from exc
+            raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy
             policy = graph.builder.nodes[task.name].retry_policy if task.name in graph.builder.nodes else None
-            raise _app_error(exc, node=task.name, retryable=bool(policy and policy.should_retry(exc))) from exc
+            retry = bool(policy and policy.should_retry(exc))
+            raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         finally:
             beating.cancel()
         out = result.to_json()
@@ -297,7 +306,7 @@ class GraphActivities:
                 node=task.name,
                 size=size,
             )
-            raise _app_error(err, node=task.name, retryable=False)
+            raise _app_error(err, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id)
         return out
 
     @activity.defn(name=COMMIT_STEP)
@@ -320,9 +329,9 @@ class GraphActivities:
                 parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id
             )
         except GraphCompatError as exc:
-            raise _app_error(exc, node=None, retryable=False) from exc
+            raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
         except Exception as exc:  # a reducer or a START router raised
-            raise _app_error(exc, node=START, retryable=False) from exc
+            raise _app_error(exc, node=START, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
         record = CheckpointRecord(
             thread_id=inp.thread_id,
             checkpoint_ns=inp.checkpoint_ns,
@@ -379,9 +388,9 @@ class GraphActivities:
                 inp.new_checkpoint_id,
             )
         except GraphCompatError as exc:
-            raise _app_error(exc, node=inp.as_node, retryable=False) from exc
+            raise _app_error(exc, node=inp.as_node, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # a conditional edge of as_node raised
-            raise _app_error(exc, node=inp.as_node, retryable=False) from exc
+            raise _app_error(exc, node=inp.as_node, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         record = CheckpointRecord(
             thread_id=inp.thread_id,
             checkpoint_ns=inp.checkpoint_ns,

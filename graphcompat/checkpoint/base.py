@@ -48,6 +48,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -168,6 +169,11 @@ class BaseCheckpointSaver(abc.ABC):
     @abc.abstractmethod
     def url(self) -> str:
         """URL that opens this same store from another process."""
+
+    @property
+    def display_url(self) -> str:
+        """``url`` with any password masked: the form to print and to log."""
+        return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", self.url)
 
     # -- checkpoints -------------------------------------------------------
 

@@ -128,7 +128,7 @@ class CompiledStateGraph:
         process_registry.add(self)
 
     def __repr__(self) -> str:
-        return f"<CompiledStateGraph {self.name!r} nodes={list(self.builder.nodes)} store={self.store.url}>"
+        return f"<CompiledStateGraph {self.name!r} nodes={list(self.builder.nodes)} store={self.store.display_url}>"
 
     @property
     def nodes(self) -> dict[str, Any]:
@@ -287,7 +287,7 @@ class CompiledStateGraph:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 static_summary=f"{self.name} · thread {run.thread_id} · {run.mode}",
-                static_details=f"graph `{self.name}` ({self.graph_key}), thread `{run.thread_id}`, store {self.store.url.split('@')[-1]}",
+                static_details=f"graph `{self.name}` ({self.graph_key}), thread `{run.thread_id}`, store {self.store.display_url}",
                 search_attributes=self._search_attributes(run) if runtime.search_attributes else None,
             )
         except WorkflowAlreadyStartedError:
@@ -353,7 +353,7 @@ class CompiledStateGraph:
         record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
         if record is None:
             raise errors.StoreError(
-                f"The run finished at checkpoint {result.checkpoint_id} but the store {self.store.url} does not "
+                f"The run finished at checkpoint {result.checkpoint_id} but the store {self.store.display_url} does not "
                 "hold it; the worker and this process must use the same store."
             )
         if result.status != "interrupted":

@@ -229,3 +229,33 @@ def test_in_memory_saver_needs_an_in_process_worker(thread):
             single(lambda s: {}).invoke({"log": []}, thread)
     finally:
         remote.close()
+
+
+def test_failure_log_line_carries_thread_run_and_checkpoint(env, thread, caplog):
+    def work(state: S) -> dict:
+        raise QuotaExceeded("over quota")
+
+    graph = single(work)
+    with caplog.at_level("WARNING", logger="graphcompat.activities"), pytest.raises(QuotaExceeded):
+        graph.invoke({"log": []}, thread)
+    checkpoint_id = graph.get_state(thread).config["configurable"]["checkpoint_id"]
+    _, run_id = env.runtime.started_runs[-1]
+    line = next(r.getMessage() for r in caplog.records if "over quota" in r.getMessage())
+    assert "node 'work' raised QuotaExceeded" in line
+    assert thread["configurable"]["thread_id"] in line and run_id in line and checkpoint_id in line
+
+
+def test_store_urls_are_shown_without_passwords():
+    from graphcompat.checkpoint.memory import InMemorySaver
+
+    class Fake(InMemorySaver):
+        @property
+        def url(self) -> str:
+            return "postgresql://app:s3cret@db.internal:5432/graphs?schema=x"
+
+    assert Fake().display_url == "postgresql://app:***@db.internal:5432/graphs?schema=x"
+    builder = StateGraph(S)
+    builder.add_node("work", lambda s: {})
+    builder.add_edge(START, "work")
+    graph = builder.compile(checkpointer=Fake())
+    assert "s3cret" not in repr(graph) and "app:***@db.internal" in repr(graph)
