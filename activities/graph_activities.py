@@ -22,7 +22,19 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from graphcompat._constants import ERROR, RESUME, START
-from graphcompat._engine import GENERATION, RESUME_BASE, Engine, TaskResult, TaskSpec, completed_results, next_generation, task_states
+from graphcompat._engine import (
+    GENERATION,
+    RESUME_BASE,
+    Engine,
+    TaskResult,
+    TaskSpec,
+    completed_results,
+    externalize,
+    has_refs,
+    next_generation,
+    resolve_refs,
+    task_states,
+)
 from graphcompat._wire import (
     COMMIT_STEP,
     NODE_ERROR,
@@ -296,6 +308,9 @@ class GraphActivities:
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         finally:
             beating.cancel()
+        blobs = externalize(result)
+        if blobs:  # large values go to the store; history carries their hash
+            await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
         out = result.to_json()
         size = len(json.dumps(out, separators=(",", ":"), default=str))
         if size > MAX_RESULT_BYTES:
@@ -316,11 +331,13 @@ class GraphActivities:
         try:
             parent = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.parent_checkpoint_id)
             tasks = [TaskSpec.from_json(t) for t in parent.next_tasks]
-            results = {}
-            if inp.load_pending:
+            results: dict[str, TaskResult] = {}
+            fresh = {r["task_id"]: TaskResult.from_json(r) for r in inp.results}
+            if inp.load_pending or has_refs(inp.results):
                 stored = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
-                results = completed_results(stored)
-            results.update({r["task_id"]: TaskResult.from_json(r) for r in inp.results})
+                results = completed_results(stored) if inp.load_pending else {}
+                resolve_refs(fresh, stored)
+            results.update(fresh)
             config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
             for task in tasks:
                 if task.kind == "input":

@@ -12,6 +12,10 @@ ERROR: Final = "__error__"
 INTERRUPT: Final = "__interrupt__"
 RESUME: Final = "__resume__"
 ROUTE: Final = "__route__"
+#: A large write value, stored once under the hash of its JSON (content-addressed).
+BLOB: Final = "__blob__"
+#: The reference that travels through workflow history instead of a large value.
+REF_KEY: Final = "__graphcompat_ref__"
 
 #: Node names users may not take.
 RESERVED_NAMES: Final = frozenset({START, END, ERROR, INTERRUPT, RESUME, ROUTE, "__input__", "__pregel_pull", "__pregel_push"})

@@ -27,11 +27,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from graphcompat._constants import END, ERROR, INTERRUPT, PULL, PUSH, RESUME, ROUTE, START
+from graphcompat._constants import BLOB, END, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE, START
 from graphcompat._interrupts import GraphInterrupt, _InterruptScope, _scope
 from graphcompat.checkpoint.base import PendingWrite
 from graphcompat.errors import InvalidUpdateError, UnknownNodeError
@@ -156,6 +157,8 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
     states: dict[str, TaskState] = {}
     newest: dict[str, TaskResult] = {}  # the newest generation's result being assembled
     for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
+        if row.channel == BLOB:
+            continue
         state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
         if row.channel == RESUME:
             state.resume.append(row.value)
@@ -181,8 +184,62 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
 
 
 def completed_results(rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
-    """Results of tasks that completed in a super-step that did not finish."""
-    return {tid: s.result for tid, s in task_states(rows).items() if s.result is not None}
+    """Results of tasks that completed in a super-step that did not finish (references resolved)."""
+    done = {tid: s.result for tid, s in task_states(rows).items() if s.result is not None}
+    return resolve_refs(done, rows)
+
+
+# -- large writes travel as references (invariant 3) ------------------------------------
+
+#: Write values whose JSON is larger than this go to the store; history carries a reference.
+INLINE_WRITE_LIMIT = 64 * 1024
+
+
+def blob_key(value_json: str) -> str:
+    return hashlib.sha256(value_json.encode()).hexdigest()
+
+
+def externalize(result: TaskResult, limit: int = INLINE_WRITE_LIMIT) -> list[PendingWrite]:
+    """Replace large write values of ``result`` by references; returns the blob rows to store first.
+
+    Content-addressed: a retried or zombie attempt writes the same key only
+    for the same content, so the store never disagrees with what history recorded.
+    """
+    blobs: list[PendingWrite] = []
+    refs: dict[str, Any] = {}
+    for i, (key, value) in enumerate(result.writes):
+        encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        if len(encoded) > limit:
+            digest = blob_key(encoded)
+            blobs.append(PendingWrite(f"blob:{digest}", result.name, 0, BLOB, value))
+            refs[key] = {REF_KEY: digest}
+            result.writes[i] = (key, refs[key])
+    if refs and isinstance(result.update, dict):
+        result.update = {k: refs.get(k, v) for k, v in result.update.items()}
+    return blobs
+
+
+def has_refs(results: Iterable[Mapping[str, Any]]) -> bool:
+    return any(isinstance(v, dict) and REF_KEY in v for r in results for _, v in r.get("writes", []))
+
+
+def resolve_refs(results: dict[str, TaskResult], rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
+    """Put the stored values back in place of references (in place; returns ``results``)."""
+    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+
+    def back(value: Any) -> Any:
+        if isinstance(value, dict) and REF_KEY in value:
+            digest = value[REF_KEY]
+            if digest not in values:
+                raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
+            return values[digest]
+        return value
+
+    for result in results.values():
+        result.writes = [(k, back(v)) for k, v in result.writes]
+        if isinstance(result.update, dict):
+            result.update = {k: back(v) for k, v in result.update.items()}
+    return results
 
 
 def next_generation(rows: Sequence[PendingWrite], task: str) -> int:

@@ -30,7 +30,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from graphcompat import _ids, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
-from graphcompat._engine import Engine, TaskSpec, task_states
+from graphcompat._engine import Engine, TaskSpec, completed_results, task_states
 from graphcompat._registry import GraphRegistry, process_registry
 from graphcompat._wire import WORKFLOW_NAME, RunInput, RunResult, workflow_id_for
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
@@ -370,7 +370,8 @@ class CompiledStateGraph:
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
         tasks = [TaskSpec.from_json(t) for t in record.next_tasks]
         states = task_states(writes)
-        done = {t.id: states[t.id].result for t in tasks if t.id in states and states[t.id].result is not None}
+        completed = completed_results(writes)  # references to large writes resolved
+        done = {t.id: completed[t.id] for t in tasks if t.id in completed}
         values = self.engine.live_values(record.channel_values, tasks, done) if live else record.channel_values  # type: ignore[arg-type]
         pregel_tasks: list[PregelTask] = []
         interrupts: list[Interrupt] = []
