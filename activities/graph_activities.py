@@ -100,6 +100,7 @@ def _app_error(
             "retryable": retryable,
             "module": type(exc).__module__,
             "qualname": type(exc).__qualname__,
+            "args": _json_args(exc),
             "node": node,
             "fields": getattr(exc, "fields", None) if isinstance(exc, GraphCompatError) else None,
             "traceback": "".join(traceback.format_exception(exc))[-8000:],
@@ -108,6 +109,15 @@ def _app_error(
         non_retryable=True,
         category=ApplicationErrorCategory.BENIGN,
     )
+
+
+def _json_args(exc: BaseException) -> list[Any] | None:
+    """The exception's ``args`` when they are plain JSON, so the caller can rebuild it exactly."""
+    try:
+        json.dumps(exc.args)
+    except (TypeError, ValueError):
+        return None
+    return list(exc.args)
 
 
 class _RecordCache:
@@ -240,7 +250,7 @@ class GraphActivities:
             done = completed_results(writes)
             if inp.mode == "command":
                 await self._save_resume(graph, latest, writes, inp.resume)
-            return StartResult(latest.checkpoint_id, latest.step, latest.next_tasks, sorted(done), plan)
+            return StartResult(latest.checkpoint_id, latest.step, latest.next_tasks, sorted(done), plan, resumed=True)
         if inp.mode == "replay":
             source = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             if source is None:
@@ -250,6 +260,14 @@ class GraphActivities:
                     thread_id=inp.thread_id,
                     checkpoint_id=inp.checkpoint_id,
                 )
+            latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
+            if source.source in ("update", "fork") and latest is not None and latest.checkpoint_id == source.checkpoint_id:
+                # LangGraph's rule: continuing from the update (or fork) that is still
+                # the thread's head resumes it; any other addressed checkpoint is replayed
+                # on a new branch from a fork copy.
+                writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, source.checkpoint_id)
+                done = completed_results(writes)
+                return StartResult(source.checkpoint_id, source.step, source.next_tasks, sorted(done), plan, resumed=True)
             tasks = [TaskSpec.from_json(t) for t in source.next_tasks]
             fork = CheckpointRecord(
                 thread_id=inp.thread_id,
@@ -416,7 +434,8 @@ class GraphActivities:
             created_at=inp.created_at,
             metadata={
                 "source": "update",
-                "step": parent.step + 1 if parent else 0,
+                # LangGraph writes step 0 (ours: 1) when update_state seeds an empty thread.
+                "step": parent.step + 1 if parent else 1,
                 "writes": {as_node: outcome.writes_metadata.get(as_node)},
                 "parents": {},
             },

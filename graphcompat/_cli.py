@@ -169,7 +169,11 @@ def _demo() -> int:
 def _worker(args: argparse.Namespace) -> int:
     import worker as worker_module
 
-    return worker_module.main(list(args.rest))
+    rest = list(args.rest)
+    try:
+        return worker_module.main(rest[1:] if rest[:1] == ["--"] else rest)
+    except SystemExit as exit:  # worker.py's argparse (--help, usage errors)
+        return int(exit.code or 0)
 
 
 def _store_error_types() -> tuple[type[BaseException], ...]:
@@ -184,14 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 the run failed, 2 bad usage or setup)."""
     parser, handlers = _build()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["worker"]:
+        # worker.py owns its options (and its --help): hand them over untouched.
+        args_list = ["worker", "--", *args_list[1:]]
     try:
-        args, extra = parser.parse_known_args(args_list)
-        if extra and args.command != "worker":
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args = parser.parse_args(args_list)
     except SystemExit as exit:
         return int(exit.code or 0)
-    if args.command == "worker":
-        args.rest = [*args.rest, *extra]
     debug = os.environ.get("GRAPHCOMPAT_DEBUG", "") not in ("", "0")
     try:
         return _dispatch(handlers[args.command], args, debug)

@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import signal
-import sys
 import threading
 from datetime import timedelta
 from pathlib import Path

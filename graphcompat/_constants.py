@@ -23,4 +23,5 @@ RESERVED_NAMES: Final = frozenset({START, END, ERROR, INTERRUPT, RESUME, ROUTE, 
 PULL: Final = "__pregel_pull"
 PUSH: Final = "__pregel_push"
 
-DEFAULT_RECURSION_LIMIT: Final = 25
+#: LangGraph 1.2's default; long loops are fine (the workflow continues as new).
+DEFAULT_RECURSION_LIMIT: Final = 10007

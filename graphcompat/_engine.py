@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from graphcompat._constants import BLOB, END, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE, START
 from graphcompat._interrupts import GraphInterrupt, _InterruptScope, _scope
 from graphcompat.checkpoint.base import PendingWrite
-from graphcompat.errors import InvalidUpdateError, UnknownNodeError
+from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, UnknownNodeError
 from graphcompat.types import Command, Send
 
 if TYPE_CHECKING:
@@ -299,14 +299,17 @@ class Engine:
         one, when several tasks wait); ``{interrupt_id: value}`` answers by id.
         """
         waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
-        if not waiting:
-            raise InvalidUpdateError(
-                "Command(resume=...) was given, but the thread has no pending interrupt; "
-                "check get_state(config).interrupts, or invoke with input instead."
-            )
+        if not waiting:  # as in LangGraph: nothing to answer, the run simply resumes
+            return {}
         by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
         if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
             return {by_id[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
+        if len(by_id) > 1:
+            raise AmbiguousResumeError(
+                "When there are multiple pending interrupts, you must specify the interrupt id when resuming: "
+                "Command(resume={interrupt_id: value, ...}); the ids are in get_state(config).interrupts.",
+                pending_ids=sorted(by_id),
+            )
         return {tid: (task.name, resume) for tid, task in waiting.items()}
 
     def dump_input(self, value: Any, *, where: str = "The input") -> dict[str, Any]:
@@ -316,10 +319,10 @@ class Engine:
         return self.schema.dump_values(update, where=where)
 
     def _next_tasks(self, checkpoint_id: str, pulls: Iterable[str], sends: Sequence[tuple[str, Any]]) -> list[TaskSpec]:
+        # LangGraph's order of `next`: Send tasks first, then nodes reached by edges.
         names = sorted(set(pulls) - {END}, key=lambda n: self.order.get(n, 1 << 30))
-        tasks = [TaskSpec(task_id(checkpoint_id, "pull", n, 0), n, "pull") for n in names]
-        for i, (node, arg) in enumerate(sends):
-            tasks.append(TaskSpec(task_id(checkpoint_id, "push", node, i), node, "push", i, arg))
+        tasks = [TaskSpec(task_id(checkpoint_id, "push", node, i), node, "push", i, arg) for i, (node, arg) in enumerate(sends)]
+        tasks += [TaskSpec(task_id(checkpoint_id, "pull", n, 0), n, "pull") for n in names]
         return tasks
 
     # -- running a task (user code) ------------------------------------------------
@@ -613,6 +616,12 @@ class Engine:
             self.apply_writes(values, self.order_results(tasks, done))
         return values
 
-    def state_values(self, values_json: Mapping[str, Any]) -> dict[str, Any]:
-        """User-facing values: state keys only, as Python objects."""
-        return self.schema.load_values({k: v for k, v in values_json.items() if k in self.schema.fields})
+    def state_values(self, values_json: Mapping[str, Any], *, defaults: bool = True) -> dict[str, Any]:
+        """User-facing values: state keys only, as Python objects.
+
+        Reducer keys never written show their type's empty value, as in
+        LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
+        whose values the lesson shows as ``{}``.
+        """
+        values = self.schema.load_values({k: v for k, v in values_json.items() if k in self.schema.fields})
+        return self._with_defaults(values) if defaults else values

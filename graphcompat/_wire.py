@@ -99,6 +99,8 @@ class StartResult:
     tasks: list[dict[str, Any]]
     done: list[str]
     plan: dict[str, NodePlan]
+    #: True when the run continues an existing checkpoint (no new input, no fork copy)
+    resumed: bool = False
 
 
 @dataclasses.dataclass

@@ -10,8 +10,9 @@ tree, drawn once::
     ├── EmptyInputError (ValueError)      invoke(None) on a thread with nothing to resume
     ├── UnknownThreadError (KeyError)     a thread id with no checkpoint
     ├── UnknownCheckpointError (KeyError) a checkpoint id the store does not hold
-    ├── UnknownNodeError (ValueError)     as_node / goto / router naming no node
-    ├── UnknownStateKeyError (ValueError) a key that is not in the state schema
+    ├── UnknownNodeError (InvalidUpdateError) as_node / goto / router naming no node
+    ├── UnknownStateKeyError (InvalidUpdateError) a key that is not in the state schema
+    ├── AmbiguousResumeError (RuntimeError) Command(resume=v) with several interrupts pending
     ├── StateSerializationError (TypeError) a value that cannot be stored as JSON
     ├── ThreadBusyError (RuntimeError)    a run is already in flight on the thread
     ├── StoreError (RuntimeError)         the snapshot store refused an operation
@@ -30,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AmbiguousResumeError",
     "ConfigurationError",
     "EmptyInputError",
     "GraphCompatError",
@@ -114,16 +116,22 @@ class UnknownCheckpointError(GraphCompatError, KeyError):
         return str(self.args[0])
 
 
-class UnknownNodeError(GraphCompatError, ValueError):
+class UnknownNodeError(InvalidUpdateError):
     """A node name (``as_node``, ``goto``, a router's result) that the graph does not have."""
 
     code = "unknown_node"
 
 
-class UnknownStateKeyError(GraphCompatError, ValueError):
+class UnknownStateKeyError(InvalidUpdateError):
     """A key that is not a field of the graph's state schema."""
 
     code = "unknown_state_key"
+
+
+class AmbiguousResumeError(GraphCompatError, RuntimeError):
+    """``Command(resume=value)`` while several interrupts wait: say which one by id."""
+
+    code = "ambiguous_resume"
 
 
 class StateSerializationError(GraphCompatError, TypeError):

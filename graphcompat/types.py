@@ -138,7 +138,7 @@ class PregelTask(NamedTuple):
     id: str
     name: str
     path: tuple[str | int, ...]
-    error: Exception | None = None
+    error: str | Exception | None = None
     interrupts: tuple[Interrupt, ...] = ()
     state: Any = None
     result: Any | None = None

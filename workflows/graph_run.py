@@ -128,10 +128,21 @@ class GraphRunWorkflow:
         self._report(inp, "running", step, checkpoint_id)
         last = max(filter(None, [last, new_id, checkpoint_id]))
         steps_done = inp.steps_done
-        skip_before = inp.skip_interrupt_before or inp.mode in ("resume", "command")
+        skip_before = inp.skip_interrupt_before or inp.mode in ("resume", "command") or start.resumed
         steps_this_run = 0
         while True:
             pending = [t for t in tasks if t["id"] not in done]
+            # As in LangGraph, the limit is checked before "nothing left to run":
+            # a run that needs exactly `recursion_limit` super-steps of nodes fails.
+            if steps_done >= inp.recursion_limit:
+                self._report(inp, "recursion limit", step, checkpoint_id, final=True)
+                raise ApplicationError(
+                    f"Recursion limit of {inp.recursion_limit} reached without hitting a stop condition. "
+                    "You can increase the limit by setting the `recursion_limit` config key.",
+                    {"thread_id": inp.thread_id, "checkpoint_id": checkpoint_id, "step": step},
+                    type="GraphRecursionError",
+                    non_retryable=True,
+                )
             if not tasks:
                 self._report(inp, "done", step, checkpoint_id, final=True)
                 return RunResult("done", checkpoint_id, step)
@@ -142,14 +153,6 @@ class GraphRunWorkflow:
                 return RunResult("interrupted", checkpoint_id, step)
             skip_before = False
             if runs_nodes:
-                if steps_done >= inp.recursion_limit:
-                    raise ApplicationError(
-                        f"Recursion limit of {inp.recursion_limit} reached without hitting a stop condition. "
-                        "You can increase the limit by setting the `recursion_limit` config key.",
-                        {"thread_id": inp.thread_id, "checkpoint_id": checkpoint_id, "step": step},
-                        type="GraphRecursionError",
-                        non_retryable=True,
-                    )
                 steps_done += 1
             self._report(inp, f"running {', '.join(sorted(names))}", step, checkpoint_id)
             node_tasks = [t for t in pending if t.get("kind") != "input"]
@@ -182,23 +185,21 @@ class GraphRunWorkflow:
                 return RunResult("interrupted", checkpoint_id, step)
             new_id = self._new_id(last)
             last = new_id
-            committed: CommitResult = await workflow.execute_local_activity(
-                COMMIT_STEP,
-                CommitInput(
-                    graph_key=inp.graph_key,
-                    thread_id=inp.thread_id,
-                    checkpoint_ns=inp.checkpoint_ns,
-                    parent_checkpoint_id=checkpoint_id,
-                    new_checkpoint_id=new_id,
-                    created_at=workflow.now().isoformat(),
-                    results=results,
-                    config=inp.config,
-                    load_pending=bool(done),
-                ),
-                result_type=CommitResult,
-                summary=f"commit step {step + 1}",
-                **_LOCAL,  # type: ignore[arg-type]
-            )
+            try:
+                committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done))
+            except (ActivityError, ApplicationError) as failure:
+                # e.g. two nodes wrote one plain key: keep their writes, so a resume
+                # re-raises from them instead of re-running the nodes (as LangGraph does).
+                if results:
+                    await workflow.execute_local_activity(
+                        SAVE_WRITES,
+                        SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, []),
+                        summary="save pending writes",
+                        **_LOCAL,  # type: ignore[arg-type]
+                    )
+                error = {"name": None, **_describe(failure)}
+                self._report(inp, "failed in commit", step, checkpoint_id, final=True)
+                raise _node_failure(failure, error, inp, checkpoint_id, step) from None
             checkpoint_id, step, tasks, done = committed.checkpoint_id, committed.step, committed.tasks, set()
             self._report(inp, "running", step, checkpoint_id)
             steps_this_run += 1
@@ -220,6 +221,27 @@ class GraphRunWorkflow:
                         }
                     )
                 )
+
+    async def _commit(
+        self, inp: RunInput, parent_id: str, new_id: str, results: list[dict[str, Any]], load_pending: bool
+    ) -> CommitResult:
+        return await workflow.execute_local_activity(
+            COMMIT_STEP,
+            CommitInput(
+                graph_key=inp.graph_key,
+                thread_id=inp.thread_id,
+                checkpoint_ns=inp.checkpoint_ns,
+                parent_checkpoint_id=parent_id,
+                new_checkpoint_id=new_id,
+                created_at=workflow.now().isoformat(),
+                results=results,
+                config=inp.config,
+                load_pending=load_pending,
+            ),
+            result_type=CommitResult,
+            summary=f"commit step {self._step + 1}",
+            **_LOCAL,  # type: ignore[arg-type]
+        )
 
     async def _run_node(
         self,
@@ -245,8 +267,7 @@ class GraphRunWorkflow:
                     summary=f"{task['name']} (step {step + 1})",
                 )
             except ActivityError as err:
-                cause = err.cause
-                details = _node_details(cause)
+                details = _node_details(_root(err))
                 if details is None or not details.get("retryable") or attempt >= node.max_attempts:
                     raise
                 delay = min(node.max_interval, node.initial_interval * node.backoff_factor ** (attempt - 1))
@@ -254,6 +275,15 @@ class GraphRunWorkflow:
                     delay += workflow.random().uniform(0, 1)
                 await workflow.sleep(timedelta(seconds=delay))
                 attempt += 1
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The failure that carries graphcompat's details: activity and local-activity
+    failures arrive wrapped (``ActivityError``, or an ``ApplicationError`` whose cause
+    is the activity's own)."""
+    while isinstance(exc, (ActivityError, ApplicationError)) and _node_details(exc) is None and exc.cause is not None:
+        exc = exc.cause
+    return exc
 
 
 def _node_details(cause: BaseException | None) -> dict[str, Any] | None:
@@ -265,7 +295,7 @@ def _node_details(cause: BaseException | None) -> dict[str, Any] | None:
 
 
 def _describe(exc: BaseException) -> dict[str, Any]:
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    cause = _root(exc)
     details = _node_details(cause)
     if details is not None and isinstance(cause, ApplicationError):
         return {"type": cause.type, "message": cause.message, **details}
@@ -273,10 +303,10 @@ def _describe(exc: BaseException) -> dict[str, Any]:
 
 
 def _node_failure(exc: BaseException, error: dict[str, Any], inp: RunInput, checkpoint_id: str, step: int) -> ApplicationError:
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    cause = _root(exc)
     info = {
         **{k: v for k, v in error.items() if k != "traceback"},
-        "node": error.get("name"),
+        "node": error.get("name") or error.get("node"),
         "thread_id": inp.thread_id,
         "checkpoint_ns": inp.checkpoint_ns,
         "checkpoint_id": checkpoint_id,

@@ -303,6 +303,11 @@ class StateGraph:
 
         before = [interrupt_before] if isinstance(interrupt_before, str) else list(interrupt_before or [])
         after = [interrupt_after] if isinstance(interrupt_after, str) else list(interrupt_after or [])
+        for given, names in (("interrupt_before", interrupt_before), ("interrupt_after", interrupt_after)):
+            if not isinstance(names, str) and names and "*" in names:
+                raise GraphValidationError(
+                    f"{given} lists '*'; to interrupt at every node pass the string: {given}='*'."
+                )
         self.validate([*before, *after])
         if isinstance(checkpointer, str):
             from graphcompat.checkpoint import saver_from_url

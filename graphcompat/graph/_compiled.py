@@ -80,20 +80,28 @@ def rebuild_exception(info: Mapping[str, Any], message: str, type_name: str) -> 
         for part in str(qualname).split("."):
             cls = getattr(cls, part, None)
     exc: BaseException | None = None
+    args = info.get("args")
     if isinstance(cls, type) and issubclass(cls, BaseException):
-        try:
-            if issubclass(cls, errors.GraphCompatError):
-                exc = cls(message, **(info.get("fields") or {}))
-            else:
-                exc = cls(message)
-        except Exception:
-            exc = None
+        attempts: list[tuple[Any, ...]] = [tuple(args)] if isinstance(args, list) else []
+        attempts.append((message,))
+        for attempt in attempts:
+            try:
+                if issubclass(cls, errors.GraphCompatError):
+                    exc = cls(*attempt, **(info.get("fields") or {}))
+                else:
+                    exc = cls(*attempt)
+                break
+            except Exception:
+                exc = None
     if exc is None:
         exc = errors.NodeError(message, original_type=f"{module}.{qualname}" if module else type_name)
     return exc
 
 
 _DONE = object()
+
+#: Temporal's default limit for one payload is 2 MB; leave room for the rest of the start request.
+MAX_START_BYTES = 1_800_000
 
 
 class CompiledStateGraph:
@@ -247,6 +255,7 @@ class CompiledStateGraph:
             mode = "input"
             payload = self.engine.dump_input(input)
         json_config = _json_config(config)
+        self._check_size(payload, "input")
         return RunInput(
             graph_key=self.graph_key,
             graph_name=self.name,
@@ -271,6 +280,20 @@ class CompiledStateGraph:
                 SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
             ]
         )
+
+    @staticmethod
+    def _check_size(payload: Any, what: str) -> None:
+        """Refuse what Temporal would refuse (a payload over ~2 MB), before anything starts."""
+        if payload is None:
+            return
+        size = len(json.dumps(payload, separators=(",", ":"), default=str))
+        if size > MAX_START_BYTES:
+            raise errors.PayloadTooLargeError(
+                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_START_BYTES:,} in the payload that "
+                "starts a run. Keep large data outside the state (a file or object store) and pass a reference, "
+                "or let a node load it (node writes of any size go to the store).",
+                size=size,
+            )
 
     async def _start(self, runtime: Runtime, run: RunInput) -> Any:
         client = await runtime.client()
@@ -377,12 +400,13 @@ class CompiledStateGraph:
         interrupts: list[Interrupt] = []
         for task in tasks:
             state = states.get(task.id)
-            error: BaseException | None = None
+            error: str | None = None
             task_interrupts: tuple[Interrupt, ...] = ()
             result = None
             if state is not None:
                 if state.error is not None:
-                    error = rebuild_exception(state.error, state.error.get("message", ""), state.error.get("type", ""))
+                    # A string, as LangGraph shows a stored error: repr of the node's exception.
+                    error = repr(rebuild_exception(state.error, state.error.get("message", ""), state.error.get("type", "")))
                 if state.result is not None:
                     result = state.result.update
                 elif state.interrupts:
@@ -395,8 +419,9 @@ class CompiledStateGraph:
         parent = (
             self._config_of(record, record.parent_checkpoint_id) if record.parent_checkpoint_id else None
         )
+        initial = record.source == "input" and record.parent_checkpoint_id is None
         return StateSnapshot(
-            values=self.engine.state_values(values),
+            values=self.engine.state_values(values, defaults=not initial),
             next=next_names,
             config=self._config_of(record),
             metadata=dict(record.metadata),
@@ -512,6 +537,7 @@ class CompiledStateGraph:
         payload = None
         if values is not None:
             payload = self.engine.dump_input(values, where=where)
+            self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError(
                 f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} does not exist; list the thread's "
@@ -658,7 +684,8 @@ class CompiledStateGraph:
                 seen = record.checkpoint_id
                 for mode in modes:
                     if mode == "values" and record.source != "fork":
-                        yield emit(mode, self.engine.state_values(record.channel_values))
+                        initial = record.source == "input" and record.parent_checkpoint_id is None
+                        yield emit(mode, self.engine.state_values(record.channel_values, defaults=not initial))
                     elif mode == "updates" and record.source == "loop":
                         writes = record.metadata.get("writes") or {}
                         update = {k: v for k, v in writes.items() if k != START}

@@ -99,7 +99,7 @@ KNOWN_BUG_WORKAROUNDS: dict[str, bool] = {
     # empty value (list -> [], int -> 0) in invoke's result, get_state and
     # history; graphcompat omits the key. With the workaround on, a key that
     # LangGraph shows with an empty default and graphcompat omits is ignored.
-    "reducer_defaults_missing": True,
+    "reducer_defaults_missing": False,
 }
 
 # --------------------------------------------------------------------------------------
@@ -278,8 +278,9 @@ def _values(snapshot: Any, side: str) -> Any:
     values = norm(snapshot.values)
     md = snapshot.metadata or {}
     if side == "langgraph" and md.get("source") == "input" and md.get("step") == -1 and isinstance(values, dict):
-        # "input_checkpoint_values_empty"
-        values = {k: v for k, v in values.items() if v != []}
+        # "input_checkpoint_values_empty": LangGraph's first input checkpoint holds only
+        # the reducer keys' empty values ([] for a list, 0 for an int); the lesson shows {}.
+        values = {}
     return values
 
 

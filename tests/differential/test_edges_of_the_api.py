@@ -70,7 +70,8 @@ def test_async_nodes_under_sync_invoke(env, thread):
     d = Differential(make, tid(thread))
     out = d._call(lambda s: s.graph.invoke({"items": []}, s.cfg()))
     assert out["langgraph"].error is not None and out["langgraph"].error.type == "builtins.TypeError"
-    assert out["graphcompat"].error is None and out["graphcompat"].value == {"items": ["a", "c"], "route": "c"}
+    assert out["graphcompat"].error is None
+    assert out["graphcompat"].value == {"items": ["a", "c"], "route": "c", "answers": []}  # never-written reducer key: []
 
 
 def test_node_returning_none_or_empty_dict(env, thread):
@@ -93,12 +94,6 @@ EXC_REBUILD_BUG = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=EXC_REBUILD_BUG + "KeyError('x'): LangGraph re-raises the node's exception, str(e) == \"'x'\" and "
-    "e.args == ('x',); graphcompat raises KeyError(\"'x'\"): str(e) == '\"\\'x\\'\"' (quoted twice), "
-    "e.args == (\"'x'\",). Fix: send exc.args (when JSON-able) and rebuild with cls(*args).",
-)
 def test_node_raising_key_error_on_a_missing_key(env, thread):
     def make(StateGraph, START, END, t):
         b = StateGraph(S)
@@ -227,13 +222,6 @@ class TwoArgError(Exception):
         return f"[{self.code}] {self.detail}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=EXC_REBUILD_BUG + "An exception class whose __init__ takes two arguments (TwoArgError(503, 'busy')): "
-    "LangGraph re-raises TwoArgError with args (503, 'busy'); graphcompat cannot call TwoArgError(message) and "
-    "raises graphcompat.errors.NodeError instead, so `except TwoArgError:` no longer catches it "
-    "(BEHAVIOUR.md 'Resume after failure': the same exception type).",
-)
 def test_node_raising_an_exception_with_two_init_arguments(env, thread):
     def make(StateGraph, START, END, t):
         def node(state):
@@ -250,13 +238,6 @@ def test_node_raising_an_exception_with_two_init_arguments(env, thread):
     d.same("exception args", {k: o.exc.args for k, o in out.items()})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=EXC_REBUILD_BUG + "FileNotFoundError(2, 'No such file or directory'): str(e) is the same on both, but "
-    "graphcompat's rebuilt exception has args ('[Errno 2] No such file or directory',) and errno None (LangGraph: "
-    "args (2, '...'), errno 2); get_state().tasks[0].error shows FileNotFoundError('[Errno 2] ...') instead of "
-    "LangGraph's \"FileNotFoundError(2, 'No such file or directory')\".",
-)
 def test_node_raising_os_error_with_errno(env, thread):
     def make(StateGraph, START, END, t):
         def node(state):

@@ -193,13 +193,6 @@ def test_failed_node_fails_again_on_resume(env, thread):
     d.invoke(None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after a failure, get_state(config).tasks[i].error is the exception object in graphcompat; in "
-    "LangGraph 1.x (InMemorySaver) it is the string repr(exc), e.g. \"ConnectionError('b is down')\". "
-    "CompiledStateGraph._snapshot (graphcompat/graph/_compiled.py) calls rebuild_exception for PregelTask.error. "
-    "(The text is compared everywhere else through repr(); only the type differs.)",
-)
 def test_bug_task_error_is_the_repr_string_as_in_langgraph(env, thread):
     d = Differential(make_parallel_failure, tid(thread))
     d.invoke({"items": []}, check=False)

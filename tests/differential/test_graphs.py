@@ -69,14 +69,6 @@ def test_operator_add_custom_reducer_and_overwrite(env, thread):
     d.invoke({"items": ["again"], "best": 0})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: reducer keys never written are missing from invoke()'s result, get_state().values and history "
-    "values; LangGraph shows them with their type's empty value (Annotated[list, add] -> [], Annotated[int, "
-    "keep_max] -> 0), e.g. result {'x': 5, 'items': [], 'best': 0, ...}. graphcompat's Engine.state_values "
-    "(graphcompat/_engine.py) only loads stored keys; Engine._with_defaults fills reducer defaults only for node "
-    "input. (Harness workaround KNOWN_BUG_WORKAROUNDS['reducer_defaults_missing'] hides this elsewhere.)",
-)
 def test_bug_reducer_keys_never_written_show_their_empty_default(env, thread):
     def make(StateGraph, START, END, t):
         b = StateGraph(S)
@@ -126,15 +118,6 @@ def test_two_parallel_writes_to_a_plain_key_is_invalid_update(env, thread):
     d.check(state=False, calls=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when a super-step's writes conflict (InvalidUpdateError at commit), graphcompat saves no "
-    "pending writes for the nodes that succeeded: invoke(None) re-runs a and b (LangGraph re-runs nothing and "
-    "re-raises from the saved writes), and get_state shows next=('a','b') with no task results (LangGraph's "
-    "live get_state raises InvalidUpdateError). workflows/graph_run.py GraphRunWorkflow.run only calls "
-    "SAVE_WRITES on node failure/interrupt, not when COMMIT_STEP (activities commit_step -> Engine.apply_writes) "
-    "raises.",
-)
 def test_bug_invalid_update_resume_reruns_nodes_and_get_state_differs(env, thread):
     def make(StateGraph, START, END, t):
         b = StateGraph(S)
@@ -386,13 +369,6 @@ def test_command_goto_and_update_from_a_node(env, thread):
     d.invoke({"items": []})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: StateSnapshot.next lists Send (push) tasks after edge (pull) tasks; LangGraph lists push tasks "
-    "first, then pull tasks: here LangGraph's step-1 checkpoint has next=('right', 'left', 'right') "
-    "(Send('right') first), graphcompat ('left', 'right', 'right'). Engine._next_tasks (graphcompat/_engine.py) "
-    "builds pulls then pushes; next_tasks order is what get_state/get_state_history report.",
-)
 def test_bug_next_lists_send_tasks_before_edge_tasks(env, thread):
     def make(StateGraph, START, END, t):
         b = StateGraph(S)

@@ -59,13 +59,6 @@ def test_interrupt_after_then_resume(env, thread):
     d.invoke(None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): compile(interrupt_before=['*']) (a list holding '*') is refused by LangGraph at compile "
-    "with ValueError('Interrupt node `*` not found'); graphcompat accepts it as 'all nodes'. LangGraph's way to "
-    "say all nodes is the plain string '*' (accepted by both; test_interrupt_before_star). graphcompat's "
-    "StateGraph.compile (graphcompat/graph/_builder.py) skips validation for '*' inside a list.",
-)
 def test_compile_with_star_inside_a_list_is_refused(env):
     names = ["*"]
     from .harness import graphcompat_lib, langgraph_lib
@@ -261,27 +254,18 @@ def test_two_pending_interrupts_resumed_by_id(env, thread):
     d.check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with two pending interrupts (two parallel nodes each called interrupt()), a plain "
-    "Command(resume=value) is refused by LangGraph (RuntimeError: 'When there are multiple pending interrupts, "
-    "you must specify the interrupt id when resuming.'), graphcompat answers all of them with the same value. "
-    "Engine.match_resume (graphcompat/_engine.py) returns every waiting task for a non-id resume.",
-)
 def test_two_pending_interrupts_plain_resume_is_refused(env, thread):
+    """Both refuse; graphcompat's error is typed (AmbiguousResumeError) and still a RuntimeError."""
     d = Differential(make_two_askers, tid(thread))
     d.invoke({"items": []})
-    d.resume("same for both")
+    out = d._call(lambda s: s.graph.invoke(s.lib.Command(resume="same for both"), s.cfg()))
+    lg, gc = out["langgraph"].exc, out["graphcompat"].exc
+    assert type(lg) is RuntimeError and isinstance(gc, RuntimeError)
+    prefix = "When there are multiple pending interrupts, you must specify the interrupt id when resuming"
+    assert str(lg).startswith(prefix) and str(gc).startswith(prefix)
+    d.check()  # nothing changed on either side
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (or spec gap): invoke(Command(resume=...)) on a thread with no pending interrupt: LangGraph "
-    "accepts it and resumes the thread like invoke(None) (here: returns the finished thread's values), "
-    "graphcompat raises InvalidUpdateError ('... has no pending interrupt'). BEHAVIOUR.md 'Bad input' lists "
-    "where graphcompat may be stricter than LangGraph and does not list this. Engine.match_resume "
-    "(graphcompat/_engine.py) via GraphActivities._save_resume. Fix graphcompat or add the case to BEHAVIOUR.md.",
-)
 def test_command_resume_without_pending_interrupt(env, thread):
     d = Differential(make_chain, tid(thread))
     d.invoke({"items": []})

@@ -57,21 +57,12 @@ def make_parallel_chain(StateGraph, START, END, t):
     return b
 
 
-RECURSION_OFF_BY_ONE = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: recursion_limit is off by one. A graph that ends after exactly k node super-steps: LangGraph "
-    "raises GraphRecursionError when recursion_limit == k (it passes only with >= k + 1; it writes the step-k "
-    "checkpoint with next=() and then raises), graphcompat returns normally. With more to run, both stop after N "
-    "node steps with identical history. workflows/graph_run.py GraphRunWorkflow.run checks `steps_done >= "
-    "inp.recursion_limit` only when the next step has node tasks (`if not tasks: return done` comes first); "
-    "LangGraph's check (pregel/_loop.py tick: `if self.step > self.stop`) comes before its 'no more tasks' check.",
-)
 
 
 @pytest.mark.parametrize(
     "k,n",
     [
-        pytest.param(k, k + delta, marks=[RECURSION_OFF_BY_ONE] if delta == 0 else [], id=f"k{k}-N{k + delta}")
+        pytest.param(k, k + delta, id=f"k{k}-N{k + delta}")
         for k in (1, 2, 4)
         for delta in (-1, 0, 1, 2)
         if k + delta >= 1
@@ -84,7 +75,7 @@ def test_loop_of_k_steps_at_limit_n(env, thread, k, n):
     assert failed == (n <= k), f"LangGraph boundary moved: k={k}, N={n}, failed={failed}"
 
 
-@pytest.mark.parametrize("n", [2, pytest.param(3, marks=RECURSION_OFF_BY_ONE), 4])
+@pytest.mark.parametrize("n", [2, 3, 4])
 def test_parallel_steps_count_once_per_super_step(env, thread, n):
     d = Differential(make_parallel_chain, tid(thread))
     d.invoke({"items": []}, recursion_limit=n)
@@ -111,15 +102,6 @@ def test_resume_after_recursion_error_with_a_higher_limit(env, thread):
     d.invoke(None, recursion_limit=10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: default recursion_limit differs. LangGraph 1.2.x's default is 10007 "
-    "(langgraph/_internal/_config.py DEFAULT_RECURSION_LIMIT, env LANGGRAPH_DEFAULT_RECURSION_LIMIT; older "
-    "releases used 25): a 26-step loop without recursion_limit completes on LangGraph, graphcompat raises "
-    "GraphRecursionError (graphcompat/_constants.py DEFAULT_RECURSION_LIMIT = 25, used by "
-    "CompiledStateGraph._run_input / run_config). Note: fixing the off-by-one alone would make a 25-step loop "
-    "fail under graphcompat's default too.",
-)
 def test_default_recursion_limit(env, thread):
     """No recursion_limit in the config: compared on a 26-step loop."""
     d = Differential(make_loop(26), tid(thread))
@@ -150,7 +132,6 @@ def test_langgraph_boundary_is_k_plus_one(env, thread):
     assert boundary_table(thread)["langgraph"] == {1: 2, 2: 3, 3: 4, 5: 6}
 
 
-@RECURSION_OFF_BY_ONE
 def test_boundary_table_matches(env, thread):
     """Smallest passing recursion_limit per k (graphcompat today: {1: 1, 2: 2, 3: 3, 5: 5})."""
     table = boundary_table(thread)

@@ -58,17 +58,6 @@ def make_router(StateGraph, START, END, t):
     return b
 
 
-FORK_OF_UPDATE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: invoke(None, config) naming an `update` (or `fork`) checkpoint that is the thread's LATEST "
-    "checkpoint writes an extra `fork` checkpoint on graphcompat; LangGraph 1.x continues from that checkpoint "
-    "directly (it forks only when the addressed checkpoint's source is input/loop, or when the thread has moved "
-    "past it: langgraph/pregel/_loop.py `forks = is_resuming and is_time_traveling and (source not in "
-    "('update','fork') or _addressed_checkpoint_superseded)`). Effect: one checkpoint too many and every later "
-    "step number +1 after the lesson's fork (update_state on a past checkpoint, then invoke(None, returned)). "
-    "graphcompat: activities/graph_activities.py GraphActivities._start, mode 'replay' (chosen by "
-    "CompiledStateGraph._run_input for any input None + checkpoint_id) always writes the fork copy.",
-)
 
 # -- replay --------------------------------------------------------------------------------
 
@@ -150,37 +139,20 @@ def test_update_state_values_none_as_node(env, thread):
     d.invoke(None)
 
 
-EMPTY_THREAD_STEP_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: update_state on a thread with no checkpoint writes its `update` checkpoint with step 0 on "
-    "graphcompat; LangGraph numbers it 0 too, but graphcompat numbers every checkpoint LangGraph's step + 1 "
-    "(BEHAVIOUR.md 'Checkpoints and step numbers'), so it must be 1 (the following loop checkpoints shift the "
-    "same way). CompiledStateGraph.aupdate_state (graphcompat/graph/_compiled.py): "
-    "`'step': parent.step + 1 if parent else 0` should be `... else 1`.",
-)
 
 
-@EMPTY_THREAD_STEP_BUG
 def test_update_state_on_an_empty_thread_seeds_it(env, thread):
     d = Differential(make_chain, tid(thread))
     d.update_state({"items": ["seed"], "x": 1}, as_node="a")
     d.invoke(None)
 
 
-@EMPTY_THREAD_STEP_BUG
 def test_update_state_on_an_empty_thread_without_as_node(env, thread):
     d = Differential(make_chain, tid(thread))
     d.update_state({"items": ["seed"]})
     d.invoke(None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: update_state(..., as_node='nope') raises graphcompat.errors.UnknownNodeError, which is not an "
-    "InvalidUpdateError; LangGraph raises InvalidUpdateError ('Node nope does not exist'), so `except "
-    "InvalidUpdateError:` stops catching it after the import swap. Engine.update_as_node (graphcompat/_engine.py) "
-    "raises UnknownNodeError; fix by raising an error that also subclasses graphcompat.errors.InvalidUpdateError.",
-)
 def test_update_state_unknown_as_node_is_an_error(env, thread):
     d = Differential(make_chain, tid(thread))
     d.invoke({"items": []})
@@ -198,7 +170,6 @@ def test_two_updates_in_a_row(env, thread):
 # -- fork ----------------------------------------------------------------------------------
 
 
-@FORK_OF_UPDATE_BUG
 def test_fork_from_a_past_checkpoint(env, thread):
     """The lesson's fork, done right (BEHAVIOUR.md "Where the lesson is wrong" 2): invoke the returned config."""
     d = Differential(make_chain, tid(thread))
@@ -217,7 +188,6 @@ def test_fork_then_invoke_the_original_checkpoint_replays_the_original_branch(en
     d.invoke(None, at=original)
 
 
-@FORK_OF_UPDATE_BUG
 def test_invoke_on_the_latest_update_checkpoint_by_id(env, thread):
     """update_state on the latest checkpoint, then invoke(None, returned config): no fork in LangGraph."""
     d = Differential(make_chain, tid(thread))
@@ -245,7 +215,6 @@ def test_fork_twice_from_the_same_checkpoint(env, thread):
     d.invoke(None, at=second)
 
 
-@FORK_OF_UPDATE_BUG
 def test_fork_from_the_input_checkpoint(env, thread):
     d = Differential(make_chain, tid(thread))
     d.invoke({"items": []})

@@ -20,7 +20,7 @@ from graphcompat._engine import (
     task_states,
 )
 from graphcompat.checkpoint.base import PendingWrite
-from graphcompat.errors import InvalidUpdateError
+from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError
 from graphcompat.graph import START, StateGraph
 from graphcompat.types import interrupt
 
@@ -196,17 +196,18 @@ def test_match_resume_single_and_by_id() -> None:
     rows = _waiting(t1, "i1") + _waiting(t2, "i2") + _result("t3", "c").to_pending_writes(0)
     states = task_states(rows)
     # one value answers every waiting task, not the completed one
-    assert Engine.match_resume([t1, t2, t3], states, "yes") == {"t1": ("a", "yes"), "t2": ("b", "yes")}
+    with pytest.raises(AmbiguousResumeError, match="you must specify the interrupt id"):
+        Engine.match_resume([t1, t2, t3], states, "yes")  # two interrupts pending: say which
     # a dict keyed by interrupt id answers each by id
     assert Engine.match_resume([t1, t2, t3], states, {"i2": "two"}) == {"t2": ("b", "two")}
     # a dict that is not keyed by interrupt ids is a plain value
     assert Engine.match_resume([t1], task_states(_waiting(t1, "i1")), {"k": 1}) == {"t1": ("a", {"k": 1})}
 
 
-def test_match_resume_without_pending_interrupt_is_an_error() -> None:
+def test_match_resume_without_pending_interrupt_resumes_plainly() -> None:
     t1 = TaskSpec("t1", "a", "pull")
-    with pytest.raises(InvalidUpdateError, match="no pending interrupt"):
-        Engine.match_resume([t1], task_states(_result("t1", "a").to_pending_writes(0)), "yes")
+    # As in LangGraph: nothing to answer, the thread simply resumes.
+    assert Engine.match_resume([t1], task_states(_result("t1", "a").to_pending_writes(0)), "yes") == {}
 
 
 # -- live values -----------------------------------------------------------------------

@@ -154,7 +154,7 @@ async def test_send_writes_applied_in_send_order_after_pulls() -> None:
         lambda s: [Send("a_worker", {"label": label}) for label in ("s3", "s1", "s2")],
     )
     run = await run_to_end(b, {"items": []})
-    assert run.steps[2] == ["zeta", "a_worker", "a_worker", "a_worker"]
+    assert run.steps[2] == ["a_worker", "a_worker", "a_worker", "zeta"]  # `next`: Send tasks first, as LangGraph lists them
     assert run.values["items"] == ["zeta", "s3", "s1", "s2"]
 
 

@@ -334,8 +334,8 @@ async def test_command_goto_list_send_and_end() -> None:
     b.add_node("b", lambda s: {"items": s["items"]})
     b.add_edge(START, "fan")
     run = await run_to_end(b, {})
-    assert run.steps[2] == ["a", "b"]
-    assert run.values["items"] == ["a", "sent"]
+    assert run.steps[2] == ["b", "a"]  # `next` lists the Send task first, as LangGraph does
+    assert run.values["items"] == ["a", "sent"]  # writes: pulls by name, then sends
     assert run.last.next_tasks == []
 
 

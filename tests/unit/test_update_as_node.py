@@ -90,7 +90,8 @@ async def test_as_node_with_edge_to_end_has_no_next() -> None:
 async def test_as_start_applies_input_and_starts_the_graph() -> None:
     engine = pipeline().compile().engine
     out = await engine.update_as_node({}, {}, START, {"status": "seeded"}, CONFIG, new_id())
-    assert engine.state_values(out.values) == {"status": "seeded"}
+    assert engine.state_values(out.values, defaults=False) == {"status": "seeded"}
+    assert engine.state_values(out.values) == {"status": "seeded", "items": []}  # reducer key shows []
     assert [t.name for t in out.next_tasks] == ["search"]
 
 

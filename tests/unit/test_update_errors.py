@@ -43,7 +43,7 @@ async def test_node_returning_non_dict_is_invalid_update(bad: Any) -> None:
 
 async def test_node_returning_none_writes_nothing() -> None:
     run = await run_to_end(one_node(lambda s: None), {"text": "kept"})
-    assert run.values == {"text": "kept"}
+    assert run.values == {"text": "kept", "items": []}  # the never-written reducer key shows []
     assert run.outcomes[1].writes_metadata == {"writer": None}
 
 
