@@ -203,19 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _close_default_runtime() -> None:
-    """Stop the embedded server and workers a command started, while the interpreter is whole.
-
-    The runtime otherwise closes from ``atexit``, after Python has already shut
-    down the thread pools its workers need, and Temporal's worker logs a
-    traceback on the way out. Only the default runtime is closed: one that a
-    caller installed (tests, an embedding application) is theirs.
-    """
+    """Stop the embedded server and workers a command started (only the default runtime:
+    one a caller installed, in tests or an embedding application, is theirs)."""
     from graphcompat import _runtime
 
-    runtime = getattr(_runtime, "_default", None)
-    if runtime is not None and _runtime.current_runtime() is None:
-        runtime.close()
-        _runtime._default = None
+    if _runtime.current_runtime() is None:
+        _runtime.close_default_runtime()
 
 
 def _dispatch(handler: Handler, args: argparse.Namespace, debug: bool) -> int:

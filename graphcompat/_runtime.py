@@ -46,6 +46,7 @@ from graphcompat.errors import ConfigurationError
 
 __all__ = [
     "Runtime",
+    "close_default_runtime",
     "current_runtime",
     "dev_server_args",
     "get_runtime",
@@ -255,8 +256,10 @@ async def _has_search_attributes(client: Client) -> bool:
 
 def build_worker(client: Client, task_queue: str, registry: Any = None, **options: Any) -> Worker:
     """A worker that runs the graph workflow and activities for the graphs in ``registry``."""
+    from activities.cleanup import cleanup_activities
     from activities.graph_activities import GraphActivities
     from graphcompat._registry import process_registry
+    from workflows.cleanup import cleanup_workflows
     from workflows.graph_run import GraphRunWorkflow
 
     acts = GraphActivities(registry or process_registry)
@@ -267,8 +270,8 @@ def build_worker(client: Client, task_queue: str, registry: Any = None, **option
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[GraphRunWorkflow],
-        activities=acts.all(),
+        workflows=[GraphRunWorkflow, *cleanup_workflows()],
+        activities=[*acts.all(), *cleanup_activities()],
         **options,
     )
 
@@ -309,8 +312,27 @@ def get_runtime() -> Runtime:
     with _select_lock:
         if _default is None:
             _default = _connected_runtime() if temporal_configured() else _embedded_runtime()
+            # Close while the interpreter is whole: threading's exit hooks run before
+            # concurrent.futures shuts its pools (which the workers still need);
+            # plain atexit runs after. Both are registered; close is idempotent.
+            register = getattr(threading, "_register_atexit", None)
+            if register is not None:
+                register(_default.close)
             atexit.register(_default.close)
         return _default
+
+
+def close_default_runtime() -> None:
+    """Stop the default runtime (its workers, and the embedded server) now rather than at exit.
+
+    Runs at exit anyway; call it when the process has more to do, or from a
+    command line that must finish before the interpreter tears threads down.
+    """
+    global _default
+    with _select_lock:
+        runtime, _default = _default, None
+    if runtime is not None:
+        runtime.close()
 
 
 async def connect_from_env(**overrides: Any) -> Client:
