@@ -111,6 +111,12 @@ def _app_error(
     )
 
 
+def _slim(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tasks as the workflow needs them: id, name, kind. Arguments (the input, Send
+    payloads) stay in the stored checkpoint, out of workflow history (invariant 3)."""
+    return [{"id": t["id"], "name": t["name"], "kind": t.get("kind", "pull")} for t in tasks]
+
+
 def _json_args(exc: BaseException) -> list[Any] | None:
     """The exception's ``args`` when they are plain JSON, so the caller can rebuild it exactly."""
     try:
@@ -235,7 +241,7 @@ class GraphActivities:
                 next_tasks=[task.to_json()],
             )
             await self._put(graph, record)
-            return StartResult(record.checkpoint_id, record.step, record.next_tasks, [], plan)
+            return StartResult(record.checkpoint_id, record.step, _slim(record.next_tasks), [], plan)
         if inp.mode in ("resume", "continue", "command"):
             latest = await store.aget_checkpoint(
                 inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id if inp.mode == "continue" else None
@@ -250,7 +256,7 @@ class GraphActivities:
             done = completed_results(writes)
             if inp.mode == "command":
                 await self._save_resume(graph, latest, writes, inp.resume)
-            return StartResult(latest.checkpoint_id, latest.step, latest.next_tasks, sorted(done), plan, resumed=True)
+            return StartResult(latest.checkpoint_id, latest.step, _slim(latest.next_tasks), sorted(done), plan, resumed=True)
         if inp.mode == "replay":
             source = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             if source is None:
@@ -267,7 +273,7 @@ class GraphActivities:
                 # on a new branch from a fork copy.
                 writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, source.checkpoint_id)
                 done = completed_results(writes)
-                return StartResult(source.checkpoint_id, source.step, source.next_tasks, sorted(done), plan, resumed=True)
+                return StartResult(source.checkpoint_id, source.step, _slim(source.next_tasks), sorted(done), plan, resumed=True)
             tasks = [TaskSpec.from_json(t) for t in source.next_tasks]
             fork = CheckpointRecord(
                 thread_id=inp.thread_id,
@@ -281,7 +287,7 @@ class GraphActivities:
                 next_tasks=[engine.retask(t, inp.new_checkpoint_id).to_json() for t in tasks],
             )
             await self._put(graph, fork)
-            return StartResult(fork.checkpoint_id, fork.step, fork.next_tasks, [], plan)
+            return StartResult(fork.checkpoint_id, fork.step, _slim(fork.next_tasks), [], plan)
         raise ValueError(f"unknown run mode {inp.mode!r}")
 
     async def _save_resume(
@@ -312,6 +318,8 @@ class GraphActivities:
         task = TaskSpec.from_json(inp.task)
         try:
             record = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            # The full task (with its Send argument) is in the checkpoint, not in the payload.
+            task = next((TaskSpec.from_json(t) for t in record.next_tasks if t["id"] == task.id), task)
             resume: list[Any] = []
             if inp.resume:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
@@ -379,7 +387,7 @@ class GraphActivities:
             next_tasks=[t.to_json() for t in outcome.next_tasks],
         )
         await self._put(graph, record)
-        return CommitResult(record.checkpoint_id, record.step, record.next_tasks)
+        return CommitResult(record.checkpoint_id, record.step, _slim(record.next_tasks))
 
     @activity.defn(name=SAVE_WRITES)
     async def save_writes(self, inp: SaveWritesInput) -> None:

@@ -398,7 +398,14 @@ class DevServer:
 
     async def start(self, timeout: float = 60.0) -> Client:
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
-        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,  # Ctrl-C in a terminal reaches us, not the server mid-write
+            preexec_fn=_die_with_parent,
+        )
         log_file.close()
         deadline = time.monotonic() + timeout
         last: Exception | None = None
@@ -423,6 +430,19 @@ class DevServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM the server if the process that started it dies
+    (even by SIGKILL), so an embedded server never outlives its program."""
+    try:
+        import ctypes
+        import signal as _signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(_signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: the normal close path still stops it
+        pass
 
 
 def _free_port() -> int:
@@ -453,7 +473,7 @@ def _embedded_runtime() -> Runtime:
         print(f"graphcompat: embedded Temporal server at {server.address}; Web UI: {server.ui_url}", file=sys.stderr)
 
         async def close() -> None:
-            await asyncio.to_thread(server.stop)
+            server.stop()  # blocking on purpose: at exit there may be no thread pool left
             lock_file.close()
 
         return client, close
