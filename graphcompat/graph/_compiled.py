@@ -712,6 +712,18 @@ class CompiledStateGraph:
             if not waiter.done():
                 waiter.cancel()
 
+    async def adraw_history_mermaid(self, config: Config) -> str:
+        """Async twin of :meth:`draw_history_mermaid`."""
+        from graphcompat._history_drawing import draw_history_mermaid
+
+        return draw_history_mermaid([s async for s in self.aget_state_history(config)])
+
+    def draw_history_mermaid(self, config: Config) -> str:
+        """A Mermaid flowchart of the thread's checkpoint tree: steps, sources, branches (forks)."""
+        from graphcompat._history_drawing import draw_history_mermaid
+
+        return draw_history_mermaid(list(self.get_state_history(config)))
+
     def get_graph(self) -> Any:
         from graphcompat.graph._drawing import DrawableGraph
 

@@ -275,3 +275,17 @@ def test_resume_without_pending_interrupt_just_resumes(env, thread):
     graph = acc_graph()
     graph.invoke({"items": [], "status": ""}, thread)  # stops before report
     assert graph.invoke(Command(resume="x"), thread)["status"] == "reported"
+
+
+def test_pictures_of_the_graph_and_of_the_checkpoint_tree(env, thread):
+    graph = research_graph(accumulate=True)
+    drawing = graph.get_graph().draw_mermaid()
+    assert drawing.startswith("graph TD;")
+    assert "__start__ --> search;" in drawing and "search --> analyze;" in drawing and "analyze --> __end__;" in drawing
+    graph.invoke(INPUT, thread)
+    graph.update_state(_search_checkpoint(graph, thread), {"sources": ["x.pdf"]}, as_node="search")
+    tree = graph.draw_history_mermaid(thread)
+    assert tree.startswith("flowchart")
+    # five checkpoints: four solid edges along the run, a dotted one to the update's branch
+    assert tree.count(" --> ") == 3 and tree.count(" -.-> ") == 1
+    assert "step 3 · update" in tree
