@@ -178,11 +178,7 @@ class GraphActivities:
         if record is None:
             record = await graph.store.aget_checkpoint(thread_id, ns, checkpoint_id)
             if record is None:
-                raise UnknownCheckpointError(
-                    f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} is not in the store {graph.store.url}.",
-                    thread_id=thread_id,
-                    checkpoint_id=checkpoint_id,
-                )
+                raise UnknownCheckpointError.of(thread_id, checkpoint_id)
             self.cache.put(key, record)
         return record
 
@@ -222,12 +218,7 @@ class GraphActivities:
         if inp.mode == "input":
             parent = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             if inp.checkpoint_id and parent is None:
-                raise UnknownCheckpointError(
-                    f"Checkpoint {inp.checkpoint_id!r} of thread {inp.thread_id!r} does not exist; "
-                    "list the thread's checkpoints with get_state_history(config).",
-                    thread_id=inp.thread_id,
-                    checkpoint_id=inp.checkpoint_id,
-                )
+                raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             task = engine.input_task(inp.new_checkpoint_id, inp.input)
             record = CheckpointRecord(
                 thread_id=inp.thread_id,
@@ -260,12 +251,7 @@ class GraphActivities:
         if inp.mode == "replay":
             source = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             if source is None:
-                raise UnknownCheckpointError(
-                    f"Checkpoint {inp.checkpoint_id!r} of thread {inp.thread_id!r} does not exist; "
-                    "list the thread's checkpoints with get_state_history(config).",
-                    thread_id=inp.thread_id,
-                    checkpoint_id=inp.checkpoint_id,
-                )
+                raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
             if source.source in ("update", "fork") and latest is not None and latest.checkpoint_id == source.checkpoint_id:
                 # LangGraph's rule: continuing from the update (or fork) that is still
@@ -413,12 +399,7 @@ class GraphActivities:
         try:
             parent = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             if parent is None and inp.checkpoint_id:
-                raise UnknownCheckpointError(
-                    f"Checkpoint {inp.checkpoint_id!r} of thread {inp.thread_id!r} does not exist; list the "
-                    "thread's checkpoints with get_state_history(config).",
-                    thread_id=inp.thread_id,
-                    checkpoint_id=inp.checkpoint_id,
-                )
+                raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             as_node = inp.as_node or engine.infer_as_node(parent.metadata if parent else None)
             update = None if inp.skip else engine.schema.load_values(inp.values or {})
             config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)

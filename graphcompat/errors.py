@@ -112,6 +112,15 @@ class UnknownCheckpointError(GraphCompatError, KeyError):
 
     code = "unknown_checkpoint"
 
+    @classmethod
+    def of(cls, thread_id: str, checkpoint_id: str | None) -> UnknownCheckpointError:
+        return cls(
+            f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} does not exist; list the thread's "
+            "checkpoints with get_state_history(config) or `graphcompat history THREAD`.",
+            thread_id=thread_id,
+            checkpoint_id=checkpoint_id,
+        )
+
     def __str__(self) -> str:
         return str(self.args[0])
 

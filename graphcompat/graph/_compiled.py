@@ -444,12 +444,7 @@ class CompiledStateGraph:
         record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
         if record is None:
             if checkpoint_id:
-                raise errors.UnknownCheckpointError(
-                    f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} does not exist; list the thread's "
-                    "checkpoints with get_state_history(config).",
-                    thread_id=thread_id,
-                    checkpoint_id=checkpoint_id,
-                )
+                raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
             return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
         return await self._snapshot(record, live=checkpoint_id is None)
 
@@ -539,12 +534,7 @@ class CompiledStateGraph:
             payload = self.engine.dump_input(values, where=where)
             self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
-            raise errors.UnknownCheckpointError(
-                f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} does not exist; list the thread's "
-                "checkpoints with get_state_history(config).",
-                thread_id=thread_id,
-                checkpoint_id=checkpoint_id,
-            )
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
             graph_key=self.graph_key,
             graph_name=self.name,
