@@ -21,31 +21,26 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from graphcompat._runtime import Runtime, dev_server_args, install_runtime, temporal_binary
+from graphcompat._runtime import Runtime, install_runtime, temporal_binary
 
 __all__ = ["GraphTestEnvironment"]
+
+
+Connect = Callable[["GraphTestEnvironment"], Awaitable[tuple[Client, Callable[[], Awaitable[None]]]]]
 
 
 class GraphTestEnvironment:
     """A Temporal server for tests, with an in-process worker, installed as the current runtime."""
 
-    def __init__(
-        self, start: Callable[[], Awaitable[WorkflowEnvironment]], *, kind: str, search_attributes: bool = False
-    ) -> None:
+    def __init__(self, connect: Connect, *, kind: str, search_attributes: bool = False) -> None:
+        """Use the ``start_*`` constructors; ``connect(env)`` starts the server and returns
+        its client and how to stop it."""
         self.kind = kind
         self._env: WorkflowEnvironment | None = None
-
-        async def connect() -> tuple[Client, Callable[[], Awaitable[None]]]:
-            self._env = await start()
-            env = self._env
-
-            async def close() -> None:
-                await env.shutdown()
-
-            return env.client, close
-
+        #: The Web UI address (``start_local(ui=True)`` only).
+        self.ui_url: str | None = None
         self.runtime = Runtime(
-            connect,
+            lambda: connect(self),
             in_process_worker=True,
             task_queue=f"graphcompat-test-{uuid.uuid4().hex[:8]}",
             description=kind,
@@ -60,29 +55,41 @@ class GraphTestEnvironment:
     def start_time_skipping(cls) -> GraphTestEnvironment:
         """Temporal's time-skipping test server: timers and retry back-offs are skipped."""
 
-        async def start() -> WorkflowEnvironment:
-            return await WorkflowEnvironment.start_time_skipping(
+        async def connect(env: GraphTestEnvironment) -> tuple[Client, Callable[[], Awaitable[None]]]:
+            env._env = workflow_env = await WorkflowEnvironment.start_time_skipping(
                 data_converter=pydantic_data_converter,
                 test_server_existing_path=temporal_binary("temporal-test-server"),
             )
+            return workflow_env.client, workflow_env.shutdown
 
-        return cls(start, kind="time-skipping", search_attributes=False).start()
+        return cls(connect, kind="time-skipping", search_attributes=False).start()
 
     @classmethod
     def start_local(cls, *, ui: bool = False, database_file: str | None = None) -> GraphTestEnvironment:
-        """The full Temporal dev server (real time; the Web UI when ``ui=True``)."""
+        """The full Temporal dev server (real time; the Web UI when ``ui=True``).
 
-        async def start() -> WorkflowEnvironment:
-            return await WorkflowEnvironment.start_local(
-                data_converter=pydantic_data_converter,
-                dev_server_existing_path=temporal_binary(),
-                dev_server_extra_args=dev_server_args(),
-                dev_server_database_filename=database_file,
-                dev_server_log_level="error",
-                ui=ui,
-            )
+        Started as graphcompat's embedded server is: tuned, with the search
+        attributes, its log in a temporary file, and stopped even if the test
+        process is killed.
+        """
+        import tempfile
+        from pathlib import Path
 
-        return cls(start, kind="local", search_attributes=True).start()
+        from graphcompat._runtime import DevServer
+
+        log_dir = Path(tempfile.mkdtemp(prefix="graphcompat-test-"))
+        server = DevServer(db=Path(database_file) if database_file else None, log_path=log_dir / "dev-server.log", ui=ui)
+
+        async def connect(env: GraphTestEnvironment) -> tuple[Client, Callable[[], Awaitable[None]]]:
+            client = await server.start()
+            env.ui_url = server.ui_url
+
+            async def close() -> None:
+                server.stop()
+
+            return client, close
+
+        return cls(connect, kind="local", search_attributes=True).start()
 
     @classmethod
     async def astart_time_skipping(cls) -> GraphTestEnvironment:
@@ -113,7 +120,9 @@ class GraphTestEnvironment:
 
     @property
     def workflow_environment(self) -> WorkflowEnvironment:
-        assert self._env is not None
+        """The SDK's environment (time-skipping only: ``sleep``, ``get_current_time``)."""
+        if self._env is None:
+            raise RuntimeError("workflow_environment exists for start_time_skipping() only")
         return self._env
 
     @property
