@@ -79,7 +79,7 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     ) -> argparse.ArgumentParser:
         """A subcommand; ``graph``: True needs ``--graph``, False accepts it (to find the store), None has none."""
         handlers[name] = handler
-        p = sub.add_parser(name, help=help, description=help, parents=list(parents))
+        p = sub.add_parser(name, help=help, description=help, parents=list(parents))  # type: ignore[arg-type]  # typeshed: _Parser generic
         if graph is not None:
             what = "compiled graph (or factory) to import" + ("" if graph else "; used only to find its store")
             p.add_argument("--graph", required=graph, metavar="MODULE:ATTR", help=what)
@@ -225,7 +225,7 @@ def _dispatch(handler: Handler, args: argparse.Namespace, debug: bool) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
-    except (GraphCompatError, OSError, *_store_error_types()) as exc:
+    except (GraphCompatError, OSError, *_store_error_types()) as exc:  # type: ignore[misc]  # built at run time
         if debug:
             raise
         _fail(_describe(exc))

@@ -70,9 +70,10 @@ def main() -> int:
         print(f"  Final report: {result['report']}")
         print("\n=== Checkpoint History ===")
         for snap in graph.get_state_history(config):
-            writes = snap.metadata.get("writes") or {}
+            metadata = snap.metadata or {}
+            writes = metadata.get("writes") or {}
             node = list(writes.keys())[0] if writes else "initial"
-            print(f"  Step {snap.metadata['step']}: {node:<10} source={snap.metadata['source']:<6} next={snap.next}")
+            print(f"  Step {metadata['step']}: {node:<10} source={metadata['source']:<6} next={snap.next}")
         runtime = get_runtime()
         print(f"\nSnapshots: {store_path}")
         if runtime.ui_url:

@@ -348,10 +348,10 @@ class Engine:
         values = self.schema.load_values(values_json)
         where = f"Node {task.name!r}"
         if task.kind == "input":
-            update = self.schema.update_to_dict(self.schema.load_values(task.arg or {}), where="The input")
+            given = self.schema.update_to_dict(self.schema.load_values(task.arg or {}), where="The input")
             writes = list(task.arg.items()) if task.arg else []
             result = TaskResult(task.id, START, writes=writes, update=task.arg)
-            view = self._local_view(values, update)
+            view = self._local_view(values, given)
             await self._route(START, view, config, result)
             return result
         spec = self.nodes.get(task.name)

@@ -348,7 +348,7 @@ async def connect_from_env(**overrides: Any) -> Client:
         ) from exc
     if os.environ.get("GRAPHCOMPAT_TEMPORAL_ADDRESS") and not os.environ.get("TEMPORAL_ADDRESS"):
         config["target_host"] = os.environ["GRAPHCOMPAT_TEMPORAL_ADDRESS"]
-    config.update(overrides)
+    config.update(overrides)  # type: ignore[typeddict-item]
     config.setdefault("target_host", "localhost:7233")
     try:
         return await Client.connect(data_converter=pydantic_data_converter, **config)  # type: ignore[arg-type]

@@ -85,7 +85,8 @@ class RetryPolicy:
             return isinstance(exc, retry_on)
         if isinstance(retry_on, Sequence):
             return isinstance(exc, tuple(retry_on))
-        return bool(retry_on(exc))
+        predicate: Callable[[Exception], bool] = retry_on  # type: ignore[assignment]
+        return bool(predicate(exc))
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""

@@ -53,7 +53,20 @@ STEPS_PER_RUN = 500
 #: node's own exceptions are raised non-retryable and retried by the workflow
 #: according to the node's RetryPolicy (one owner per concern).
 _INFRA_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=10))
-_LOCAL = dict(start_to_close_timeout=timedelta(seconds=60), retry_policy=RetryPolicy(maximum_attempts=5))
+_LOCAL_TIMEOUT = timedelta(seconds=60)
+_LOCAL_RETRY = RetryPolicy(maximum_attempts=5)
+
+
+async def _local(name: str, arg: Any, summary: str, result_type: type | None = None) -> Any:
+    """A local activity of ours: the store I/O of a run (user code at most in commit and update)."""
+    return await workflow.execute_local_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=_LOCAL_TIMEOUT,
+        retry_policy=_LOCAL_RETRY,
+        summary=summary,
+    )
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -89,7 +102,7 @@ class GraphRunWorkflow:
         if inp.mode == "update":
             # update_state runs under the thread's workflow id, so Temporal's
             # one-run-per-id rule refuses it while a run is in flight.
-            return await workflow.execute_local_activity(
+            return await _local(
                 UPDATE_STATE,
                 UpdateInput(
                     graph_key=inp.graph_key,
@@ -105,9 +118,8 @@ class GraphRunWorkflow:
                 ),
                 result_type=RunResult,
                 summary=f"update_state as {inp.as_node or 'inferred node'}",
-                **_LOCAL,  # type: ignore[arg-type]
             )
-        start: StartResult = await workflow.execute_local_activity(
+        start: StartResult = await _local(
             START_RUN,
             StartInput(
                 graph_key=inp.graph_key,
@@ -122,7 +134,6 @@ class GraphRunWorkflow:
             ),
             result_type=StartResult,
             summary=f"open run ({inp.mode})",
-            **_LOCAL,  # type: ignore[arg-type]
         )
         checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
         self._report(inp, "running", step, checkpoint_id)
@@ -172,12 +183,11 @@ class GraphRunWorkflow:
                     results.append(outcome)
             interrupted = [r for r in results if r.get("interrupts")]
             if failure is not None or interrupted:
-                await workflow.execute_local_activity(
+                await _local(
                     SAVE_WRITES,
                     SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, errors),
                     summary="save pending writes",
-                    **_LOCAL,  # type: ignore[arg-type]
-                )
+                    )
                 if failure is not None:
                     self._report(inp, f"failed in {errors[0]['name']}", step, checkpoint_id, final=True)
                     raise _node_failure(failure, errors[0], inp, checkpoint_id, step)
@@ -187,19 +197,18 @@ class GraphRunWorkflow:
             last = new_id
             try:
                 committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done))
-            except (ActivityError, ApplicationError) as failure:
+            except (ActivityError, ApplicationError) as commit_failure:
                 # e.g. two nodes wrote one plain key: keep their writes, so a resume
                 # re-raises from them instead of re-running the nodes (as LangGraph does).
                 if results:
-                    await workflow.execute_local_activity(
+                    await _local(
                         SAVE_WRITES,
                         SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, []),
                         summary="save pending writes",
-                        **_LOCAL,  # type: ignore[arg-type]
-                    )
-                error = {"name": None, **_describe(failure)}
+                            )
+                error = {"name": None, **_describe(commit_failure)}
                 self._report(inp, "failed in commit", step, checkpoint_id, final=True)
-                raise _node_failure(failure, error, inp, checkpoint_id, step) from None
+                raise _node_failure(commit_failure, error, inp, checkpoint_id, step) from None
             checkpoint_id, step, tasks, done = committed.checkpoint_id, committed.step, committed.tasks, set()
             self._report(inp, "running", step, checkpoint_id)
             steps_this_run += 1
@@ -225,7 +234,7 @@ class GraphRunWorkflow:
     async def _commit(
         self, inp: RunInput, parent_id: str, new_id: str, results: list[dict[str, Any]], load_pending: bool
     ) -> CommitResult:
-        return await workflow.execute_local_activity(
+        return await _local(
             COMMIT_STEP,
             CommitInput(
                 graph_key=inp.graph_key,
@@ -240,7 +249,6 @@ class GraphRunWorkflow:
             ),
             result_type=CommitResult,
             summary=f"commit step {self._step + 1}",
-            **_LOCAL,  # type: ignore[arg-type]
         )
 
     async def _run_node(

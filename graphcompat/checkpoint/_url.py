@@ -49,8 +49,8 @@ def saver_from_url(url: str) -> BaseCheckpointSaver:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
         schema = next((v for k, v in query if k == "schema"), None)
-        rest = [(k, v) for k, v in query if k != "schema"]
-        conninfo = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest)))
+        other_params = [(k, v) for k, v in query if k != "schema"]
+        conninfo = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(other_params)))
         return PostgresSaver(conninfo, schema=schema)
     if not scheme and url.lower().endswith(_SQLITE_SUFFIXES):
         from .sqlite import SqliteSaver

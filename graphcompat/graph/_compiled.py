@@ -596,9 +596,10 @@ class CompiledStateGraph:
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[Any] = asyncio.Queue()
         args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
-        future = runtime.submit(
-            self._produce(runtime, lambda item: loop.call_soon_threadsafe(chunks.put_nowait, item), *args)
-        )
+        def deliver(item: Any) -> None:
+            loop.call_soon_threadsafe(chunks.put_nowait, item)
+
+        future = runtime.submit(self._produce(runtime, deliver, *args))
         try:
             while (item := await chunks.get()) is not _DONE:
                 if isinstance(item, BaseException):
