@@ -184,3 +184,111 @@ def test_exercise_on_the_dev_server(local_env, thread, capsys):
     run_exercise(thread["configurable"]["thread_id"])
     assert capsys.readouterr().out == LESSON_OUTPUT
     assert replay_thread(local_env, thread["configurable"]["thread_id"]) == 2
+
+
+def test_lesson_snapshot_and_history_blocks_print_what_the_lesson_prints(env, thread, capsys):
+    graph = build_research_graph()
+    config = thread
+    graph.invoke({"messages": [], "query": "state management", "sources": [], "summary": ""}, config)
+    capsys.readouterr()
+
+    # "StateSnapshot — what gets saved"
+    snapshot = graph.get_state(config)
+    print(f"Values:   {snapshot.values}")
+    print(f"Next:     {snapshot.next}")
+    print(f"Config:   {snapshot.config}")
+    print(f"Metadata: {snapshot.metadata}")
+    print(f"Tasks:    {snapshot.tasks}")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "Values:   {'messages': [], 'query': 'state management', 'sources': ['source_1.pdf', 'source_2.pdf'], "
+        "'summary': 'Found 2 sources'}"
+    )
+    assert lines[1] == "Next:     ()"
+    assert lines[2].startswith("Config:   {'configurable': {'thread_id': '" + config["configurable"]["thread_id"])
+    assert "'checkpoint_id': '" in lines[2]
+    assert lines[3].startswith("Metadata: {'source': 'loop', 'step': 3, 'writes': {'analyze': {'summary': 'Found 2 sources'}}")
+    assert lines[4] == "Tasks:    ()"
+
+    # "Browsing state history"
+    for snapshot in graph.get_state_history(config):
+        step = snapshot.metadata.get("step", "?")
+        source = snapshot.metadata.get("source", "?")
+        writes = snapshot.metadata.get("writes", {})
+        node_name = list(writes.keys())[0] if writes else "—"
+
+        print(f"Step {step} | Source: {source} | Node: {node_name}")
+        print(f"  State: {snapshot.values}")
+        print(f"  Next:  {snapshot.next}")
+        print()
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("Step ")] == [
+        "Step 3 | Source: loop | Node: analyze",
+        "Step 2 | Source: loop | Node: search",
+        "Step 1 | Source: loop | Node: __start__",
+        "Step 0 | Source: input | Node: —",
+    ]
+    assert [line for line in out if line.startswith("  Next:")] == [
+        "  Next:  ()",
+        "  Next:  ('analyze',)",
+        "  Next:  ('search',)",
+        "  Next:  ('__start__',)",
+    ]
+    assert out[-3] == "  State: {}"  # the input checkpoint
+
+
+def test_lesson_resume_block_with_a_random_failure(env, thread, capsys, monkeypatch):
+    import random
+
+    draws = iter([0.3, 0.9])  # the first call fails (< 0.5), the retry succeeds
+    monkeypatch.setattr(random, "random", lambda: next(draws))
+
+    class FailableState(MessagesState):
+        data: list[str]
+        processed: list[str]
+
+    def fetch_node(state: FailableState) -> dict:
+        """Fetches data — might fail."""
+        return {"data": ["item_1", "item_2", "item_3"]}
+
+    def process_node(state: FailableState) -> dict:
+        """Processes data — randomly fails to simulate real conditions."""
+        if random.random() < 0.5:
+            raise ConnectionError("API timeout during processing")
+        return {"processed": [f"processed_{d}" for d in state["data"]]}
+
+    builder = StateGraph(FailableState)
+    builder.add_node("fetch", fetch_node)
+    builder.add_node("process", process_node)
+    builder.add_edge(START, "fetch")
+    builder.add_edge("fetch", "process")
+    builder.add_edge("process", END)
+
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = thread
+
+    # First attempt — might fail at process_node
+    try:
+        result = graph.invoke(
+            {"messages": [], "data": [], "processed": []},
+            config
+        )
+        print("Success:", result["processed"])
+    except ConnectionError:
+        print("Failed! But fetch_node's work is saved...")
+
+        # Check what was saved
+        snapshot = graph.get_state(config)
+        print(f"Saved state: data={snapshot.values.get('data', [])}")
+        print(f"Next nodes:  {snapshot.next}")
+
+        # Resume — only process_node re-runs, fetch_node is skipped
+        result = graph.invoke(None, config)
+        print("Resumed successfully:", result["processed"])
+
+    assert capsys.readouterr().out == (
+        "Failed! But fetch_node's work is saved...\n"
+        "Saved state: data=['item_1', 'item_2', 'item_3']\n"
+        "Next nodes:  ('process',)\n"
+        "Resumed successfully: ['processed_item_1', 'processed_item_2', 'processed_item_3']\n"
+    )
