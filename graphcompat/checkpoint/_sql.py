@@ -6,16 +6,25 @@ deduplication and append deltas, history paging, pruning) lives here so the
 two databases cannot drift apart.
 
 SQL here uses ``?`` placeholders; the Postgres backend rewrites them.
+
+Sync and async share this logic without a second copy: each operation is a
+generator (an :data:`Op`) that yields the transactions it needs
+(:class:`Txn`), and each transaction body is a generator that yields the
+statements it runs (:class:`Stmt`) and receives their results. Nothing here
+does I/O itself; :meth:`SqlSaver._run` drives an operation over the
+backend's sync transactions, and an async backend drives the very same
+generators over its async connections (see ``postgres.py``).
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import timedelta, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from ..errors import StoreError
 from ._codec import BlobMeta, BlobRow, ValueCache, decode_all, dumps, encode, json_copy, loads
@@ -125,6 +134,83 @@ class Tx(Protocol):
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
 
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Stmt:
+    """One statement a transaction body wants run; ``kind`` names the :class:`Tx` method."""
+
+    kind: str  # "all" (rows), "run" (rowcount) or "many" (executemany, None)
+    sql: str
+    params: Sequence[Any] = ()
+
+
+#: A transaction body: yields statements, is sent each one's result, returns a value.
+Body = Generator[Stmt, Any, T]
+
+
+@dataclasses.dataclass(frozen=True)
+class Txn:
+    """One transaction an operation wants run.
+
+    ``write`` transactions on ``thread_id`` exclude other writers of that
+    thread. A read with ``snapshot=False`` runs a single statement, which
+    needs no explicit transaction: a backend may skip ``BEGIN``/``COMMIT``.
+    """
+
+    body: Body[Any]
+    write: bool = False
+    thread_id: str | None = None
+    snapshot: bool = True
+
+
+#: An operation: yields transactions, is sent each one's result, returns the answer.
+Op = Generator[Txn, Any, T]
+
+
+def advance(gen: Generator[Any, Any, Any], value: Any) -> tuple[bool, Any]:
+    """Send ``value`` into a generator: ``(False, what it yields)`` or ``(True, what it returned)``."""
+    try:
+        return False, gen.send(value)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def drive(body: Body[T], tx: Tx) -> T:
+    """Run a transaction body over a sync :class:`Tx`."""
+    done, out = advance(body, None)
+    while not done:
+        done, out = advance(body, getattr(tx, out.kind)(out.sql, out.params))
+    return out
+
+
+def _rows(sql: str, params: Sequence[Any] = ()) -> Body[list[tuple[Any, ...]]]:
+    """A body (or part of one) returning the rows of one query."""
+    return (yield Stmt("all", sql, params))
+
+
+def _exec(sql: str, params: Sequence[Any] = ()) -> Body[int]:
+    """A body (or part of one) returning the row count of one statement."""
+    return (yield Stmt("run", sql, params))
+
+
+def _exec_many(sql: str, rows: Sequence[Sequence[Any]]) -> Body[None]:
+    yield Stmt("many", sql, rows)
+
+
+@dataclasses.dataclass
+class _Paging:
+    """Where a history listing is: the next page starts below ``before``."""
+
+    where: str
+    params: list[Any]
+    in_python: dict[str, JSON]
+    before: str | None
+    remaining: int | None
+    done: bool = False
+
+
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
@@ -149,6 +235,16 @@ class SqlSaver(ArchivingSaver, abc.ABC):
     @abc.abstractmethod
     def _filter_clause(self, key: str, value: JSON) -> tuple[str, list[Any]] | None:
         """SQL matching ``metadata[key] == value`` exactly, or None to filter in Python."""
+
+    def _blobs_named(self, columns: str, tid: str, ns: str, keys: set[Key]) -> tuple[str, list[Any]]:
+        """A query for the blobs of ``keys`` (``(channel, version)`` pairs) of a thread; may return extra rows."""
+        channels = sorted({k[0] for k in keys})
+        versions = sorted({k[1] for k in keys})
+        sql = (
+            f"SELECT {columns} FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+            f"AND channel IN ({_marks(len(channels))}) AND version IN ({_marks(len(versions))})"
+        )
+        return sql, [tid, ns, *channels, *versions]
 
     @property
     @abc.abstractmethod
@@ -177,65 +273,86 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             tx.run("DELETE FROM graphcompat_schema")
             tx.run("INSERT INTO graphcompat_schema (version) VALUES (?)", (SCHEMA_VERSION,))
 
+    # -- driving operations ------------------------------------------------------------
+
+    def _run(self, op: Op[T]) -> T:
+        """Run an operation synchronously, each :class:`Txn` in a backend transaction."""
+        done, out = advance(op, None)
+        while not done:
+            with self._open_txn(out) as tx:
+                result = drive(out.body, tx)
+            done, out = advance(op, result)
+        return out
+
+    def _open_txn(self, txn: Txn) -> contextlib.AbstractContextManager[Tx]:
+        """The backend transaction for ``txn``; a backend may override to honour ``snapshot``."""
+        return self._transaction(write=txn.write, thread_id=txn.thread_id)
+
     # -- checkpoints -------------------------------------------------------------
 
     def put_checkpoint(self, record: CheckpointRecord) -> None:
+        self._run(self._put_checkpoint_op(record))
+
+    def _put_checkpoint_op(self, record: CheckpointRecord) -> Op[None]:
         check_versions(record)
-        tid, ns, cid = record.thread_id, record.checkpoint_ns, record.checkpoint_id
         fresh: list[tuple[tuple[str, str, str, str], JSON, int]] = []
-        with self._transaction(write=True, thread_id=tid) as tx:
-            if tx.all(
-                "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
-                (tid, ns, cid),
-            ):
-                return  # checkpoints are immutable: a retried write changes nothing
-            wanted = {ch: record.channel_versions[ch] for ch in record.channel_values}
-            previous = self._parent_versions(tx, record, wanted)
-            metas = self._blob_metas(tx, tid, ns, set(wanted.items()) | set(previous.items()))
-            rows = []
-            for channel, version in wanted.items():
-                if (channel, version) in metas:
-                    continue  # unchanged channel: stored once per version
-                value = record.channel_values[channel]
-                prior = None
-                prev_version = previous.get(channel)
-                if prev_version is not None and (channel, prev_version) in metas:
-                    prev_meta = metas[(channel, prev_version)]
-                    if prev_meta.size is not None and isinstance(value, (list, str)):
-                        prev_value, prev_cost = self._values(tx, tid, ns, [(channel, prev_version)])[
-                            (channel, prev_version)
-                        ]
-                        prior = (prev_version, prev_meta, prev_value)
-                blob = encode(value, prior)
-                cost = len(blob.data) + (prev_cost if blob.encoding == "append" else 0)
-                fresh.append(((tid, ns, channel, version), json_copy(value), cost))
-                rows.append(
-                    (tid, ns, channel, version, blob.encoding, blob.base_version, blob.meta.depth,
-                     blob.meta.size, blob.chain_json, int(blob.compressed), blob.data)
-                )
-            if rows:
-                tx.many(
-                    "INSERT INTO blobs (thread_id, checkpoint_ns, channel, version, encoding, base_version, "
-                    f"depth, size, chain, compressed, data) VALUES ({_marks(11)}) ON CONFLICT DO NOTHING",
-                    rows,
-                )
-            inserted = tx.run(
-                f"INSERT INTO checkpoints ({_CHECKPOINT_COLUMNS}, step, source) VALUES ({_marks(11)}) "
-                "ON CONFLICT DO NOTHING",
-                (tid, ns, cid, record.parent_checkpoint_id, record.created_at, dumps(record.metadata),
-                 dumps(record.channel_versions), dumps(record.next_tasks), record.format_version,
-                 record.step, record.source),
-            )
-            if inserted:
-                tx.run(_THREAD_ADD, (tid, 1, cid, record.step, record.created_at))
+        yield Txn(self._put_checkpoint_body(record, fresh), write=True, thread_id=record.thread_id)
         for key, value, cost in fresh:  # only once committed
             self._cache.put(key, value, cost)
 
-    def _parent_versions(self, tx: Tx, record: CheckpointRecord, wanted: Mapping[str, str]) -> dict[str, str]:
+    def _put_checkpoint_body(
+        self, record: CheckpointRecord, fresh: list[tuple[tuple[str, str, str, str], JSON, int]]
+    ) -> Body[None]:
+        tid, ns, cid = record.thread_id, record.checkpoint_ns, record.checkpoint_id
+        if (yield from _rows(
+            "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+            (tid, ns, cid),
+        )):
+            return  # checkpoints are immutable: a retried write changes nothing
+        wanted = {ch: record.channel_versions[ch] for ch in record.channel_values}
+        previous = yield from self._parent_versions(record, wanted)
+        metas = yield from self._blob_metas(tid, ns, set(wanted.items()) | set(previous.items()))
+        rows = []
+        for channel, version in wanted.items():
+            if (channel, version) in metas:
+                continue  # unchanged channel: stored once per version
+            value = record.channel_values[channel]
+            prior = None
+            prev_version = previous.get(channel)
+            if prev_version is not None and (channel, prev_version) in metas:
+                prev_meta = metas[(channel, prev_version)]
+                if prev_meta.size is not None and isinstance(value, (list, str)):
+                    found = yield from self._values(tid, ns, [(channel, prev_version)])
+                    prev_value, prev_cost = found[(channel, prev_version)]
+                    prior = (prev_version, prev_meta, prev_value)
+            blob = encode(value, prior)
+            cost = len(blob.data) + (prev_cost if blob.encoding == "append" else 0)
+            fresh.append(((tid, ns, channel, version), json_copy(value), cost))
+            rows.append(
+                (tid, ns, channel, version, blob.encoding, blob.base_version, blob.meta.depth,
+                 blob.meta.size, blob.chain_json, int(blob.compressed), blob.data)
+            )
+        if rows:
+            yield from _exec_many(
+                "INSERT INTO blobs (thread_id, checkpoint_ns, channel, version, encoding, base_version, "
+                f"depth, size, chain, compressed, data) VALUES ({_marks(11)}) ON CONFLICT DO NOTHING",
+                rows,
+            )
+        inserted = yield from _exec(
+            f"INSERT INTO checkpoints ({_CHECKPOINT_COLUMNS}, step, source) VALUES ({_marks(11)}) "
+            "ON CONFLICT DO NOTHING",
+            (tid, ns, cid, record.parent_checkpoint_id, record.created_at, dumps(record.metadata),
+             dumps(record.channel_versions), dumps(record.next_tasks), record.format_version,
+             record.step, record.source),
+        )
+        if inserted:
+            yield from _exec(_THREAD_ADD, (tid, 1, cid, record.step, record.created_at))
+
+    def _parent_versions(self, record: CheckpointRecord, wanted: Mapping[str, str]) -> Body[dict[str, str]]:
         """Versions of changed channels in the parent checkpoint: candidate delta bases."""
         if record.parent_checkpoint_id is None:
             return {}
-        rows = tx.all(
+        rows = yield from _rows(
             "SELECT channel_versions FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
             "AND checkpoint_id = ?",
             (record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id),
@@ -245,27 +362,16 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         parent = loads(rows[0][0])
         return {ch: parent[ch] for ch, v in wanted.items() if ch in parent and parent[ch] != v}
 
-    def _blob_metas(self, tx: Tx, tid: str, ns: str, keys: set[Key]) -> dict[Key, BlobMeta]:
+    def _blob_metas(self, tid: str, ns: str, keys: set[Key]) -> Body[dict[Key, BlobMeta]]:
         if not keys:
             return {}
-        channels = sorted({k[0] for k in keys})
-        versions = sorted({k[1] for k in keys})
-        found = tx.all(
-            "SELECT channel, version, depth, size, chain FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
-            f"AND channel IN ({_marks(len(channels))}) AND version IN ({_marks(len(versions))})",
-            (tid, ns, *channels, *versions),
-        )
+        found = yield from _rows(*self._blobs_named("channel, version, depth, size, chain", tid, ns, keys))
         return {(c, v): BlobMeta.from_row(d, s, chain) for c, v, d, s, chain in found if (c, v) in keys}
 
-    def _blob_rows(self, tx: Tx, tid: str, ns: str, keys: set[Key]) -> dict[Key, BlobRow]:
-        channels = sorted({k[0] for k in keys})
-        versions = sorted({k[1] for k in keys})
-        found = tx.all(
-            "SELECT channel, version, encoding, base_version, depth, size, chain, compressed, data "
-            "FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
-            f"AND channel IN ({_marks(len(channels))}) AND version IN ({_marks(len(versions))})",
-            (tid, ns, *channels, *versions),
-        )
+    def _blob_rows(self, tid: str, ns: str, keys: set[Key]) -> Body[dict[Key, BlobRow]]:
+        found = yield from _rows(*self._blobs_named(
+            "channel, version, encoding, base_version, depth, size, chain, compressed, data", tid, ns, keys
+        ))
         return {
             (c, v): BlobRow(enc, base, BlobMeta.from_row(d, s, chain), bytes(data), bool(z))
             for c, v, enc, base, d, s, chain, z, data in found
@@ -273,8 +379,8 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         }
 
     def _values(
-        self, tx: Tx, tid: str, ns: str, keys: Sequence[Key], *, required: bool = True
-    ) -> dict[Key, tuple[JSON, int]]:
+        self, tid: str, ns: str, keys: Sequence[Key], *, required: bool = True
+    ) -> Body[dict[Key, tuple[JSON, int]]]:
         """Decoded values (shared, not copied) and their costs, from the cache or the store.
 
         With ``required=False`` a key without a blob is left out (a channel
@@ -290,7 +396,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
                 known[key] = hit
         if not missing:
             return known
-        rows = self._blob_rows(tx, tid, ns, missing)
+        rows = yield from self._blob_rows(tid, ns, missing)
         bases: set[Key] = set()
         for key in list(missing):
             row = rows.get(key)
@@ -309,7 +415,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
                 else:
                     known[base] = hit
         if bases:
-            rows.update(self._blob_rows(tx, tid, ns, bases))
+            rows.update((yield from self._blob_rows(tid, ns, bases)))
         try:
             decoded = decode_all([k for k in keys if k in known or k in missing], rows, known)
         except KeyError as exc:
@@ -327,7 +433,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             thread_id=tid,
         )
 
-    def _records(self, tx: Tx, rows: Sequence[tuple[Any, ...]]) -> list[CheckpointRecord]:
+    def _records(self, rows: Sequence[tuple[Any, ...]]) -> Body[list[CheckpointRecord]]:
         """Build records from checkpoint rows, decoding each needed blob once."""
         parsed = [(row, loads(row[6])) for row in rows]
         wanted: dict[tuple[str, str], set[Key]] = defaultdict(set)
@@ -335,7 +441,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             wanted[(row[0], row[1])].update(versions.items())
         values: dict[tuple[str, str], dict[Key, tuple[JSON, int]]] = {}
         for (tid, ns), keys in wanted.items():
-            values[(tid, ns)] = self._values(tx, tid, ns, sorted(keys), required=False)
+            values[(tid, ns)] = yield from self._values(tid, ns, sorted(keys), required=False)
         records = []
         for row, versions in parsed:
             found = values[(row[0], row[1])]
@@ -361,13 +467,22 @@ class SqlSaver(ArchivingSaver, abc.ABC):
     def get_checkpoint(
         self, thread_id: str, checkpoint_ns: str = "", checkpoint_id: str | None = None
     ) -> CheckpointRecord | None:
+        return self._run(self._get_checkpoint_op(thread_id, checkpoint_ns, checkpoint_id))
+
+    def _get_checkpoint_op(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None
+    ) -> Op[CheckpointRecord | None]:
+        return (yield Txn(self._get_checkpoint_body(thread_id, checkpoint_ns, checkpoint_id)))
+
+    def _get_checkpoint_body(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None
+    ) -> Body[CheckpointRecord | None]:
         sql = f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
-        with self._transaction(write=False) as tx:
-            if checkpoint_id is None:
-                rows = tx.all(sql + "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id, checkpoint_ns))
-            else:
-                rows = tx.all(sql + "AND checkpoint_id = ?", (thread_id, checkpoint_ns, checkpoint_id))
-            return self._records(tx, rows)[0] if rows else None
+        if checkpoint_id is None:
+            rows = yield from _rows(sql + "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id, checkpoint_ns))
+        else:
+            rows = yield from _rows(sql + "AND checkpoint_id = ?", (thread_id, checkpoint_ns, checkpoint_id))
+        return (yield from self._records(rows))[0] if rows else None
 
     def list_checkpoints(
         self,
@@ -378,6 +493,17 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         before: str | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointRecord]:
+        return self._pages(self._paging(thread_id, checkpoint_ns, filter, before, limit))
+
+    def _paging(
+        self,
+        thread_id: str,
+        checkpoint_ns: str | None,
+        filter: Mapping[str, JSON] | None,
+        before: str | None,
+        limit: int | None,
+    ) -> _Paging:
+        """Check a history query and say where its first page starts."""
         check_limit(limit)
         where = ["thread_id = ?"]
         params: list[Any] = [thread_id]
@@ -392,175 +518,215 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             else:
                 where.append(clause[0])
                 params.extend(clause[1])
-        return self._pages(" AND ".join(where), params, in_python, before, limit)
+        return _Paging(" AND ".join(where), params, in_python, before, limit)
 
-    def _pages(
-        self, where: str, params: list[Any], in_python: dict[str, JSON], before: str | None, limit: int | None
-    ) -> Iterator[CheckpointRecord]:
+    def _pages(self, paging: _Paging) -> Iterator[CheckpointRecord]:
         """Read history a page at a time: only the records returned are decoded."""
-        remaining = limit
-        while remaining is None or remaining > 0:
-            size = _PAGE if remaining is None or in_python else min(_PAGE, remaining)
-            sql = f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE {where}"
-            page_params = list(params)
-            if before is not None:
-                sql += " AND checkpoint_id < ?"
-                page_params.append(before)
-            sql += " ORDER BY checkpoint_id DESC LIMIT ?"
-            page_params.append(size)
-            with self._transaction(write=False) as tx:
-                rows = tx.all(sql, page_params)
-                if not rows:
-                    return
-                before = rows[-1][2]
-                matched = [r for r in rows if metadata_matches(loads(r[5]), in_python)] if in_python else rows
-                if remaining is not None:
-                    matched = matched[:remaining]
-                records = self._records(tx, matched)
-            yield from records
-            if remaining is not None:
-                remaining -= len(records)
-            if len(rows) < size:
-                return
+        while not paging.done:
+            yield from self._run(self._page_op(paging))
+
+    def _page_op(self, paging: _Paging) -> Op[list[CheckpointRecord]]:
+        """One page of history, in its own transaction; moves ``paging`` on."""
+        remaining = paging.remaining
+        if remaining is not None and remaining <= 0:
+            paging.done = True
+            return []
+        size = _PAGE if remaining is None or paging.in_python else min(_PAGE, remaining)
+        sql = f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE {paging.where}"
+        page_params = list(paging.params)
+        if paging.before is not None:
+            sql += " AND checkpoint_id < ?"
+            page_params.append(paging.before)
+        sql += " ORDER BY checkpoint_id DESC LIMIT ?"
+        page_params.append(size)
+        rows, records = yield Txn(self._page_body(sql, page_params, paging.in_python, remaining))
+        if rows:
+            paging.before = rows[-1][2]
+        if remaining is not None:
+            paging.remaining = remaining - len(records)
+        paging.done = len(rows) < size
+        return records
+
+    def _page_body(
+        self, sql: str, params: list[Any], in_python: dict[str, JSON], remaining: int | None
+    ) -> Body[tuple[list[tuple[Any, ...]], list[CheckpointRecord]]]:
+        rows = yield from _rows(sql, params)
+        if not rows:
+            return rows, []
+        matched = [r for r in rows if metadata_matches(loads(r[5]), in_python)] if in_python else rows
+        if remaining is not None:
+            matched = matched[:remaining]
+        return rows, (yield from self._records(matched))
 
     # -- pending writes ------------------------------------------------------------
 
     def put_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
+        self._run(self._put_writes_op(thread_id, checkpoint_ns, checkpoint_id, writes))
+
+    def _put_writes_op(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> Op[None]:
         if not writes:
             return
         rows = [
             (thread_id, checkpoint_ns, checkpoint_id, w.task_id, w.idx, w.task_name, w.channel, dumps(w.value))
             for w in writes
         ]
-        with self._transaction(write=True, thread_id=thread_id) as tx:
-            tx.many(
-                "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, task_name, "
-                f"channel, value) VALUES ({_marks(8)}) ON CONFLICT DO NOTHING",
-                rows,
-            )
+        sql = (
+            "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, task_name, "
+            f"channel, value) VALUES ({_marks(8)}) ON CONFLICT DO NOTHING"
+        )
+        yield Txn(_exec_many(sql, rows), write=True, thread_id=thread_id)
 
     def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
-        with self._transaction(write=False) as tx:
-            rows = tx.all(
+        return self._run(self._get_writes_op(thread_id, checkpoint_ns, checkpoint_id))
+
+    def _get_writes_op(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> Op[list[PendingWrite]]:
+        rows = yield Txn(
+            _rows(
                 "SELECT task_id, task_name, idx, channel, value FROM writes WHERE thread_id = ? "
                 "AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY task_id, idx",
                 (thread_id, checkpoint_ns, checkpoint_id),
-            )
+            ),
+            snapshot=False,
+        )
         return [PendingWrite(t, n, i, c, loads(v)) for t, n, i, c, v in rows]
 
     # -- threads and cleanup ---------------------------------------------------------
 
     def list_threads(self) -> list[ThreadInfo]:
-        with self._transaction(write=False) as tx:
-            rows = tx.all(
+        return self._run(self._list_threads_op())
+
+    def _list_threads_op(self) -> Op[list[ThreadInfo]]:
+        rows = yield Txn(
+            _rows(
                 "SELECT thread_id, checkpoint_count, latest_checkpoint_id, latest_step, updated_at "
                 "FROM threads ORDER BY updated_at DESC, thread_id"
-            )
+            ),
+            snapshot=False,
+        )
         return [ThreadInfo(*row) for row in rows]
 
     def delete_thread(self, thread_id: str) -> int:
-        with self._transaction(write=True, thread_id=thread_id) as tx:
-            deleted = self._delete_thread_in(tx, thread_id)
+        return self._run(self._delete_thread_op(thread_id))
+
+    def _delete_thread_op(self, thread_id: str) -> Op[int]:
+        deleted = yield Txn(self._delete_thread_in(thread_id), write=True, thread_id=thread_id)
         self._cache.forget_thread(thread_id)
         return deleted
 
-    def _delete_thread_in(self, tx: Tx, thread_id: str) -> int:
-        deleted = tx.run("DELETE FROM checkpoints WHERE thread_id = ?", (thread_id,))
+    def _delete_thread_in(self, thread_id: str) -> Body[int]:
+        deleted = yield from _exec("DELETE FROM checkpoints WHERE thread_id = ?", (thread_id,))
         for table in ("writes", "blobs", "threads"):
-            tx.run(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+            yield from _exec(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
         return deleted
 
     def prune_thread(self, thread_id: str, keep_last: int, *, protect: Sequence[str] = ()) -> int:
+        return self._run(self._prune_thread_op(thread_id, keep_last, protect))
+
+    def _prune_thread_op(self, thread_id: str, keep_last: int, protect: Sequence[str]) -> Op[int]:
         check_keep_last(keep_last)
-        protected = set(protect)
-        with self._transaction(write=True, thread_id=thread_id) as tx:
-            rows = tx.all(
-                "SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? "
-                "ORDER BY checkpoint_ns, checkpoint_id DESC",
-                (thread_id,),
-            )
-            by_ns: dict[str, list[str]] = defaultdict(list)
-            for ns, cid in rows:
-                by_ns[ns].append(cid)
-            doomed = [
-                (ns, cid) for ns, ids in by_ns.items() for cid in ids[keep_last:] if cid not in protected
-            ]
-            return self._delete_in(tx, thread_id, doomed) if doomed else 0
+        return (yield Txn(self._prune_body(thread_id, keep_last, set(protect)), write=True, thread_id=thread_id))
+
+    def _prune_body(self, thread_id: str, keep_last: int, protected: set[str]) -> Body[int]:
+        rows = yield from _rows(
+            "SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? "
+            "ORDER BY checkpoint_ns, checkpoint_id DESC",
+            (thread_id,),
+        )
+        by_ns: dict[str, list[str]] = defaultdict(list)
+        for ns, cid in rows:
+            by_ns[ns].append(cid)
+        doomed = [(ns, cid) for ns, ids in by_ns.items() for cid in ids[keep_last:] if cid not in protected]
+        return (yield from self._delete_in(thread_id, doomed)) if doomed else 0
 
     def _delete_checkpoints(self, thread_id: str, keys: Sequence[tuple[str, str]]) -> int:
-        with self._transaction(write=True, thread_id=thread_id) as tx:
-            existing = set(tx.all("SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ?",
-                                  (thread_id,)))
-            return self._delete_in(tx, thread_id, [k for k in keys if k in existing])
+        return self._run(self._delete_checkpoints_op(thread_id, keys))
 
-    def _delete_in(self, tx: Tx, thread_id: str, keys: Sequence[tuple[str, str]]) -> int:
+    def _delete_checkpoints_op(self, thread_id: str, keys: Sequence[tuple[str, str]]) -> Op[int]:
+        return (yield Txn(self._delete_named(thread_id, keys), write=True, thread_id=thread_id))
+
+    def _delete_named(self, thread_id: str, keys: Sequence[tuple[str, str]]) -> Body[int]:
+        existing = set(
+            (yield from _rows("SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ?", (thread_id,)))
+        )
+        return (yield from self._delete_in(thread_id, [k for k in keys if k in existing]))
+
+    def _delete_in(self, thread_id: str, keys: Sequence[tuple[str, str]]) -> Body[int]:
         """Delete checkpoints and their writes, then what no kept checkpoint needs."""
         rows = [(thread_id, ns, cid) for ns, cid in keys]
         for table in ("checkpoints", "writes"):
-            tx.many(
+            yield from _exec_many(
                 f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?", rows
             )
         # A kept checkpoint whose parent is gone starts the history now.
-        tx.run(
+        yield from _exec(
             "UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ? "
             "AND parent_checkpoint_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM checkpoints AS p "
             "WHERE p.thread_id = checkpoints.thread_id AND p.checkpoint_ns = checkpoints.checkpoint_ns "
             "AND p.checkpoint_id = checkpoints.parent_checkpoint_id)",
             (thread_id,),
         )
-        self._collect_blobs(tx, thread_id)
-        self._refresh_thread(tx, thread_id)
+        yield from self._collect_blobs(thread_id)
+        yield from self._refresh_thread(thread_id)
         return len(rows)
 
-    def _collect_blobs(self, tx: Tx, thread_id: str) -> None:
+    def _collect_blobs(self, thread_id: str) -> Body[None]:
         """Delete blobs that no remaining checkpoint names, directly or as a delta base."""
         needed: set[tuple[str, str, str]] = set()
-        for ns, versions in tx.all(
+        for ns, versions in (yield from _rows(
             "SELECT checkpoint_ns, channel_versions FROM checkpoints WHERE thread_id = ?", (thread_id,)
-        ):
+        )):
             needed.update((ns, ch, v) for ch, v in loads(versions).items())
-        blobs = tx.all("SELECT checkpoint_ns, channel, version, chain FROM blobs WHERE thread_id = ?", (thread_id,))
+        blobs = yield from _rows(
+            "SELECT checkpoint_ns, channel, version, chain FROM blobs WHERE thread_id = ?", (thread_id,)
+        )
         for ns, channel, version, chain in blobs:
             if chain and (ns, channel, version) in needed:
                 needed.update((ns, channel, link[0]) for link in loads(chain))
         doomed = [(thread_id, ns, ch, v) for ns, ch, v, _ in blobs if (ns, ch, v) not in needed]
         if doomed:
-            tx.many(
+            yield from _exec_many(
                 "DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?",
                 doomed,
             )
 
-    def _refresh_thread(self, tx: Tx, thread_id: str) -> None:
-        count = tx.all("SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,))[0][0]
+    def _refresh_thread(self, thread_id: str) -> Body[None]:
+        count = (yield from _rows("SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)))[0][0]
         if not count:
-            tx.run("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
+            yield from _exec("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
             return
-        cid, step, created_at = tx.all(
+        cid, step, created_at = (yield from _rows(
             "SELECT checkpoint_id, step, created_at FROM checkpoints WHERE thread_id = ? "
             "ORDER BY checkpoint_id DESC LIMIT 1",
             (thread_id,),
-        )[0]
-        tx.run(_THREAD_SET, (thread_id, count, cid, step, created_at))
+        ))[0]
+        yield from _exec(_THREAD_SET, (thread_id, count, cid, step, created_at))
 
     def expire_threads(self, idle_for: timedelta, *, now: datetime | None = None) -> list[str]:
+        return self._run(self._expire_threads_op(idle_for, now))
+
+    def _expire_threads_op(self, idle_for: timedelta, now: datetime | None) -> Op[list[str]]:
         cutoff = expiry_cutoff(idle_for, now)
-        with self._transaction(write=False) as tx:
-            rows = tx.all("SELECT thread_id, updated_at FROM threads")
+        rows = yield Txn(_rows("SELECT thread_id, updated_at FROM threads"), snapshot=False)
         expired = []
         for thread_id, updated_at in rows:
             if parse_time(updated_at) >= cutoff:
                 continue
-            with self._transaction(write=True, thread_id=thread_id) as tx:
-                # Look again under the lock: a run may have written since.
-                now_rows = tx.all("SELECT updated_at FROM threads WHERE thread_id = ?", (thread_id,))
-                if not now_rows or parse_time(now_rows[0][0]) >= cutoff:
-                    continue
-                self._delete_thread_in(tx, thread_id)
-            self._cache.forget_thread(thread_id)
-            expired.append(thread_id)
+            if (yield Txn(self._expire_body(thread_id, cutoff), write=True, thread_id=thread_id)):
+                self._cache.forget_thread(thread_id)
+                expired.append(thread_id)
         return expired
+
+    def _expire_body(self, thread_id: str, cutoff: datetime) -> Body[bool]:
+        # Look again under the lock: a run may have written since.
+        now_rows = yield from _rows("SELECT updated_at FROM threads WHERE thread_id = ?", (thread_id,))
+        if not now_rows or parse_time(now_rows[0][0]) >= cutoff:
+            return False
+        yield from self._delete_thread_in(thread_id)
+        return True
 
     # -- diagnostics -------------------------------------------------------------------
 

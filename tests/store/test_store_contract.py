@@ -411,3 +411,103 @@ async def test_async_twins(saver, tmp_path):
     assert await saver.arestore_archive(tmp_path / "x.jsonl") == 1
     assert await saver.aexpire_threads(timedelta(0), now=datetime(2027, 1, 1, tzinfo=timezone.utc)) == ["t1"]
     assert await saver.adelete_thread("t1") == 0
+
+
+# -- native async twins ------------------------------------------------------------------
+
+
+def _native(saver) -> bool:
+    """True when the saver has its own async driver (the test then checks it is used)."""
+    return hasattr(saver, "_arun")
+
+
+async def test_every_async_twin_runs_natively(saver, monkeypatch):
+    import asyncio
+
+    if _native(saver):  # no thread may serve the async twins on their own loop
+        monkeypatch.setattr(asyncio, "to_thread", lambda *a, **k: pytest.fail("async twin ran in a thread"))
+    w = ThreadWriter(saver, "a1")
+    records = [w.write(log=list(range(i + 1))) for i in range(5)]
+    extra = dataclasses.replace(
+        records[-1], checkpoint_id=new_id(), parent_checkpoint_id=records[-1].checkpoint_id,
+        channel_values={"log": list(range(6))}, channel_versions={"log": "v-extra"},
+    )
+    await saver.aput_checkpoint(extra)
+    await saver.aput_checkpoint(extra)  # idempotent
+    assert await saver.aget_checkpoint("a1") == extra
+    assert await saver.aget_checkpoint("a1", "", records[1].checkpoint_id) == records[1]
+    assert await saver.aget_checkpoint("nope") is None
+    assert await saver.alist_checkpoints("a1") == [extra, *records[::-1]]
+    assert await saver.alist_checkpoints("a1", before=extra.checkpoint_id, limit=2) == records[::-1][:2]
+    assert await saver.alist_checkpoints("a1", filter={"step": 2}) == [records[2]]
+    await saver.aput_writes("a1", "", extra.checkpoint_id, [PendingWrite("t", "n", 1, "b", 2), PendingWrite("t", "n", 0, "a", 1)])
+    assert [w.value for w in await saver.aget_writes("a1", "", extra.checkpoint_id)] == [1, 2]
+    assert [t.thread_id for t in await saver.alist_threads()] == ["a1"]
+    assert await saver.aprune_thread("a1", 2, protect=[records[0].checkpoint_id]) == 3
+    assert [r.checkpoint_id for r in await saver.alist_checkpoints("a1")] == [
+        extra.checkpoint_id, records[-1].checkpoint_id, records[0].checkpoint_id,
+    ]
+    assert await saver.aexpire_threads(timedelta(days=1), now=datetime(2026, 1, 1, tzinfo=timezone.utc)) == []
+    assert await saver.adelete_thread("a1") == 3
+    assert await saver.alist_threads() == []
+    with pytest.raises(ConfigurationError):
+        await saver.aprune_thread("a1", 0)
+
+
+async def test_concurrent_async_writers_on_different_threads(saver):
+    import asyncio
+
+    async def run(n: int) -> None:
+        w = ThreadWriter(saver, f"athread-{n}")
+        log: list[str] = []
+        for i in range(15):
+            log = log + [f"{n}-{i}"]
+            w.step += 1
+            cid = new_id()
+            w.versions["log"] = cid
+            record = CheckpointRecord(
+                f"athread-{n}", "", cid, w.head, created_at(), {"source": "loop", "step": w.step, "writes": {}, "parents": {}},
+                {"log": log}, dict(w.versions), [],
+            )
+            await saver.aput_checkpoint(record)
+            w.head = cid
+
+    await asyncio.gather(*(run(n) for n in range(6)))
+    assert len(await saver.alist_threads()) == 6
+    for n in range(6):
+        latest = await saver.aget_checkpoint(f"athread-{n}")
+        assert latest.channel_values == {"log": [f"{n}-{i}" for i in range(15)]}
+        assert len(await saver.alist_checkpoints(f"athread-{n}")) == 15
+
+
+def test_async_use_from_several_event_loops(saver):
+    """A saver serves loops one after another and at the same time (a background loop and asyncio.run)."""
+    import asyncio
+
+    async def write_and_read(thread: str, count: int) -> list:
+        w = ThreadWriter(saver, thread)
+        for i in range(count):
+            record = dataclasses.replace(
+                w.write(x=i), checkpoint_id=new_id(), channel_values={"x": -i}, channel_versions={"x": f"v{thread}{i}"}
+            )
+            await saver.aput_checkpoint(record)
+        return [r.channel_values for r in await saver.alist_checkpoints(thread)]
+
+    first = asyncio.run(write_and_read("loop-1", 3))  # this loop is closed afterwards
+    assert len(first) == 6
+    background = asyncio.new_event_loop()
+    runner = threading.Thread(target=background.run_forever)
+    runner.start()
+    try:
+        future = asyncio.run_coroutine_threadsafe(write_and_read("loop-bg", 4), background)
+        here = asyncio.run(write_and_read("loop-2", 4))  # while the background loop runs
+        assert len(future.result(timeout=30)) == 8 and len(here) == 8
+        again = asyncio.run_coroutine_threadsafe(saver.aget_checkpoint("loop-2"), background).result(timeout=30)
+        assert again.channel_values == {"x": -3}
+    finally:
+        if hasattr(saver, "_arun"):
+            saver_close_from_thread = saver.close  # closes the async pool from its own (running) loop
+            saver_close_from_thread()
+        background.call_soon_threadsafe(background.stop)
+        runner.join()
+        background.close()
