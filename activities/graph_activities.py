@@ -111,6 +111,34 @@ def _app_error(
     )
 
 
+def _child(
+    parent: CheckpointRecord | None,
+    *,
+    thread_id: str,
+    checkpoint_ns: str,
+    checkpoint_id: str,
+    created_at: str,
+    source: str,
+    step: int,
+    writes: Any,
+    values: dict[str, Any] | None = None,
+    versions: dict[str, str] | None = None,
+    next_tasks: list[dict[str, Any]],
+) -> CheckpointRecord:
+    """A checkpoint following ``parent``; values and versions default to the parent's."""
+    return CheckpointRecord(
+        thread_id=thread_id,
+        checkpoint_ns=checkpoint_ns,
+        checkpoint_id=checkpoint_id,
+        parent_checkpoint_id=parent.checkpoint_id if parent else None,
+        created_at=created_at,
+        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
+        channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
+        channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
+        next_tasks=next_tasks,
+    )
+
+
 def _slim(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Tasks as the workflow needs them: id, name, kind. Arguments (the input, Send
     payloads) stay in the stored checkpoint, out of workflow history (invariant 3)."""
@@ -220,15 +248,15 @@ class GraphActivities:
             if inp.checkpoint_id and parent is None:
                 raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             task = engine.input_task(inp.new_checkpoint_id, inp.input)
-            record = CheckpointRecord(
+            record = _child(
+                parent,
                 thread_id=inp.thread_id,
                 checkpoint_ns=inp.checkpoint_ns,
                 checkpoint_id=inp.new_checkpoint_id,
-                parent_checkpoint_id=parent.checkpoint_id if parent else None,
                 created_at=inp.created_at,
-                metadata={"source": "input", "step": parent.step + 1 if parent else 0, "writes": None, "parents": {}},
-                channel_values=dict(parent.channel_values) if parent else {},
-                channel_versions=dict(parent.channel_versions) if parent else {},
+                source="input",
+                step=parent.step + 1 if parent else 0,
+                writes=None,
                 next_tasks=[task.to_json()],
             )
             await self._put(graph, record)
@@ -261,15 +289,15 @@ class GraphActivities:
                 done = completed_results(writes)
                 return StartResult(source.checkpoint_id, source.step, _slim(source.next_tasks), sorted(done), plan, resumed=True)
             tasks = [TaskSpec.from_json(t) for t in source.next_tasks]
-            fork = CheckpointRecord(
+            fork = _child(
+                source,
                 thread_id=inp.thread_id,
                 checkpoint_ns=inp.checkpoint_ns,
                 checkpoint_id=inp.new_checkpoint_id,
-                parent_checkpoint_id=source.checkpoint_id,
                 created_at=inp.created_at,
-                metadata={**source.metadata, "source": "fork", "step": source.step + 1, "writes": None, "parents": {}},
-                channel_values=dict(source.channel_values),
-                channel_versions=dict(source.channel_versions),
+                source="fork",
+                step=source.step + 1,
+                writes=None,
                 next_tasks=[engine.retask(t, inp.new_checkpoint_id).to_json() for t in tasks],
             )
             await self._put(graph, fork)
@@ -361,15 +389,17 @@ class GraphActivities:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
         except Exception as exc:  # a reducer or a START router raised
             raise _app_error(exc, node=START, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
-        record = CheckpointRecord(
+        record = _child(
+            parent,
             thread_id=inp.thread_id,
             checkpoint_ns=inp.checkpoint_ns,
             checkpoint_id=inp.new_checkpoint_id,
-            parent_checkpoint_id=parent.checkpoint_id,
             created_at=inp.created_at,
-            metadata={"source": "loop", "step": parent.step + 1, "writes": outcome.writes_metadata, "parents": {}},
-            channel_values=outcome.values,
-            channel_versions=outcome.versions,
+            source="loop",
+            step=parent.step + 1,
+            writes=outcome.writes_metadata,
+            values=outcome.values,
+            versions=outcome.versions,
             next_tasks=[t.to_json() for t in outcome.next_tasks],
         )
         await self._put(graph, record)
@@ -415,21 +445,18 @@ class GraphActivities:
             raise _app_error(exc, node=inp.as_node, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # a conditional edge of as_node raised
             raise _app_error(exc, node=inp.as_node, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
-        record = CheckpointRecord(
+        record = _child(
+            parent,
             thread_id=inp.thread_id,
             checkpoint_ns=inp.checkpoint_ns,
             checkpoint_id=inp.new_checkpoint_id,
-            parent_checkpoint_id=parent.checkpoint_id if parent else None,
             created_at=inp.created_at,
-            metadata={
-                "source": "update",
-                # LangGraph writes step 0 (ours: 1) when update_state seeds an empty thread.
-                "step": parent.step + 1 if parent else 1,
-                "writes": {as_node: outcome.writes_metadata.get(as_node)},
-                "parents": {},
-            },
-            channel_values=outcome.values,
-            channel_versions=outcome.versions,
+            source="update",
+            # LangGraph writes step 0 (ours: 1) when update_state seeds an empty thread.
+            step=parent.step + 1 if parent else 1,
+            writes={as_node: outcome.writes_metadata.get(as_node)},
+            values=outcome.values,
+            versions=outcome.versions,
             next_tasks=[t.to_json() for t in outcome.next_tasks],
         )
         await self._put(graph, record)
