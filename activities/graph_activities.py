@@ -25,7 +25,6 @@ from graphcompat._constants import ERROR, RESUME, START
 from graphcompat._engine import (
     GENERATION,
     RESUME_BASE,
-    Engine,
     TaskResult,
     TaskSpec,
     completed_results,

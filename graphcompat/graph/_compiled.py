@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import importlib
 import json
 import queue
 import sys
@@ -419,9 +418,8 @@ class CompiledStateGraph:
         parent = (
             self._config_of(record, record.parent_checkpoint_id) if record.parent_checkpoint_id else None
         )
-        initial = record.source == "input" and record.parent_checkpoint_id is None
         return StateSnapshot(
-            values=self.engine.state_values(values, defaults=not initial),
+            values=self._user_values(record, values),
             next=next_names,
             config=self._config_of(record),
             metadata=dict(record.metadata),
@@ -430,6 +428,12 @@ class CompiledStateGraph:
             tasks=tuple(pregel_tasks),
             interrupts=tuple(interrupts),
         )
+
+    def _user_values(self, record: CheckpointRecord, values_json: Mapping[str, Any]) -> dict[str, Any]:
+        """State values as users see them; the input checkpoint of a new thread shows ``{}``
+        (the lesson's step 0), every other checkpoint the reducer keys' empty values too."""
+        initial = record.source == "input" and record.parent_checkpoint_id is None
+        return self.engine.state_values(values_json, defaults=not initial)
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -675,8 +679,7 @@ class CompiledStateGraph:
                 seen = record.checkpoint_id
                 for mode in modes:
                     if mode == "values" and record.source != "fork":
-                        initial = record.source == "input" and record.parent_checkpoint_id is None
-                        yield emit(mode, self.engine.state_values(record.channel_values, defaults=not initial))
+                        yield emit(mode, self._user_values(record, record.channel_values))
                     elif mode == "updates" and record.source == "loop":
                         writes = record.metadata.get("writes") or {}
                         update = {k: v for k, v in writes.items() if k != START}

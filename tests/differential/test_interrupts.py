@@ -6,7 +6,7 @@ a list of interrupt values (harness.outcome_of_result).
 """
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
 import pytest
 

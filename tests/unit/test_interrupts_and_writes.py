@@ -20,7 +20,7 @@ from graphcompat._engine import (
     task_states,
 )
 from graphcompat.checkpoint.base import PendingWrite
-from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError
+from graphcompat.errors import AmbiguousResumeError
 from graphcompat.graph import START, StateGraph
 from graphcompat.types import interrupt
 
