@@ -21,6 +21,10 @@ class State(TypedDict):
 
 def _step(name: str):
     def step(state: State) -> dict:
+        marks = os.environ.get("MULTI_MARK_DIR")
+        if marks:  # the kill test waits for a node to be in flight on its victim
+            with open(os.path.join(marks, f"{os.getpid()}.started"), "a") as f:
+                f.write(name + "\n")
         time.sleep(float(os.environ.get("MULTI_STEP_SECONDS", "0.2")))
         return {"ran": [f"{name}@{os.getpid()}"]}
 
