@@ -72,7 +72,7 @@ async def run_worker(
     for graph in graphs:
         if store is not None:
             graph.store = store
-        registry.add(graph)
+        registry.add(graph.binding)
     # Same precedence as the client (Runtime.task_queue_for): option, graph, environment, default.
     queue = task_queue or graphs[0].task_queue or os.environ.get("GRAPHCOMPAT_TASK_QUEUE") or DEFAULT_TASK_QUEUE
     client = await connect_from_env()

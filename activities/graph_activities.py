@@ -21,21 +21,10 @@ from typing import TYPE_CHECKING, Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from graphcompat._constants import ERROR, RESUME, START
-from graphcompat._engine import (
-    GENERATION,
-    RESUME_BASE,
-    TaskResult,
-    TaskSpec,
-    completed_results,
-    externalize,
-    has_refs,
-    next_generation,
-    resolve_refs,
-    task_states,
-)
+from graphcompat._constants import START
 from graphcompat._wire import (
     COMMIT_STEP,
+    MAX_PAYLOAD_BYTES,
     NODE_ERROR,
     RUN_NODE,
     SAVE_WRITES,
@@ -44,30 +33,36 @@ from graphcompat._wire import (
     CommitInput,
     CommitResult,
     NodeInput,
-    NodePlan,
-    SaveWritesInput,
     RunResult,
+    RunStatus,
+    SaveWritesInput,
     StartInput,
     StartResult,
+    TaskRef,
     UpdateInput,
 )
-from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
-from graphcompat.errors import (
-    EmptyInputError,
-    GraphCompatError,
-    PayloadTooLargeError,
-    UnknownCheckpointError,
+from graphcompat.checkpoint._layout import (
+    TaskResult,
+    TaskSpec,
+    child_record,
+    completed_results,
+    error_row,
+    externalize,
+    has_refs,
+    next_generation,
+    record_tasks,
+    resolve_refs,
+    result_rows,
+    resume_values,
 )
+from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
+from graphcompat.engine import open_run, resume_run
+from graphcompat.errors import GraphCompatError, PayloadTooLargeError, UnknownCheckpointError
 
 if TYPE_CHECKING:
-    from graphcompat._registry import GraphRegistry
-    from graphcompat.graph._compiled import CompiledStateGraph
+    from graphcompat._registry import GraphBinding, GraphRegistry
 
 __all__ = ["GraphActivities"]
-
-#: Temporal refuses payloads over 2 MB by default; refuse a little earlier with a clear message.
-MAX_RESULT_BYTES = 1_800_000
-
 
 log = logging.getLogger("graphcompat.activities")
 
@@ -110,38 +105,10 @@ def _app_error(
     )
 
 
-def _child(
-    parent: CheckpointRecord | None,
-    *,
-    thread_id: str,
-    checkpoint_ns: str,
-    checkpoint_id: str,
-    created_at: str,
-    source: str,
-    step: int,
-    writes: Any,
-    values: dict[str, Any] | None = None,
-    versions: dict[str, str] | None = None,
-    next_tasks: list[dict[str, Any]],
-) -> CheckpointRecord:
-    """A checkpoint following ``parent``; values and versions default to the parent's."""
-    return CheckpointRecord(
-        thread_id=thread_id,
-        checkpoint_ns=checkpoint_ns,
-        checkpoint_id=checkpoint_id,
-        parent_checkpoint_id=parent.checkpoint_id if parent else None,
-        created_at=created_at,
-        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
-        channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
-        channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
-        next_tasks=next_tasks,
-    )
-
-
-def _slim(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
     """Tasks as the workflow needs them: id, name, kind. Arguments (the input, Send
     payloads) stay in the stored checkpoint, out of workflow history (invariant 3)."""
-    return [{"id": t["id"], "name": t["name"], "kind": t.get("kind", "pull")} for t in tasks]
+    return [TaskRef.of(TaskSpec.from_json(t)) for t in tasks]
 
 
 def _json_args(exc: BaseException) -> list[Any] | None:
@@ -177,7 +144,7 @@ class _RecordCache:
 
 
 class GraphActivities:
-    """The activity implementations, bound to a registry of compiled graphs."""
+    """The activity implementations, bound to a registry of graph bindings."""
 
     def __init__(self, registry: GraphRegistry) -> None:
         self.registry = registry
@@ -188,7 +155,7 @@ class GraphActivities:
 
     # -- helpers -----------------------------------------------------------------
 
-    def _graph(self, key: str) -> CompiledStateGraph:
+    def _graph(self, key: str) -> GraphBinding:
         graph = self.registry.find(key)
         if graph is None:
             # Retryable: another worker on this task queue may have the graph.
@@ -199,7 +166,7 @@ class GraphActivities:
             )
         return graph
 
-    async def _record(self, graph: CompiledStateGraph, thread_id: str, ns: str, checkpoint_id: str) -> CheckpointRecord:
+    async def _record(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str) -> CheckpointRecord:
         key = (graph.store.url, thread_id, ns, checkpoint_id)
         record = self.cache.get(key)
         if record is None:
@@ -209,114 +176,49 @@ class GraphActivities:
             self.cache.put(key, record)
         return record
 
-    async def _put(self, graph: CompiledStateGraph, record: CheckpointRecord) -> None:
+    async def _put(self, graph: GraphBinding, record: CheckpointRecord) -> None:
         await graph.store.aput_checkpoint(record)
         self.cache.put((graph.store.url, record.thread_id, record.checkpoint_ns, record.checkpoint_id), record)
-
-    @staticmethod
-    def _plan(graph: CompiledStateGraph) -> dict[str, NodePlan]:
-        plan = {}
-        for name, spec in graph.builder.nodes.items():
-            policy = spec.retry_policy
-            plan[name] = NodePlan(
-                max_attempts=policy.max_attempts if policy else 1,
-                initial_interval=policy.initial_interval if policy else 0.5,
-                backoff_factor=policy.backoff_factor if policy else 2.0,
-                max_interval=policy.max_interval if policy else 128.0,
-                jitter=policy.jitter if policy else False,
-                timeout_s=spec.timeout.total_seconds() if spec.timeout else None,
-            )
-        return plan
 
     # -- activities ----------------------------------------------------------------
 
     @activity.defn(name=START_RUN)
     async def start_run(self, inp: StartInput) -> StartResult:
-        """Open a run: write the input (or fork) checkpoint, or find where to resume."""
+        """Open a run: write the input (or fork) checkpoint, or find where to resume (rules: ``engine.open_run``)."""
         graph = self._graph(inp.graph_key)
         try:
             return await self._start(graph, inp)
         except GraphCompatError as exc:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
 
-    async def _start(self, graph: CompiledStateGraph, inp: StartInput) -> StartResult:
-        store, engine = graph.store, graph.engine
-        plan = self._plan(graph)
-        if inp.mode == "input":
-            parent = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-            if inp.checkpoint_id and parent is None:
-                raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
-            task = engine.input_task(inp.new_checkpoint_id, inp.input)
-            record = _child(
-                parent,
-                thread_id=inp.thread_id,
-                checkpoint_ns=inp.checkpoint_ns,
-                checkpoint_id=inp.new_checkpoint_id,
-                created_at=inp.created_at,
-                source="input",
-                step=parent.step + 1 if parent else 0,
-                writes=None,
-                next_tasks=[task.to_json()],
-            )
+    async def _start(self, graph: GraphBinding, inp: StartInput) -> StartResult:
+        store = graph.store
+        addressed = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id) if inp.checkpoint_id else None
+        latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
+        opening = open_run(
+            graph.engine,
+            inp.mode,
+            thread_id=inp.thread_id,
+            checkpoint_ns=inp.checkpoint_ns,
+            checkpoint_id=inp.checkpoint_id,
+            addressed=addressed,
+            latest=latest,
+            new_checkpoint_id=inp.new_checkpoint_id,
+            created_at=inp.created_at,
+            input=inp.input,
+        )
+        record = opening.record
+        if opening.new:
             await self._put(graph, record)
-            return StartResult(record.checkpoint_id, record.step, _slim(record.next_tasks), [], plan)
-        if inp.mode in ("resume", "continue", "command"):
-            latest = await store.aget_checkpoint(
-                inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id if inp.mode == "continue" else None
-            )
-            if latest is None:
-                raise EmptyInputError(
-                    f"Thread {inp.thread_id!r} has no checkpoint to resume; start it with an input: "
-                    "graph.invoke({...}, config).",
-                    thread_id=inp.thread_id,
-                )
-            writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, latest.checkpoint_id)
-            done = completed_results(writes)
-            if inp.mode == "command":
-                await self._save_resume(graph, latest, writes, inp.resume)
-            return StartResult(latest.checkpoint_id, latest.step, _slim(latest.next_tasks), sorted(done), plan, resumed=True)
-        if inp.mode == "replay":
-            source = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-            if source is None:
-                raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
-            latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
-            if source.source in ("update", "fork") and latest is not None and latest.checkpoint_id == source.checkpoint_id:
-                # LangGraph's rule: continuing from the update (or fork) that is still
-                # the thread's head resumes it; any other addressed checkpoint is replayed
-                # on a new branch from a fork copy.
-                writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, source.checkpoint_id)
-                done = completed_results(writes)
-                return StartResult(source.checkpoint_id, source.step, _slim(source.next_tasks), sorted(done), plan, resumed=True)
-            tasks = [TaskSpec.from_json(t) for t in source.next_tasks]
-            fork = _child(
-                source,
-                thread_id=inp.thread_id,
-                checkpoint_ns=inp.checkpoint_ns,
-                checkpoint_id=inp.new_checkpoint_id,
-                created_at=inp.created_at,
-                source="fork",
-                step=source.step + 1,
-                writes=None,
-                next_tasks=[engine.retask(t, inp.new_checkpoint_id).to_json() for t in tasks],
-            )
-            await self._put(graph, fork)
-            return StartResult(fork.checkpoint_id, fork.step, _slim(fork.next_tasks), [], plan)
-        raise ValueError(f"unknown run mode {inp.mode!r}")
-
-    async def _save_resume(
-        self, graph: CompiledStateGraph, latest: CheckpointRecord, writes: list[PendingWrite], resume: Any
-    ) -> None:
-        """Record ``Command(resume=...)`` against the interrupted task(s)."""
-        tasks = [TaskSpec.from_json(t) for t in latest.next_tasks]
-        targets = graph.engine.match_resume(tasks, task_states(writes), resume)
-        rows: list[PendingWrite] = []
-        for task_id, (name, value) in targets.items():
-            idx = RESUME_BASE + sum(1 for w in writes if w.task_id == task_id and w.channel == RESUME)
-            rows.append(PendingWrite(task_id, name, idx, RESUME, value))
-        await graph.store.aput_writes(latest.thread_id, latest.checkpoint_ns, latest.checkpoint_id, rows)
+            return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
+        writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
+        done, rows = resume_run(graph.engine, inp.mode, record, writes, inp.resume)
+        if rows:
+            await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
+        return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True)
 
     @activity.defn(name=RUN_NODE)
-    async def run_node(self, inp: NodeInput) -> dict[str, Any]:
+    async def run_node(self, inp: NodeInput) -> TaskResult:
         """Run one node (and its conditional edges); return its writes only."""
         graph = self._graph(inp.graph_key)
         info = activity.info()
@@ -328,67 +230,66 @@ class GraphActivities:
                 await asyncio.sleep(interval)
 
         beating = asyncio.create_task(beat())
-        task = TaskSpec.from_json(inp.task)
+        task = TaskSpec(inp.task.id, inp.task.name, inp.task.kind)
         try:
             record = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
-            task = next((TaskSpec.from_json(t) for t in record.next_tasks if t["id"] == task.id), task)
+            task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
             if inp.resume:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-                resume = [w.value for w in sorted(writes, key=lambda w: w.idx) if w.task_id == task.id and w.channel == RESUME]
-            config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+                resume = resume_values(writes, task.id)
+            config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             result = await graph.engine.run_task(task, record.channel_values, config, resume)
         except GraphCompatError as exc:
             raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy
-            policy = graph.builder.nodes[task.name].retry_policy if task.name in graph.builder.nodes else None
+            node = graph.spec.nodes.get(task.name)
+            policy = node.retry_policy if node is not None else None
             retry = bool(policy and policy.should_retry(exc))
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         finally:
             beating.cancel()
-        blobs = externalize(result)
+        result, blobs = externalize(result)
         if blobs:  # large values go to the store; history carries their hash
             await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
-        out = result.to_json()
-        size = len(json.dumps(out, separators=(",", ":"), default=str))
-        if size > MAX_RESULT_BYTES:
+        size = len(json.dumps(result.to_json(), separators=(",", ":"), default=str))
+        if size > MAX_PAYLOAD_BYTES:
             err = PayloadTooLargeError(
                 f"Node {task.name!r} wrote {size:,} bytes in one step, more than Temporal accepts in one payload "
-                f"({MAX_RESULT_BYTES:,}). Keep large data outside the state (a file or object store) and put a "
+                f"({MAX_PAYLOAD_BYTES:,}). Keep large data outside the state (a file or object store) and put a "
                 "reference to it in the state.",
                 node=task.name,
                 size=size,
             )
             raise _app_error(err, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id)
-        return out
+        return result
 
     @activity.defn(name=COMMIT_STEP)
     async def commit_step(self, inp: CommitInput) -> CommitResult:
         """Apply a super-step's writes with the reducers, decide the next tasks, write the checkpoint."""
         graph = self._graph(inp.graph_key)
+        engine = graph.engine
         try:
             parent = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.parent_checkpoint_id)
-            tasks = [TaskSpec.from_json(t) for t in parent.next_tasks]
+            tasks = record_tasks(parent)
             results: dict[str, TaskResult] = {}
-            fresh = {r["task_id"]: TaskResult.from_json(r) for r in inp.results}
+            fresh = {r.task_id: r for r in inp.results}
             if inp.load_pending or has_refs(inp.results):
                 stored = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
                 results = completed_results(stored) if inp.load_pending else {}
-                resolve_refs(fresh, stored)
+                fresh = resolve_refs(fresh, stored)
             results.update(fresh)
-            config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
+            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
             for task in tasks:
                 if task.kind == "input":
-                    results[task.id] = await graph.engine.run_task(task, parent.channel_values, config)
-            outcome = graph.engine.commit(
-                parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id
-            )
+                    results[task.id] = await engine.run_task(task, parent.channel_values, config)
+            outcome = engine.commit(parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id)
         except GraphCompatError as exc:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
         except Exception as exc:  # a reducer or a START router raised
             raise _app_error(exc, node=START, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
-        record = _child(
+        record = child_record(
             parent,
             thread_id=inp.thread_id,
             checkpoint_ns=inp.checkpoint_ns,
@@ -399,10 +300,10 @@ class GraphActivities:
             writes=outcome.writes_metadata,
             values=outcome.values,
             versions=outcome.versions,
-            next_tasks=[t.to_json() for t in outcome.next_tasks],
+            next_tasks=outcome.next_tasks,
         )
         await self._put(graph, record)
-        return CommitResult(record.checkpoint_id, record.step, _slim(record.next_tasks))
+        return CommitResult(record.checkpoint_id, record.step, _refs(record.next_tasks))
 
     @activity.defn(name=SAVE_WRITES)
     async def save_writes(self, inp: SaveWritesInput) -> None:
@@ -410,14 +311,11 @@ class GraphActivities:
         graph = self._graph(inp.graph_key)
         existing = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
         rows: list[PendingWrite] = []
-        for raw in inp.results:
-            result = TaskResult.from_json(raw)
-            rows.extend(result.to_pending_writes(next_generation(existing, result.task_id)))
+        for result in inp.results:
+            rows.extend(result_rows(result, next_generation(existing, result.task_id)))
         for error in inp.errors:
-            value = {k: v for k, v in error.items() if k not in ("task_id", "name")}
-            value["at"] = datetime.now(timezone.utc).isoformat()
-            base = next_generation(existing, error["task_id"]) * GENERATION
-            rows.append(PendingWrite(error["task_id"], error["name"], base, ERROR, value))
+            value = {**error.info, "at": datetime.now(timezone.utc).isoformat()}
+            rows.append(error_row(error.task_id, error.name, next_generation(existing, error.task_id), value))
         await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, rows)
 
     @activity.defn(name=UPDATE_STATE)
@@ -431,7 +329,7 @@ class GraphActivities:
                 raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             as_node = inp.as_node or engine.infer_as_node(parent.metadata if parent else None)
             update = None if inp.skip else engine.schema.load_values(inp.values or {})
-            config = graph.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
             outcome = await engine.update_as_node(
                 parent.channel_values if parent else {},
                 parent.channel_versions if parent else {},
@@ -444,7 +342,7 @@ class GraphActivities:
             raise _app_error(exc, node=inp.as_node, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # a conditional edge of as_node raised
             raise _app_error(exc, node=inp.as_node, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
-        record = _child(
+        record = child_record(
             parent,
             thread_id=inp.thread_id,
             checkpoint_ns=inp.checkpoint_ns,
@@ -456,7 +354,7 @@ class GraphActivities:
             writes={as_node: outcome.writes_metadata.get(as_node)},
             values=outcome.values,
             versions=outcome.versions,
-            next_tasks=[t.to_json() for t in outcome.next_tasks],
+            next_tasks=outcome.next_tasks,
         )
         await self._put(graph, record)
-        return RunResult("updated", record.checkpoint_id, record.step)
+        return RunResult(RunStatus.UPDATED, record.checkpoint_id, record.step)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graphcompat._constants import ERROR
-from graphcompat._engine import task_states
+from graphcompat.checkpoint._layout import task_states
 from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord, PendingWrite, saver_from_url
 from graphcompat.errors import ConfigurationError, UnknownCheckpointError, UnknownThreadError
 

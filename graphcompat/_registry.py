@@ -1,6 +1,10 @@
-"""Which compiled graphs a worker can run.
+"""Which graphs a worker can run: bindings of a graph spec to its snapshot store.
 
-Every compiled graph registers itself in the process registry, so the
+A :class:`GraphBinding` is everything the run side needs about one compiled
+graph (the frozen spec, its engine, the store, the node plans), and nothing
+of the client object: activities never see ``CompiledStateGraph``.
+
+Every compiled graph registers its binding in the process registry, so the
 embedded worker runs graphs compiled in the process (closures and lambdas
 included) without a registration step. Keys are ``name:fingerprint#instance``:
 the fingerprint is equal in every process that has the same graph code, the
@@ -12,40 +16,64 @@ started, by name alone.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import threading
 import weakref
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from graphcompat.graph._compiled import CompiledStateGraph
+from graphcompat.checkpoint.base import BaseCheckpointSaver
+from graphcompat.engine import Engine, GraphSpec, NodePlan, node_plans
 
-__all__ = ["GraphRegistry", "process_registry"]
+__all__ = ["GraphBinding", "GraphRegistry", "process_registry"]
 
 log = logging.getLogger("graphcompat.registry")
 _counter = itertools.count(1)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class GraphBinding:
+    """A graph as the run side knows it: spec, engine, store and node plans, under a registry key."""
+
+    key: str
+    spec: GraphSpec
+    store: BaseCheckpointSaver
+    engine: Engine = dataclasses.field(init=False)
+    plans: dict[str, NodePlan] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "engine", Engine(self.spec))
+        object.__setattr__(self, "plans", node_plans(self.spec))
+
+    @classmethod
+    def new(cls, spec: GraphSpec, store: BaseCheckpointSaver) -> GraphBinding:
+        """A binding under a fresh key (one per compilation)."""
+        return cls(f"{spec.name}:{spec.fingerprint}#{next(_counter)}", spec, store)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def with_store(self, store: BaseCheckpointSaver) -> GraphBinding:
+        """The same graph (same key) on another store (``worker.py --store``, ``--store`` of the CLI)."""
+        return GraphBinding(self.key, self.spec, store)
+
+
 class GraphRegistry:
     def __init__(self, *, weak: bool) -> None:
         self._lock = threading.Lock()
-        self._graphs: weakref.WeakValueDictionary[str, CompiledStateGraph] | dict[str, CompiledStateGraph]
+        self._graphs: weakref.WeakValueDictionary[str, GraphBinding] | dict[str, GraphBinding]
         self._graphs = weakref.WeakValueDictionary() if weak else {}
 
-    @staticmethod
-    def new_key(name: str, fingerprint: str) -> str:
-        return f"{name}:{fingerprint}#{next(_counter)}"
-
-    def add(self, graph: CompiledStateGraph) -> None:
+    def add(self, binding: GraphBinding) -> None:
         with self._lock:
-            self._graphs[graph.graph_key] = graph
+            self._graphs[binding.key] = binding
 
     def keys(self) -> list[str]:
         with self._lock:
             return list(self._graphs.keys())
 
-    def find(self, key: str) -> CompiledStateGraph | None:
+    def find(self, key: str) -> GraphBinding | None:
         with self._lock:
             graphs = dict(self._graphs.items())
         if key in graphs:

@@ -1,14 +1,48 @@
 """Payloads between the client, the workflow and the activities.
 
-Plain dataclasses of JSON data. Invariant 3 shows here: node inputs carry the
-thread, the checkpoint id and the task, never the state; results carry only
-the task's writes.
+Small dataclasses of JSON data, typed: run modes and statuses are enums,
+tasks travel as :class:`TaskRef` and results as the engine's ``TaskResult``
+(the pydantic data converter checks and rebuilds them from the type hints).
+Invariant 3 shows here: node inputs carry the thread, the checkpoint id and
+the task, never the state; results carry only the task's writes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
+
+from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec
+from graphcompat.engine._run import RunMode, RunStatus
+from graphcompat.engine._spec import NodePlan
+
+__all__ = [
+    "COMMIT_STEP",
+    "MAX_PAYLOAD_BYTES",
+    "NODE_ERROR",
+    "RUN_NODE",
+    "SAVE_WRITES",
+    "SEARCH_ATTRIBUTES",
+    "START_RUN",
+    "UPDATE_STATE",
+    "WORKFLOW_NAME",
+    "CommitInput",
+    "CommitResult",
+    "NodeInput",
+    "NodePlan",
+    "RunInput",
+    "RunMode",
+    "RunResult",
+    "RunStatus",
+    "SaveWritesInput",
+    "StartInput",
+    "StartResult",
+    "TaskError",
+    "TaskRef",
+    "TaskResult",
+    "UpdateInput",
+    "workflow_id_for",
+]
 
 WORKFLOW_NAME = "graphcompat.GraphRun"
 START_RUN = "graphcompat.start_run"
@@ -25,6 +59,10 @@ SEARCH_ATTRIBUTES = {"GraphThreadId": "Keyword", "GraphName": "Keyword", "GraphS
 #: The node error marker in ApplicationError details.
 NODE_ERROR = "graphcompat.node_error"
 
+#: Temporal refuses payloads over 2 MB by default; refuse a little earlier with a
+#: clear message (a node's result, the input that starts a run, an update).
+MAX_PAYLOAD_BYTES = 1_800_000
+
 
 def workflow_id_for(thread_id: str, checkpoint_ns: str = "") -> str:
     """One workflow id per thread: Temporal itself then refuses a second concurrent run."""
@@ -32,27 +70,35 @@ def workflow_id_for(thread_id: str, checkpoint_ns: str = "") -> str:
     return f"graphcompat-thread:{thread_id}{suffix}"
 
 
-@dataclasses.dataclass
-class NodePlan:
-    """What the workflow needs to know about a node to schedule it (data, not code)."""
+@dataclasses.dataclass(frozen=True)
+class TaskRef:
+    """A task as the workflow sees it: which node, which kind. Its arguments (the
+    input, a ``Send`` payload) stay in the stored checkpoint (invariant 3)."""
 
-    max_attempts: int = 1
-    initial_interval: float = 0.5
-    backoff_factor: float = 2.0
-    max_interval: float = 128.0
-    jitter: bool = True
-    timeout_s: float | None = None
+    id: str
+    name: str
+    kind: str = TaskKind.PULL
+
+    @classmethod
+    def of(cls, task: TaskSpec) -> TaskRef:
+        return cls(task.id, task.name, task.kind)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
+class TaskError:
+    """A task that failed in a super-step: the failure's type, message and details."""
+
+    task_id: str
+    name: str
+    info: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
 class RunInput:
     graph_key: str
     thread_id: str
     checkpoint_ns: str = ""
-    #: "input" (new input), "resume" (latest checkpoint), "replay" (fork copy of
-    #: checkpoint_id, then run), "command" (answer interrupts), "continue"
-    #: (continue-as-new from checkpoint_id)
-    mode: str = "input"
+    mode: RunMode = RunMode.INPUT
     input: Any = None
     checkpoint_id: str | None = None
     resume: Any = None
@@ -72,19 +118,19 @@ class RunInput:
     as_node: str | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class RunResult:
-    status: str  # "done" | "interrupted"
+    status: RunStatus
     checkpoint_id: str
     step: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StartInput:
     graph_key: str
     thread_id: str
     checkpoint_ns: str
-    mode: str
+    mode: RunMode
     input: Any
     checkpoint_id: str | None
     resume: Any
@@ -92,31 +138,31 @@ class StartInput:
     created_at: str
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StartResult:
     checkpoint_id: str
     step: int
-    tasks: list[dict[str, Any]]
+    tasks: list[TaskRef]
     done: list[str]
     plan: dict[str, NodePlan]
     #: True when the run continues an existing checkpoint (no new input, no fork copy)
     resumed: bool = False
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class NodeInput:
     graph_key: str
     thread_id: str
     checkpoint_ns: str
     checkpoint_id: str
     step: int
-    task: dict[str, Any]
+    task: TaskRef
     config: dict[str, Any]
     #: True when resume values may be stored for this task (a Command(resume=...) run)
     resume: bool = False
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class CommitInput:
     graph_key: str
     thread_id: str
@@ -124,20 +170,20 @@ class CommitInput:
     parent_checkpoint_id: str
     new_checkpoint_id: str
     created_at: str
-    results: list[dict[str, Any]]
+    results: list[TaskResult]
     config: dict[str, Any]
     #: True when tasks of this step completed in an earlier attempt (their writes are in the store)
     load_pending: bool = False
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class CommitResult:
     checkpoint_id: str
     step: int
-    tasks: list[dict[str, Any]]
+    tasks: list[TaskRef]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class UpdateInput:
     graph_key: str
     thread_id: str
@@ -151,11 +197,11 @@ class UpdateInput:
     config: dict[str, Any]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SaveWritesInput:
     graph_key: str
     thread_id: str
     checkpoint_ns: str
     checkpoint_id: str
-    results: list[dict[str, Any]]
-    errors: list[dict[str, Any]]
+    results: list[TaskResult]
+    errors: list[TaskError]

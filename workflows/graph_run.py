@@ -12,6 +12,7 @@ results already in history, under deterministic ids (invariant 2).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from graphcompat import _ids
+    from graphcompat import _ids, engine
     from graphcompat._wire import (
         COMMIT_STEP,
         NODE_ERROR,
@@ -34,10 +35,15 @@ with workflow.unsafe.imports_passed_through():
         NodeInput,
         NodePlan,
         RunInput,
+        RunMode,
         RunResult,
+        RunStatus,
         SaveWritesInput,
         StartInput,
         StartResult,
+        TaskError,
+        TaskRef,
+        TaskResult,
         UpdateInput,
     )
 
@@ -99,7 +105,7 @@ class GraphRunWorkflow:
     async def run(self, inp: RunInput) -> RunResult:
         last = inp.last_checkpoint_id
         new_id = self._new_id(last)
-        if inp.mode == "update":
+        if inp.mode == RunMode.UPDATE:
             # update_state runs under the thread's workflow id, so Temporal's
             # one-run-per-id rule refuses it while a run is in flight.
             return await _local(
@@ -139,13 +145,11 @@ class GraphRunWorkflow:
         self._report(inp, "running", step, checkpoint_id)
         last = max(filter(None, [last, new_id, checkpoint_id]))
         steps_done = inp.steps_done
-        skip_before = inp.skip_interrupt_before or inp.mode in ("resume", "command") or start.resumed
+        skip_before = inp.skip_interrupt_before or engine.skips_interrupt_before(inp.mode, start.resumed)
         steps_this_run = 0
         while True:
-            pending = [t for t in tasks if t["id"] not in done]
-            # As in LangGraph, the limit is checked before "nothing left to run":
-            # a run that needs exactly `recursion_limit` super-steps of nodes fails.
-            if steps_done >= inp.recursion_limit:
+            pending = [t for t in tasks if t.id not in done]
+            if engine.recursion_exceeded(steps_done, inp.recursion_limit):
                 self._report(inp, "recursion limit", step, checkpoint_id, final=True)
                 raise ApplicationError(
                     f"Recursion limit of {inp.recursion_limit} reached without hitting a stop condition. "
@@ -156,43 +160,38 @@ class GraphRunWorkflow:
                 )
             if not tasks:
                 self._report(inp, "done", step, checkpoint_id, final=True)
-                return RunResult("done", checkpoint_id, step)
-            names = {t["name"] for t in pending}
-            runs_nodes = any(t.get("kind") != "input" for t in pending)
-            if runs_nodes and not skip_before and ("*" in inp.interrupt_before or names & set(inp.interrupt_before)):
+                return RunResult(RunStatus.DONE, checkpoint_id, step)
+            names = {t.name for t in pending}
+            if not skip_before and engine.interrupts_before(names, pending, inp.interrupt_before):
                 self._report(inp, "interrupted", step, checkpoint_id, final=True)
-                return RunResult("interrupted", checkpoint_id, step)
+                return RunResult(RunStatus.INTERRUPTED, checkpoint_id, step)
             skip_before = False
-            if runs_nodes:
+            if engine.runs_nodes(pending):
                 steps_done += 1
             self._report(inp, f"running {', '.join(sorted(names))}", step, checkpoint_id)
-            node_tasks = [t for t in pending if t.get("kind") != "input"]
-            resuming = inp.mode == "command" and steps_this_run == 0
+            node_tasks = [t for t in pending if t.kind != engine.TaskKind.INPUT]
+            resuming = inp.mode == RunMode.COMMAND and steps_this_run == 0
             outcomes = await asyncio.gather(
                 *(self._run_node(inp, start.plan, checkpoint_id, step, t, resuming) for t in node_tasks),
                 return_exceptions=True,
             )
-            results: list[dict[str, Any]] = []
-            errors: list[dict[str, Any]] = []
+            results: list[TaskResult] = []
+            errors: list[TaskError] = []
             failure: BaseException | None = None
             for task, outcome in zip(node_tasks, outcomes):
                 if isinstance(outcome, BaseException):
                     failure = failure or outcome
-                    errors.append({"task_id": task["id"], "name": task["name"], **_describe(outcome)})
+                    errors.append(TaskError(task.id, task.name, _describe(outcome)))
                 else:
                     results.append(outcome)
-            interrupted = [r for r in results if r.get("interrupts")]
+            interrupted = [r for r in results if r.interrupts]
             if failure is not None or interrupted:
-                await _local(
-                    SAVE_WRITES,
-                    SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, errors),
-                    summary="save pending writes",
-                    )
+                await self._save_writes(inp, checkpoint_id, results, errors)
                 if failure is not None:
-                    self._report(inp, f"failed in {errors[0]['name']}", step, checkpoint_id, final=True)
-                    raise _node_failure(failure, errors[0], inp, checkpoint_id, step)
+                    self._report(inp, f"failed in {errors[0].name}", step, checkpoint_id, final=True)
+                    raise _node_failure(failure, {"name": errors[0].name, **errors[0].info}, inp, checkpoint_id, step)
                 self._report(inp, "interrupted", step, checkpoint_id, final=True)
-                return RunResult("interrupted", checkpoint_id, step)
+                return RunResult(RunStatus.INTERRUPTED, checkpoint_id, step)
             new_id = self._new_id(last)
             last = new_id
             try:
@@ -201,38 +200,41 @@ class GraphRunWorkflow:
                 # e.g. two nodes wrote one plain key: keep their writes, so a resume
                 # re-raises from them instead of re-running the nodes (as LangGraph does).
                 if results:
-                    await _local(
-                        SAVE_WRITES,
-                        SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, []),
-                        summary="save pending writes",
-                            )
+                    await self._save_writes(inp, checkpoint_id, results, [])
                 error = {"name": None, **_describe(commit_failure)}
                 self._report(inp, "failed in commit", step, checkpoint_id, final=True)
                 raise _node_failure(commit_failure, error, inp, checkpoint_id, step) from None
             checkpoint_id, step, tasks, done = committed.checkpoint_id, committed.step, committed.tasks, set()
             self._report(inp, "running", step, checkpoint_id)
             steps_this_run += 1
-            if tasks and ("*" in inp.interrupt_after or names & set(inp.interrupt_after)):
+            if engine.interrupts_after(names, tasks, inp.interrupt_after):
                 self._report(inp, "interrupted", step, checkpoint_id, final=True)
-                return RunResult("interrupted", checkpoint_id, step)
+                return RunResult(RunStatus.INTERRUPTED, checkpoint_id, step)
             if tasks and (steps_this_run >= STEPS_PER_RUN or workflow.info().is_continue_as_new_suggested()):
                 workflow.continue_as_new(
-                    RunInput(
-                        **{
-                            **inp.__dict__,
-                            "mode": "continue",
-                            "input": None,
-                            "resume": None,
-                            "checkpoint_id": checkpoint_id,
-                            "steps_done": steps_done,
-                            "skip_interrupt_before": False,
-                            "last_checkpoint_id": last,
-                        }
+                    dataclasses.replace(
+                        inp,
+                        mode=RunMode.CONTINUE,
+                        input=None,
+                        resume=None,
+                        checkpoint_id=checkpoint_id,
+                        steps_done=steps_done,
+                        skip_interrupt_before=False,
+                        last_checkpoint_id=last,
                     )
                 )
 
+    async def _save_writes(
+        self, inp: RunInput, checkpoint_id: str, results: list[TaskResult], errors: list[TaskError]
+    ) -> None:
+        await _local(
+            SAVE_WRITES,
+            SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, errors),
+            summary="save pending writes",
+        )
+
     async def _commit(
-        self, inp: RunInput, parent_id: str, new_id: str, results: list[dict[str, Any]], load_pending: bool
+        self, inp: RunInput, parent_id: str, new_id: str, results: list[TaskResult], load_pending: bool
     ) -> CommitResult:
         return await _local(
             COMMIT_STEP,
@@ -257,10 +259,10 @@ class GraphRunWorkflow:
         plan: dict[str, NodePlan],
         checkpoint_id: str,
         step: int,
-        task: dict[str, Any],
+        task: TaskRef,
         resuming: bool,
-    ) -> dict[str, Any]:
-        node = plan.get(task["name"]) or NodePlan()
+    ) -> TaskResult:
+        node = plan.get(task.name) or NodePlan()
         attempt = 1
         timeout = node.timeout_s or inp.node_timeout_s
         while True:
@@ -268,20 +270,18 @@ class GraphRunWorkflow:
                 return await workflow.execute_activity(
                     RUN_NODE,
                     NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming),
-                    result_type=dict,
+                    result_type=TaskResult,
                     start_to_close_timeout=timedelta(seconds=timeout),
                     heartbeat_timeout=timedelta(seconds=inp.heartbeat_timeout_s),
                     retry_policy=_INFRA_RETRY,
-                    summary=f"{task['name']} (step {step + 1})",
+                    summary=f"{task.name} (step {step + 1})",
                 )
             except ActivityError as err:
                 details = _node_details(_root(err))
                 if details is None or not details.get("retryable") or attempt >= node.max_attempts:
                     raise
-                delay = min(node.max_interval, node.initial_interval * node.backoff_factor ** (attempt - 1))
-                if node.jitter:
-                    delay += workflow.random().uniform(0, 1)
-                await workflow.sleep(timedelta(seconds=delay))
+                jitter = workflow.random().uniform(0, 1) if node.jitter else 0.0
+                await workflow.sleep(timedelta(seconds=engine.retry_delay(node, attempt, jitter)))
                 attempt += 1
 
 

@@ -8,7 +8,6 @@ for edges that need the whole graph), with a :class:`GraphValidationError`
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import inspect
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
+from graphcompat.engine import BranchSpec, GraphSpec, NodeSpec
 from graphcompat.errors import GraphValidationError
 from graphcompat.types import RetryPolicy
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from graphcompat.checkpoint.base import BaseCheckpointSaver
     from graphcompat.graph._compiled import CompiledStateGraph
 
-__all__ = ["BranchSpec", "NodeSpec", "StateGraph"]
+__all__ = ["StateGraph"]
 
 
 def _accepts_config(fn: Callable[..., Any]) -> bool:
@@ -56,29 +56,6 @@ def _code_identity(fn: Callable[..., Any]) -> str:
     if code is None:
         return name
     return f"{name}:{hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:10]}"
-
-
-@dataclasses.dataclass(frozen=True)
-class NodeSpec:
-    name: str
-    fn: Callable[..., Any]
-    takes_config: bool
-    is_async: bool
-    retry_policy: RetryPolicy | None
-    metadata: Mapping[str, Any]
-    timeout: timedelta | None
-
-
-@dataclasses.dataclass(frozen=True)
-class BranchSpec:
-    source: str
-    path: Callable[..., Any]
-    path_map: dict[Hashable, str] | None
-    takes_config: bool
-    is_async: bool
-
-    def targets(self) -> list[str] | None:
-        return None if self.path_map is None else list(self.path_map.values())
 
 
 class StateGraph:
@@ -322,13 +299,22 @@ class StateGraph:
                     f"got {type(checkpointer).__name__}. Import savers from graphcompat.checkpoint.*."
                 )
         self.compiled = True
-        return CompiledStateGraph(
-            builder=self,
-            checkpointer=checkpointer if not isinstance(checkpointer, bool) else None,
-            interrupt_before=before,
-            interrupt_after=after,
+        spec = GraphSpec.freeze(
             name=name or "LangGraph",
+            schema=self.schema,
+            nodes=self.nodes,
+            edges=self.edges,
+            waiting_edges=self.waiting_edges,
+            branches=self.branches,
+            interrupt_before=tuple(before),
+            interrupt_after=tuple(after),
+            fingerprint=self.fingerprint(),
             task_queue=task_queue,
             node_timeout=node_timeout,
             heartbeat_timeout=heartbeat_timeout,
+        )
+        return CompiledStateGraph(
+            spec=spec,
+            builder=self,
+            checkpointer=checkpointer if not isinstance(checkpointer, bool) else None,
         )

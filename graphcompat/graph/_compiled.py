@@ -9,10 +9,9 @@ async twin; both run on the runtime's loop (see ``graphcompat._runtime``).
 from __future__ import annotations
 
 import asyncio
-import builtins
 import json
 import queue
-import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,17 +26,17 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from graphcompat import _ids, errors
+from graphcompat import _ids, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
-from graphcompat._engine import Engine, TaskSpec, completed_results, task_states
-from graphcompat._registry import GraphRegistry, process_registry
-from graphcompat._wire import WORKFLOW_NAME, RunInput, RunResult, workflow_id_for
+from graphcompat._follow import StoreFollower
+from graphcompat._registry import GraphBinding, process_registry
+from graphcompat._wire import MAX_PAYLOAD_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
-from graphcompat.types import Command, Interrupt, PregelTask, StateSnapshot
+from graphcompat.engine import Engine, GraphSpec, check_node_names
+from graphcompat.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
     from graphcompat._runtime import Runtime
-    from graphcompat.graph._builder import StateGraph
 
 __all__ = ["CompiledStateGraph"]
 
@@ -64,82 +63,81 @@ def _json_config(config: Config | None) -> dict[str, Any]:
     return out
 
 
-def rebuild_exception(info: Mapping[str, Any], message: str, type_name: str) -> BaseException:
-    """The node's exception as the caller should see it: its own type and message.
-
-    Only types already imported in this process are rebuilt (nothing is
-    imported because a payload named it); otherwise ``NodeError`` stands in.
-    """
-    module, qualname = info.get("module"), info.get("qualname")
-    cls: Any = None
-    if module == "builtins":
-        cls = getattr(builtins, str(qualname), None)
-    elif module in sys.modules:
-        cls = sys.modules[str(module)]
-        for part in str(qualname).split("."):
-            cls = getattr(cls, part, None)
-    exc: BaseException | None = None
-    args = info.get("args")
-    if isinstance(cls, type) and issubclass(cls, BaseException):
-        attempts: list[tuple[Any, ...]] = [tuple(args)] if isinstance(args, list) else []
-        attempts.append((message,))
-        for attempt in attempts:
-            try:
-                if issubclass(cls, errors.GraphCompatError):
-                    exc = cls(*attempt, **(info.get("fields") or {}))
-                else:
-                    exc = cls(*attempt)
-                break
-            except Exception:
-                exc = None
-    if exc is None:
-        exc = errors.NodeError(message, original_type=f"{module}.{qualname}" if module else type_name)
-    return exc
-
-
 _DONE = object()
-
-#: Temporal's default limit for one payload is 2 MB; leave room for the rest of the start request.
-MAX_START_BYTES = 1_800_000
 
 
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
-    def __init__(
-        self,
-        *,
-        builder: StateGraph,
-        checkpointer: BaseCheckpointSaver | None,
-        interrupt_before: Sequence[str],
-        interrupt_after: Sequence[str],
-        name: str,
-        task_queue: str | None,
-        node_timeout: timedelta,
-        heartbeat_timeout: timedelta,
-    ) -> None:
+    def __init__(self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None) -> None:
         from graphcompat.checkpoint.memory import InMemorySaver
 
+        #: The ``StateGraph`` this was compiled from (LangGraph has it too); nothing that runs reads it.
         self.builder = builder
         self.checkpointer = checkpointer
-        #: Where snapshots go; a graph compiled without a checkpointer keeps them in memory.
-        self.store: BaseCheckpointSaver = checkpointer if checkpointer is not None else InMemorySaver()
-        self.interrupt_before_nodes = list(interrupt_before)
-        self.interrupt_after_nodes = list(interrupt_after)
-        self.name = name
-        self.task_queue = task_queue
-        self.node_timeout = node_timeout
-        self.heartbeat_timeout = heartbeat_timeout
-        self.engine = Engine(builder)
-        self.graph_key = GraphRegistry.new_key(name, builder.fingerprint())
-        process_registry.add(self)
+        #: What runs: the frozen spec, bound to the store (a graph compiled without a
+        #: checkpointer keeps its snapshots in memory).
+        self._binding = GraphBinding.new(spec, checkpointer if checkpointer is not None else InMemorySaver())
+        process_registry.add(self._binding)
 
     def __repr__(self) -> str:
-        return f"<CompiledStateGraph {self.name!r} nodes={list(self.builder.nodes)} store={self.store.display_url}>"
+        return f"<CompiledStateGraph {self.name!r} nodes={list(self.spec.nodes)} store={self.store.display_url}>"
+
+    @property
+    def binding(self) -> GraphBinding:
+        """The graph as workers see it (spec, store, node plans), registered under :attr:`graph_key`."""
+        return self._binding
+
+    @property
+    def spec(self) -> GraphSpec:
+        return self._binding.spec
+
+    @property
+    def engine(self) -> Engine:
+        return self._binding.engine
+
+    @property
+    def graph_key(self) -> str:
+        return self._binding.key
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def store(self) -> BaseCheckpointSaver:
+        """Where snapshots go: the checkpointer, or an in-memory store without one."""
+        return self._binding.store
+
+    @store.setter
+    def store(self, store: BaseCheckpointSaver) -> None:
+        # Rebind under the same key, so this process's worker uses the new store too.
+        self._binding = self._binding.with_store(store)
+        process_registry.add(self._binding)
+
+    @property
+    def interrupt_before_nodes(self) -> list[str]:
+        return list(self.spec.interrupt_before)
+
+    @property
+    def interrupt_after_nodes(self) -> list[str]:
+        return list(self.spec.interrupt_after)
+
+    @property
+    def task_queue(self) -> str | None:
+        return self.spec.task_queue
+
+    @property
+    def node_timeout(self) -> timedelta:
+        return self.spec.node_timeout
+
+    @property
+    def heartbeat_timeout(self) -> timedelta:
+        return self.spec.heartbeat_timeout
 
     @property
     def nodes(self) -> dict[str, Any]:
-        return dict(self.builder.nodes)
+        return dict(self.spec.nodes)
 
     # -- config helpers -------------------------------------------------------------
 
@@ -154,28 +152,6 @@ class CompiledStateGraph:
                 )
             return "", "", None
         return str(thread_id), str(conf.get("checkpoint_ns") or ""), conf.get("checkpoint_id")
-
-    def run_config(self, base: Config, thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
-        """The RunnableConfig a node receives."""
-        config = dict(base)
-        config["configurable"] = {
-            **_configurable(base),
-            "thread_id": thread_id,
-            "checkpoint_ns": ns,
-            "checkpoint_id": checkpoint_id,
-        }
-        config.setdefault("recursion_limit", DEFAULT_RECURSION_LIMIT)
-        return config
-
-    @staticmethod
-    def _config_of(record: CheckpointRecord, checkpoint_id: str | None = None) -> dict[str, Any]:
-        return {
-            "configurable": {
-                "thread_id": record.thread_id,
-                "checkpoint_ns": record.checkpoint_ns,
-                "checkpoint_id": checkpoint_id or record.checkpoint_id,
-            }
-        }
 
     def _runtime(self) -> Runtime:
         from graphcompat._runtime import get_runtime
@@ -233,11 +209,7 @@ class CompiledStateGraph:
         thread_id, ns, checkpoint_id = self._thread(config, required=self.checkpointer is not None)
         if not thread_id:
             thread_id = f"ephemeral-{_ids.checkpoint_id()}"
-        for name in [*(interrupt_before or []), *(interrupt_after or [])]:
-            if name != "*" and name not in self.builder.nodes:
-                raise errors.UnknownNodeError(
-                    f"Interrupt node {name!r} is not a node of this graph; known nodes: {', '.join(self.builder.nodes)}."
-                )
+        check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
         resume: Any = None
         payload: Any = None
         if isinstance(input, Command):
@@ -246,12 +218,12 @@ class CompiledStateGraph:
                     "invoke(Command(...)) takes Command(resume=value) to answer an interrupt; "
                     "to update the state use graph.update_state(config, values, as_node=...)."
                 )
-            mode = "command"
+            mode = RunMode.COMMAND
             resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
         elif input is None:
-            mode = "replay" if checkpoint_id else "resume"
+            mode = RunMode.REPLAY if checkpoint_id else RunMode.RESUME
         else:
-            mode = "input"
+            mode = RunMode.INPUT
             payload = self.engine.dump_input(input)
         json_config = _json_config(config)
         self._check_size(payload, "input")
@@ -286,9 +258,9 @@ class CompiledStateGraph:
         if payload is None:
             return
         size = len(json.dumps(payload, separators=(",", ":"), default=str))
-        if size > MAX_START_BYTES:
+        if size > MAX_PAYLOAD_BYTES:
             raise errors.PayloadTooLargeError(
-                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_START_BYTES:,} in the payload that "
+                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_PAYLOAD_BYTES:,} in the payload that "
                 "starts a run. Keep large data outside the state (a file or object store) and pass a reference, "
                 "or let a node load it (node writes of any size go to the store).",
                 size=size,
@@ -329,7 +301,7 @@ class CompiledStateGraph:
         interrupt_after: Sequence[str] | None,
     ) -> dict[str, Any]:
         run = self._run_input(input, config, interrupt_before, interrupt_after)
-        if run.mode == "resume":
+        if run.mode == RunMode.RESUME:
             latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
             if latest is None:
                 raise errors.EmptyInputError(
@@ -354,7 +326,7 @@ class CompiledStateGraph:
         if type_name == "GraphRecursionError":
             exc: BaseException = errors.GraphRecursionError(cause.message, **info)
         else:
-            exc = rebuild_exception(info, cause.message, type_name)
+            exc = _views.rebuild_exception(info, cause.message, type_name)
         node = info.get("node")
         checkpoint_id = info.get("checkpoint_id")
         for attr, value in (("node", node), ("thread_id", run.thread_id), ("checkpoint_id", checkpoint_id)):
@@ -378,7 +350,7 @@ class CompiledStateGraph:
                 f"The run finished at checkpoint {result.checkpoint_id} but the store {self.store.display_url} does not "
                 "hold it; the worker and this process must use the same store."
             )
-        if result.status != "interrupted":
+        if result.status != RunStatus.INTERRUPTED:
             return self.engine.state_values(record.channel_values)
         snapshot = await self._snapshot(record, live=True)
         out = dict(snapshot.values)
@@ -390,50 +362,7 @@ class CompiledStateGraph:
 
     async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        tasks = [TaskSpec.from_json(t) for t in record.next_tasks]
-        states = task_states(writes)
-        completed = completed_results(writes)  # references to large writes resolved
-        done = {t.id: completed[t.id] for t in tasks if t.id in completed}
-        values = self.engine.live_values(record.channel_values, tasks, done) if live else record.channel_values  # type: ignore[arg-type]
-        pregel_tasks: list[PregelTask] = []
-        interrupts: list[Interrupt] = []
-        for task in tasks:
-            state = states.get(task.id)
-            error: str | None = None
-            task_interrupts: tuple[Interrupt, ...] = ()
-            result = None
-            if state is not None:
-                if state.error is not None:
-                    # A string, as LangGraph shows a stored error: repr of the node's exception.
-                    error = repr(rebuild_exception(state.error, state.error.get("message", ""), state.error.get("type", "")))
-                if state.result is not None:
-                    result = state.result.update
-                elif state.interrupts:
-                    task_interrupts = tuple(
-                        Interrupt(value=i.get("value"), id=str(i.get("id", ""))) for i in state.interrupts
-                    )
-                    interrupts.extend(task_interrupts)
-            pregel_tasks.append(PregelTask(task.id, task.name, task.path, error, task_interrupts, None, result))
-        next_names = tuple(t.name for t in tasks if not (live and t.id in done))
-        parent = (
-            self._config_of(record, record.parent_checkpoint_id) if record.parent_checkpoint_id else None
-        )
-        return StateSnapshot(
-            values=self._user_values(record, values),
-            next=next_names,
-            config=self._config_of(record),
-            metadata=dict(record.metadata),
-            created_at=record.created_at,
-            parent_config=parent,
-            tasks=tuple(pregel_tasks),
-            interrupts=tuple(interrupts),
-        )
-
-    def _user_values(self, record: CheckpointRecord, values_json: Mapping[str, Any]) -> dict[str, Any]:
-        """State values as users see them; the input checkpoint of a new thread shows ``{}``
-        (the lesson's step 0), every other checkpoint the reducer keys' empty values too."""
-        initial = record.source == "input" and record.parent_checkpoint_id is None
-        return self.engine.state_values(values_json, defaults=not initial)
+        return _views.snapshot(self.engine, record, writes, live=live)
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -491,9 +420,6 @@ class CompiledStateGraph:
         """Store reads need no Temporal: run them on the runtime loop when one exists, else directly."""
         from graphcompat._runtime import current_runtime
 
-        import asyncio
-        import threading
-
         runtime = current_runtime()
         if runtime is not None:
             return runtime.run_sync(coro)
@@ -526,12 +452,8 @@ class CompiledStateGraph:
 
     async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
-        if as_node is not None and as_node != START and as_node not in self.builder.nodes:
-            raise errors.UnknownNodeError(
-                f"update_state(as_node={as_node!r}): not a node of this graph; known nodes: "
-                f"{', '.join(self.builder.nodes)} (or START).",
-                node=as_node,
-            )
+        if as_node is not None:
+            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
         where = f"update_state(as_node={as_node!r})"
         payload = None
         if values is not None:
@@ -544,7 +466,7 @@ class CompiledStateGraph:
             graph_name=self.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
-            mode="update",
+            mode=RunMode.UPDATE,
             checkpoint_id=checkpoint_id,
             config=_json_config(config),
             update_values=payload,
@@ -660,8 +582,8 @@ class CompiledStateGraph:
                     f"stream_mode {mode!r} is not supported; use 'values', 'updates' or a list of them."
                 )
         run = self._run_input(input, config, interrupt_before, interrupt_after)
-        before = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
-        seen = before.checkpoint_id if before is not None else ""
+        follower = StoreFollower(self.store, run.thread_id, run.checkpoint_ns)
+        follower.skip_through(await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns))
         handle = await self._start(runtime, run)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         waiter = asyncio.ensure_future(handle.result())
@@ -670,16 +592,10 @@ class CompiledStateGraph:
             return chunk if len(modes) == 1 else (mode, chunk)
 
         async def drain() -> AsyncIterator[Any]:
-            nonlocal seen
-            fresh = [
-                r for r in await self.store.alist_checkpoints(run.thread_id, run.checkpoint_ns, limit=256)
-                if r.checkpoint_id > seen
-            ]
-            for record in sorted(fresh, key=lambda r: r.checkpoint_id):
-                seen = record.checkpoint_id
+            for record in await follower.apoll():
                 for mode in modes:
                     if mode == "values" and record.source != "fork":
-                        yield emit(mode, self._user_values(record, record.channel_values))
+                        yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
                     elif mode == "updates" and record.source == "loop":
                         writes = record.metadata.get("writes") or {}
                         update = {k: v for k, v in writes.items() if k != START}
@@ -697,7 +613,7 @@ class CompiledStateGraph:
                 result: RunResult = waiter.result()
             except WorkflowFailureError as failure:
                 raise self._failure(failure, run) from None
-            if result.status == "interrupted" and "updates" in modes:
+            if result.status == RunStatus.INTERRUPTED and "updates" in modes:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
@@ -721,4 +637,4 @@ class CompiledStateGraph:
     def get_graph(self) -> Any:
         from graphcompat.graph._drawing import DrawableGraph
 
-        return DrawableGraph(self.builder)
+        return DrawableGraph(self.spec)

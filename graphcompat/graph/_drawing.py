@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from graphcompat._constants import END, START
 
 if TYPE_CHECKING:
-    from graphcompat.graph._builder import StateGraph
+    from graphcompat.engine import GraphSpec
 
 __all__ = ["DrawableGraph"]
 
@@ -19,14 +19,14 @@ def _id(name: str) -> str:
 class DrawableGraph:
     """The nodes and edges of a graph, drawable as Mermaid text."""
 
-    def __init__(self, builder: StateGraph) -> None:
-        self.nodes = [START, *builder.nodes, END]
-        self.edges: list[tuple[str, str, bool]] = [(s, e, False) for s, e in builder.edges]
-        for starts, end in builder.waiting_edges:
+    def __init__(self, spec: GraphSpec) -> None:
+        self.nodes = [START, *spec.nodes, END]
+        self.edges: list[tuple[str, str, bool]] = [(s, e, False) for s, e in spec.edges]
+        for starts, end in spec.waiting_edges:
             self.edges += [(s, end, False) for s in starts]
-        for source, branches in builder.branches.items():
+        for source, branches in spec.branches.items():
             for branch in branches:
-                targets = branch.targets() or [*builder.nodes, END]
+                targets = branch.targets() or [*spec.nodes, END]
                 self.edges += [(source, t, True) for t in targets]
 
     def draw_mermaid(self) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, TypedDict
 
 import pytest
 
-from graphcompat._engine import INLINE_WRITE_LIMIT
+from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT
 from graphcompat._wire import workflow_id_for
 from graphcompat.checkpoint.memory import InMemorySaver
 from graphcompat.graph import END, START, StateGraph

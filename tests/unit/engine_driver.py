@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphcompat import _ids
-from graphcompat._engine import Engine, StepOutcome, TaskResult, TaskSpec
+from graphcompat.engine import Engine, StepOutcome, TaskResult, TaskSpec
 from graphcompat.graph import StateGraph
 
 CONFIG: dict[str, Any] = {"configurable": {"thread_id": "t"}}

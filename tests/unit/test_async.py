@@ -70,7 +70,7 @@ async def test_interrupt_inside_async_node(config) -> None:
     b.add_node("ask", ask)
     b.add_edge(START, "ask")
     engine = b.compile().engine
-    from graphcompat._engine import TaskSpec
+    from graphcompat.engine import TaskSpec
 
     task = TaskSpec("tid", "ask", "pull")
     first = await engine.run_task(task, {}, config)

@@ -247,5 +247,5 @@ def test_compile_does_not_need_temporal() -> None:
     b = fresh("a")
     b.add_edge(START, "a")
     graph = b.compile(name="unit")
-    assert graph.engine.builder is b
+    assert graph.builder is b and graph.engine.spec is graph.spec
     assert list(graph.nodes) == ["a"]

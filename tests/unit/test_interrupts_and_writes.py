@@ -9,16 +9,16 @@ import pytest
 
 from engine_driver import CONFIG, new_id, run_step
 from graphcompat._constants import ERROR, INTERRUPT, RESUME, ROUTE
-from graphcompat._engine import (
+from graphcompat.checkpoint._layout import (
     GENERATION,
     RESUME_BASE,
-    Engine,
     TaskResult,
     TaskSpec,
     completed_results,
     next_generation,
     task_states,
 )
+from graphcompat.engine import Engine
 from graphcompat.checkpoint.base import PendingWrite
 from graphcompat.errors import AmbiguousResumeError
 from graphcompat.graph import START, StateGraph

@@ -24,227 +24,24 @@ routing decisions.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
-import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from graphcompat._constants import BLOB, END, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE, START
-from graphcompat._interrupts import GraphInterrupt, _InterruptScope, _scope
-from graphcompat.checkpoint.base import PendingWrite
+from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
+from graphcompat._interrupts import GraphInterrupt
+from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
+from graphcompat.engine import _user_code
+from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
 from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, UnknownNodeError
 from graphcompat.types import Command, Send
 
-if TYPE_CHECKING:
-    from graphcompat.graph._builder import BranchSpec, StateGraph
-
-__all__ = ["Engine", "StepOutcome", "TaskResult", "TaskSpec"]
+__all__ = ["Engine", "StepOutcome", "interrupt_id", "task_id"]
 
 _TASK_NS = uuid.UUID("5b0b6a5e-52a5-4f0e-9a57-6d2f3c1b7e11")
 _EMPTY: Any = object()
-
-
-@dataclasses.dataclass(frozen=True)
-class TaskSpec:
-    """A task to run from a checkpoint; stored as JSON in ``next_tasks``."""
-
-    id: str
-    name: str
-    kind: str  # "pull" | "push" | "input"
-    index: int = 0
-    arg: Any = None  # push: the Send argument (JSON); input: the input (JSON)
-
-    @property
-    def path(self) -> tuple[str | int, ...]:
-        if self.kind == "push":
-            return (PUSH, self.index)
-        return (PULL, self.name)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind}
-        if self.kind != "pull":
-            out["index"] = self.index
-            out["arg"] = self.arg
-        return out
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TaskSpec:
-        return cls(
-            id=str(data["id"]),
-            name=str(data["name"]),
-            kind=str(data.get("kind", "pull")),
-            index=int(data.get("index", 0)),
-            arg=data.get("arg"),
-        )
-
-
-@dataclasses.dataclass
-class TaskResult:
-    """What one task produced (all values JSON)."""
-
-    task_id: str
-    name: str
-    writes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
-    targets: list[str] = dataclasses.field(default_factory=list)
-    sends: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
-    update: Any = None  # the node's update as JSON, for metadata["writes"]
-    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "name": self.name,
-            "writes": [list(w) for w in self.writes],
-            "targets": self.targets,
-            "sends": [list(s) for s in self.sends],
-            "update": self.update,
-            "interrupts": self.interrupts,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TaskResult:
-        return cls(
-            task_id=data["task_id"],
-            name=data["name"],
-            writes=[(str(k), v) for k, v in data.get("writes", [])],
-            targets=list(data.get("targets", [])),
-            sends=[(str(n), a) for n, a in data.get("sends", [])],
-            update=data.get("update"),
-            interrupts=list(data.get("interrupts", [])),
-        )
-
-    def to_pending_writes(self, generation: int) -> list[PendingWrite]:
-        """As store rows of one generation: state writes, a ``__route__`` row, interrupts.
-
-        A task may run more than once against one checkpoint (interrupted, then
-        resumed); each run's rows form a generation (``idx // GENERATION``), and
-        only the newest generation counts.
-        """
-        base = generation * GENERATION
-        rows = [PendingWrite(self.task_id, self.name, base + i, k, v) for i, (k, v) in enumerate(self.writes)]
-        if self.interrupts:
-            for interrupt in self.interrupts:
-                rows.append(PendingWrite(self.task_id, self.name, base + len(rows), INTERRUPT, interrupt))
-            return rows
-        route = {"targets": self.targets, "sends": [list(s) for s in self.sends], "update": self.update}
-        rows.append(PendingWrite(self.task_id, self.name, base + len(rows), ROUTE, route))
-        return rows
-
-
-#: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
-GENERATION = 1000
-RESUME_BASE = 1_000_000_000
-
-
-@dataclasses.dataclass
-class TaskState:
-    """What the pending writes of one checkpoint say about one task."""
-
-    task_id: str
-    name: str
-    result: TaskResult | None = None  # completed: its writes and routes
-    error: dict[str, Any] | None = None  # failed: {"type", "message", ...}
-    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    resume: list[Any] = dataclasses.field(default_factory=list)
-    generation: int = -1
-
-
-def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
-    """Read a checkpoint's pending writes: per task, its newest outcome and its resume values."""
-    states: dict[str, TaskState] = {}
-    newest: dict[str, TaskResult] = {}  # the newest generation's result being assembled
-    for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
-        if row.channel == BLOB:
-            continue
-        state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
-        if row.channel == RESUME:
-            state.resume.append(row.value)
-            continue
-        generation = row.idx // GENERATION
-        if generation > state.generation:
-            state.generation = generation
-            state.result, state.error, state.interrupts = None, None, []
-            newest[row.task_id] = TaskResult(row.task_id, row.task_name)
-        pending = newest[row.task_id]
-        if row.channel == ERROR:
-            state.error = row.value
-        elif row.channel == INTERRUPT:
-            state.interrupts.append(row.value)
-        elif row.channel == ROUTE:
-            pending.targets = list(row.value.get("targets", []))
-            pending.sends = [(str(n), a) for n, a in row.value.get("sends", [])]
-            pending.update = row.value.get("update")
-            state.result = pending
-        else:
-            pending.writes.append((row.channel, row.value))
-    return states
-
-
-def completed_results(rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
-    """Results of tasks that completed in a super-step that did not finish (references resolved)."""
-    done = {tid: s.result for tid, s in task_states(rows).items() if s.result is not None}
-    return resolve_refs(done, rows)
-
-
-# -- large writes travel as references (invariant 3) ------------------------------------
-
-#: Write values whose JSON is larger than this go to the store; history carries a reference.
-INLINE_WRITE_LIMIT = 64 * 1024
-
-
-def blob_key(value_json: str) -> str:
-    return hashlib.sha256(value_json.encode()).hexdigest()
-
-
-def externalize(result: TaskResult, limit: int = INLINE_WRITE_LIMIT) -> list[PendingWrite]:
-    """Replace large write values of ``result`` by references; returns the blob rows to store first.
-
-    Content-addressed: a retried or zombie attempt writes the same key only
-    for the same content, so the store never disagrees with what history recorded.
-    """
-    blobs: list[PendingWrite] = []
-    refs: dict[str, Any] = {}
-    for i, (key, value) in enumerate(result.writes):
-        encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-        if len(encoded) > limit:
-            digest = blob_key(encoded)
-            blobs.append(PendingWrite(f"blob:{digest}", result.name, 0, BLOB, value))
-            refs[key] = {REF_KEY: digest}
-            result.writes[i] = (key, refs[key])
-    if refs and isinstance(result.update, dict):
-        result.update = {k: refs.get(k, v) for k, v in result.update.items()}
-    return blobs
-
-
-def has_refs(results: Iterable[Mapping[str, Any]]) -> bool:
-    return any(isinstance(v, dict) and REF_KEY in v for r in results for _, v in r.get("writes", []))
-
-
-def resolve_refs(results: dict[str, TaskResult], rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
-    """Put the stored values back in place of references (in place; returns ``results``)."""
-    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
-
-    def back(value: Any) -> Any:
-        if isinstance(value, dict) and REF_KEY in value:
-            digest = value[REF_KEY]
-            if digest not in values:
-                raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
-            return values[digest]
-        return value
-
-    for result in results.values():
-        result.writes = [(k, back(v)) for k, v in result.writes]
-        if isinstance(result.update, dict):
-            result.update = {k: back(v) for k, v in result.update.items()}
-    return results
-
-
-def next_generation(rows: Sequence[PendingWrite], task: str) -> int:
-    gens = [r.idx // GENERATION for r in rows if r.task_id == task and r.channel != RESUME]
-    return max(gens) + 1 if gens else 0
 
 
 @dataclasses.dataclass
@@ -270,20 +67,20 @@ def interrupt_id(task: str, index: int) -> str:
 class Engine:
     """Super-step rules for one graph."""
 
-    def __init__(self, builder: StateGraph) -> None:
-        self.builder = builder
-        self.schema = builder.schema
-        self.nodes = builder.nodes
-        self.order = {name: i for i, name in enumerate(builder.nodes)}
+    def __init__(self, spec: GraphSpec) -> None:
+        self.spec = spec
+        self.schema = spec.schema
+        self.nodes = spec.nodes
+        self.order = {name: i for i, name in enumerate(spec.nodes)}
         self.edges: dict[str, list[str]] = {}
-        for start, end in builder.edges:
+        for start, end in spec.edges:
             self.edges.setdefault(start, []).append(end)
-        self.joins = [(tuple(sorted(starts)), end) for starts, end in builder.waiting_edges]
+        self.joins = [(tuple(sorted(starts)), end) for starts, end in spec.waiting_edges]
 
     # -- tasks ------------------------------------------------------------------
 
     def input_task(self, checkpoint_id: str, input_json: Any) -> TaskSpec:
-        return TaskSpec(task_id(checkpoint_id, "input", START, 0), START, "input", 0, input_json)
+        return TaskSpec(task_id(checkpoint_id, TaskKind.INPUT, START, 0), START, TaskKind.INPUT, 0, input_json)
 
     def retask(self, task: TaskSpec, checkpoint_id: str) -> TaskSpec:
         """The same task, re-identified for another checkpoint (a fork copy)."""
@@ -321,11 +118,27 @@ class Engine:
     def _next_tasks(self, checkpoint_id: str, pulls: Iterable[str], sends: Sequence[tuple[str, Any]]) -> list[TaskSpec]:
         # LangGraph's order of `next`: Send tasks first, then nodes reached by edges.
         names = sorted(set(pulls) - {END}, key=lambda n: self.order.get(n, 1 << 30))
-        tasks = [TaskSpec(task_id(checkpoint_id, "push", node, i), node, "push", i, arg) for i, (node, arg) in enumerate(sends)]
-        tasks += [TaskSpec(task_id(checkpoint_id, "pull", n, 0), n, "pull") for n in names]
+        tasks = [
+            TaskSpec(task_id(checkpoint_id, TaskKind.PUSH, node, i), node, TaskKind.PUSH, i, arg)
+            for i, (node, arg) in enumerate(sends)
+        ]
+        tasks += [TaskSpec(task_id(checkpoint_id, TaskKind.PULL, n, 0), n, TaskKind.PULL) for n in names]
         return tasks
 
     # -- running a task (user code) ------------------------------------------------
+
+    @staticmethod
+    def run_config(base: Mapping[str, Any], thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
+        """The RunnableConfig of a run at a checkpoint: the caller's config plus where the run is."""
+        config = dict(base)
+        config["configurable"] = {
+            **dict(base.get("configurable") or {}),
+            "thread_id": thread_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+        }
+        config.setdefault("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        return config
 
     def node_config(self, base: Mapping[str, Any], task: TaskSpec) -> dict[str, Any]:
         config = {k: v for k, v in base.items() if k != "configurable"}
@@ -347,7 +160,7 @@ class Engine:
         """
         values = self.schema.load_values(values_json)
         where = f"Node {task.name!r}"
-        if task.kind == "input":
+        if task.kind == TaskKind.INPUT:
             given = self.schema.update_to_dict(self.schema.load_values(task.arg or {}), where="The input")
             writes = list(task.arg.items()) if task.arg else []
             result = TaskResult(task.id, START, writes=writes, update=task.arg)
@@ -357,22 +170,17 @@ class Engine:
         spec = self.nodes.get(task.name)
         if spec is None:
             raise UnknownNodeError(f"Task names node {task.name!r}, which this graph does not have.")
-        node_input = task.arg if task.kind == "push" else self.schema.to_input(self._with_defaults(values))
-        if task.kind == "push" and isinstance(node_input, Mapping):
+        node_input = task.arg if task.kind == TaskKind.PUSH else self.schema.to_input(self._with_defaults(values))
+        if task.kind == TaskKind.PUSH and isinstance(node_input, Mapping):
             node_input = dict(node_input)
         cfg = self.node_config(config, task)
-        scope = _InterruptScope(list(resume), task.id)
-        token = _scope.set(scope)
         try:
-            output = await self._call(spec.fn, spec.is_async, spec.takes_config, node_input, cfg)
-        except GraphInterrupt as gi:
-            return TaskResult(
-                task.id,
-                task.name,
-                interrupts=[{"id": interrupt_id(task.id, gi.index), "value": self.schema.dump("__interrupt__", gi.value, where=where), "index": gi.index}],
+            output = await _user_code.call_node(
+                spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume
             )
-        finally:
-            _scope.reset(token)
+        except GraphInterrupt as gi:
+            value = self.schema.dump("__interrupt__", gi.value, where=where)
+            return TaskResult(task.id, task.name, interrupts=[{"id": interrupt_id(task.id, gi.index), "value": value, "index": gi.index}])
         result = TaskResult(task.id, task.name)
         commands = [output] if isinstance(output, Command) else (
             list(output) if isinstance(output, (list, tuple)) and output and all(isinstance(o, Command) for o in output) else None
@@ -392,8 +200,8 @@ class Engine:
                 for goto in gotos:
                     self._add_route(task.name, goto, None, result)
         update = {k: self.schema.normalize(k, v, task.id) for k, v in update.items()}
-        result.writes = list(self.schema.dump_values(update, where=where).items())
-        result.update = dict(result.writes) if (update or output is not None) else None
+        result.writes.extend(self.schema.dump_values(update, where=where).items())
+        result = dataclasses.replace(result, update=dict(result.writes) if (update or output is not None) else None)
         view = self._local_view(values, update)
         await self._route(task.name, view, cfg, result)
         return result
@@ -411,23 +219,12 @@ class Engine:
         merged = self._with_defaults(values)
         for key, value in update.items():
             field = self.schema.fields[key]
-            merged[key] = field.reducer(merged[key], value) if field.reducer is not None and key in merged else value
+            merged[key] = _user_code.reduce(field.reducer, merged[key], value) if field.reducer is not None and key in merged else value
         return self.schema.to_input(merged)
 
-    @staticmethod
-    async def _call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any) -> Any:
-        args = (arg, config) if takes_config else (arg,)
-        if is_async:
-            return await fn(*args)
-        # to_thread copies the context, so interrupt() finds its scope.
-        out = await asyncio.to_thread(fn, *args)
-        if asyncio.iscoroutine(out):
-            out = await out
-        return out
-
     async def _route(self, source: str, view: Any, config: Mapping[str, Any], result: TaskResult) -> None:
-        for branch in self.builder.branches.get(source, []):
-            decision = await self._call(branch.path, branch.is_async, branch.takes_config, view, config)
+        for branch in self.spec.branches.get(source, ()):
+            decision = await _user_code.call(branch.path, branch.is_async, branch.takes_config, view, config)
             items = decision if isinstance(decision, (list, tuple)) else [decision]
             if not items:
                 raise UnknownNodeError(
@@ -472,8 +269,8 @@ class Engine:
     @staticmethod
     def order_results(tasks: Sequence[TaskSpec], results: Mapping[str, TaskResult]) -> list[tuple[TaskSpec, TaskResult]]:
         """LangGraph's order of applying writes: pull (and input) tasks by name, then pushes as sent."""
-        pulls = sorted((t for t in tasks if t.kind != "push"), key=lambda t: t.name)
-        pushes = sorted((t for t in tasks if t.kind == "push"), key=lambda t: t.index)
+        pulls = sorted((t for t in tasks if t.kind != TaskKind.PUSH), key=lambda t: t.name)
+        pushes = sorted((t for t in tasks if t.kind == TaskKind.PUSH), key=lambda t: t.index)
         return [(t, results[t.id]) for t in [*pulls, *pushes] if t.id in results]
 
     def apply_writes(
@@ -504,7 +301,7 @@ class Engine:
                 )
                 for node, raw in writes:
                     value = self.schema.load(key, raw)
-                    current = value if current is _EMPTY else field.reducer(current, value)
+                    current = value if current is _EMPTY else _user_code.reduce(field.reducer, current, value)
                 values[key] = self.schema.dump(key, current, where=f"The reducer of {key!r}")
             changed.append(key)
         return changed
@@ -529,7 +326,7 @@ class Engine:
             pulls.extend(result.targets)
             sends.extend(result.sends)
         for starts, end in self.joins:
-            channel = f"join:{'+'.join(starts)}:{end}"
+            channel = join_channel(starts, end)
             seen = set(values.get(channel) or [])
             arrived = seen | {n for n in finished if n in starts}
             if arrived != seen:
@@ -571,22 +368,18 @@ class Engine:
             task = self.input_task(new_checkpoint_id, self.dump_input(update))
             result = await self.run_task(task, values_json, config)
         else:
-            if as_node not in self.nodes:
-                raise UnknownNodeError(
-                    f"{where}: {as_node!r} is not a node of this graph; known nodes: {', '.join(self.nodes)}.",
-                    node=as_node,
-                )
-            task = TaskSpec(task_id(new_checkpoint_id, "update", as_node, 0), as_node, "pull")
-            result = TaskResult(task.id, as_node)
+            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
+            task = TaskSpec(task_id(new_checkpoint_id, "update", as_node, 0), as_node, TaskKind.PULL)
+            values = self.schema.load_values(values_json)
             if update is not None:
                 upd = self.schema.update_to_dict(update, where=where)
-                result.writes = list(self.schema.dump_values(upd, where=where).items())
-                result.update = dict(result.writes)
-                view = self._local_view(self.schema.load_values(values_json), upd)
-                await self._route(as_node, view, config, result)
+                writes = list(self.schema.dump_values(upd, where=where).items())
+                result = TaskResult(task.id, as_node, writes=writes, update=dict(writes))
+                view = self._local_view(values, upd)
             else:
-                view = self.schema.to_input(self._with_defaults(self.schema.load_values(values_json)))
-                await self._route(as_node, view, config, result)
+                result = TaskResult(task.id, as_node)
+                view = self.schema.to_input(self._with_defaults(values))
+            await self._route(as_node, view, config, result)
         return self.commit(values_json, versions, [task], {task.id: result}, new_checkpoint_id)
 
     @staticmethod

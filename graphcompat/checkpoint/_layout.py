@@ -1,0 +1,349 @@
+"""How a run's data is laid out in the store: tasks, pending writes, records, channels.
+
+The store contract (``base.py``) says *what* a saver keeps: checkpoint records
+and pending-write rows, all JSON. This module is the one owner of *how* a
+graph run uses those fields, read by the engine (to commit), the activities
+(to save writes), the client (``get_state``) and the command line alike, so
+the layout can only drift in one place.
+
+Tasks
+    ``CheckpointRecord.next_tasks`` holds :class:`TaskSpec` objects as JSON:
+    ``{"id", "name", "kind"}`` plus ``index`` and ``arg`` for push (``Send``)
+    and input tasks.
+
+Pending writes
+    One task may run several times against one checkpoint (interrupted, then
+    resumed; failed, then retried): each run's rows form a *generation*,
+    ``idx // GENERATION``, and only the newest generation counts. A completed
+    run ends with a ``__route__`` row (its routing decisions and update), an
+    interrupted one with ``__interrupt__`` rows, a failed one with an
+    ``__error__`` row. Resume values (``Command(resume=...)``) sit above
+    ``RESUME_BASE`` and belong to no generation. Large values are stored once
+    as ``__blob__`` rows under the hash of their JSON (content-addressed) and
+    referenced as ``{REF_KEY: digest}``.
+
+Channels
+    ``channel_values`` holds the state keys and internal channels; internal
+    names start with ``__`` or contain ``:`` (waiting-edge barriers are
+    ``join:a+b:end``). :func:`is_state_channel` is the one test for that.
+"""
+
+# No ``from __future__ import annotations`` here: TaskResult crosses the workflow
+# boundary, and the workflow sandbox cannot resolve string annotations by module.
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from graphcompat._constants import BLOB, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
+from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
+from graphcompat.errors import InvalidUpdateError
+
+__all__ = [
+    "GENERATION",
+    "INLINE_WRITE_LIMIT",
+    "RESUME_BASE",
+    "TaskKind",
+    "TaskResult",
+    "TaskSpec",
+    "TaskState",
+    "child_record",
+    "completed_results",
+    "error_row",
+    "externalize",
+    "has_refs",
+    "is_state_channel",
+    "join_channel",
+    "next_generation",
+    "record_tasks",
+    "resolve_refs",
+    "result_rows",
+    "resume_rows",
+    "resume_values",
+    "task_states",
+]
+
+#: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
+GENERATION = 1000
+RESUME_BASE = 1_000_000_000
+
+#: Write values whose JSON is larger than this go to the store; history carries a reference.
+INLINE_WRITE_LIMIT = 64 * 1024
+
+
+class TaskKind:
+    """The kinds of task (plain strings in the stored JSON)."""
+
+    PULL = "pull"  # a node triggered by an edge
+    PUSH = "push"  # a Send
+    INPUT = "input"  # __start__ applying the caller's input
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """A task to run from a checkpoint; stored as JSON in ``next_tasks``."""
+
+    id: str
+    name: str
+    kind: str = TaskKind.PULL
+    index: int = 0
+    arg: Any = None  # push: the Send argument (JSON); input: the input (JSON)
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        if self.kind == TaskKind.PUSH:
+            return (PUSH, self.index)
+        return (PULL, self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind}
+        if self.kind != TaskKind.PULL:
+            out["index"] = self.index
+            out["arg"] = self.arg
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "TaskSpec":
+        return cls(
+            id=str(data["id"]),
+            name=str(data["name"]),
+            kind=str(data.get("kind", TaskKind.PULL)),
+            index=int(data.get("index", 0)),
+            arg=data.get("arg"),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskResult:
+    """What one task produced (all values JSON); crosses the activity/workflow boundary as is."""
+
+    task_id: str
+    name: str
+    writes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    targets: list[str] = dataclasses.field(default_factory=list)
+    sends: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    update: Any = None  # the node's update as JSON, for metadata["writes"]
+    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "name": self.name,
+            "writes": [list(w) for w in self.writes],
+            "targets": list(self.targets),
+            "sends": [list(s) for s in self.sends],
+            "update": self.update,
+            "interrupts": list(self.interrupts),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "TaskResult":
+        return cls(
+            task_id=data["task_id"],
+            name=data["name"],
+            writes=[(str(k), v) for k, v in data.get("writes", [])],
+            targets=list(data.get("targets", [])),
+            sends=[(str(n), a) for n, a in data.get("sends", [])],
+            update=data.get("update"),
+            interrupts=list(data.get("interrupts", [])),
+        )
+
+    def to_pending_writes(self, generation: int) -> list[PendingWrite]:
+        """See :func:`result_rows`."""
+        return result_rows(self, generation)
+
+
+def result_rows(result: TaskResult, generation: int) -> list[PendingWrite]:
+    """A task's result as store rows of one generation: state writes, then a ``__route__`` row or interrupts."""
+    base = generation * GENERATION
+    rows = [PendingWrite(result.task_id, result.name, base + i, k, v) for i, (k, v) in enumerate(result.writes)]
+    if result.interrupts:
+        for interrupt in result.interrupts:
+            rows.append(PendingWrite(result.task_id, result.name, base + len(rows), INTERRUPT, interrupt))
+        return rows
+    route = {"targets": list(result.targets), "sends": [list(s) for s in result.sends], "update": result.update}
+    rows.append(PendingWrite(result.task_id, result.name, base + len(rows), ROUTE, route))
+    return rows
+
+
+def error_row(task_id: str, name: str, generation: int, error: Mapping[str, Any]) -> PendingWrite:
+    """A failed run of a task: its error description as the generation's only row."""
+    return PendingWrite(task_id, name, generation * GENERATION, ERROR, dict(error))
+
+
+def resume_rows(
+    existing: Sequence[PendingWrite], targets: Mapping[str, tuple[str, Any]]
+) -> list[PendingWrite]:
+    """Rows recording resume values ``{task_id: (name, value)}`` after the ones already stored."""
+    rows: list[PendingWrite] = []
+    for task_id, (name, value) in targets.items():
+        idx = RESUME_BASE + sum(1 for w in existing if w.task_id == task_id and w.channel == RESUME)
+        rows.append(PendingWrite(task_id, name, idx, RESUME, value))
+    return rows
+
+
+def resume_values(rows: Sequence[PendingWrite], task_id: str) -> list[Any]:
+    """The resume values stored for one task, in the order they were given."""
+    return [w.value for w in sorted(rows, key=lambda w: w.idx) if w.task_id == task_id and w.channel == RESUME]
+
+
+@dataclasses.dataclass
+class TaskState:
+    """What the pending writes of one checkpoint say about one task."""
+
+    task_id: str
+    name: str
+    result: TaskResult | None = None  # completed: its writes and routes
+    error: dict[str, Any] | None = None  # failed: {"type", "message", ...}
+    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    resume: list[Any] = dataclasses.field(default_factory=list)
+    generation: int = -1
+
+
+def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
+    """Read a checkpoint's pending writes: per task, its newest outcome and its resume values."""
+    states: dict[str, TaskState] = {}
+    writes: dict[str, list[tuple[str, Any]]] = {}  # the newest generation's writes being assembled
+    for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
+        if row.channel == BLOB:
+            continue
+        state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
+        if row.channel == RESUME:
+            state.resume.append(row.value)
+            continue
+        generation = row.idx // GENERATION
+        if generation > state.generation:
+            state.generation = generation
+            state.result, state.error, state.interrupts = None, None, []
+            writes[row.task_id] = []
+        if row.channel == ERROR:
+            state.error = row.value
+        elif row.channel == INTERRUPT:
+            state.interrupts.append(row.value)
+        elif row.channel == ROUTE:
+            state.result = TaskResult(
+                row.task_id,
+                row.task_name,
+                writes=list(writes[row.task_id]),
+                targets=list(row.value.get("targets", [])),
+                sends=[(str(n), a) for n, a in row.value.get("sends", [])],
+                update=row.value.get("update"),
+            )
+        else:
+            writes[row.task_id].append((row.channel, row.value))
+    return states
+
+
+def completed_results(rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
+    """Results of tasks that completed in a super-step that did not finish (references resolved)."""
+    done = {tid: s.result for tid, s in task_states(rows).items() if s.result is not None}
+    return resolve_refs(done, rows)
+
+
+def next_generation(rows: Sequence[PendingWrite], task: str) -> int:
+    gens = [r.idx // GENERATION for r in rows if r.task_id == task and r.channel != RESUME]
+    return max(gens) + 1 if gens else 0
+
+
+# -- large writes travel as references (invariant 3) ------------------------------------
+
+
+def _blob_key(value_json: str) -> str:
+    return hashlib.sha256(value_json.encode()).hexdigest()
+
+
+def externalize(result: TaskResult, limit: int = INLINE_WRITE_LIMIT) -> tuple[TaskResult, list[PendingWrite]]:
+    """``result`` with large write values replaced by references, and the blob rows to store first.
+
+    Content-addressed: a retried or zombie attempt writes the same key only
+    for the same content, so the store never disagrees with what history recorded.
+    """
+    blobs: list[PendingWrite] = []
+    refs: dict[str, Any] = {}
+    writes: list[tuple[str, Any]] = []
+    for key, value in result.writes:
+        encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        if len(encoded) > limit:
+            digest = _blob_key(encoded)
+            blobs.append(PendingWrite(f"blob:{digest}", result.name, 0, BLOB, value))
+            refs[key] = {REF_KEY: digest}
+            writes.append((key, refs[key]))
+        else:
+            writes.append((key, value))
+    if not refs:
+        return result, []
+    update = {k: refs.get(k, v) for k, v in result.update.items()} if isinstance(result.update, dict) else result.update
+    return dataclasses.replace(result, writes=writes, update=update), blobs
+
+
+def has_refs(results: Iterable[TaskResult]) -> bool:
+    return any(isinstance(v, dict) and REF_KEY in v for r in results for _, v in r.writes)
+
+
+def resolve_refs(results: Mapping[str, TaskResult], rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
+    """``results`` with the stored values back in place of references."""
+    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+
+    def back(value: Any) -> Any:
+        if isinstance(value, dict) and REF_KEY in value:
+            digest = value[REF_KEY]
+            if digest not in values:
+                raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
+            return values[digest]
+        return value
+
+    out: dict[str, TaskResult] = {}
+    for task_id, result in results.items():
+        update = {k: back(v) for k, v in result.update.items()} if isinstance(result.update, dict) else result.update
+        out[task_id] = dataclasses.replace(result, writes=[(k, back(v)) for k, v in result.writes], update=update)
+    return out
+
+
+# -- channels ------------------------------------------------------------------------
+
+
+def join_channel(starts: Sequence[str], end: str) -> str:
+    """The internal channel of a waiting edge: which of ``starts`` have run since ``end`` last did."""
+    return f"join:{'+'.join(starts)}:{end}"
+
+
+def is_state_channel(name: str) -> bool:
+    """True for a state key, False for an internal channel (``__...`` or a name with ``:``)."""
+    return not name.startswith("__") and ":" not in name
+
+
+# -- records -------------------------------------------------------------------------
+
+
+def child_record(
+    parent: CheckpointRecord | None,
+    *,
+    thread_id: str,
+    checkpoint_ns: str,
+    checkpoint_id: str,
+    created_at: str,
+    source: str,
+    step: int,
+    writes: Any,
+    next_tasks: Sequence[TaskSpec],
+    values: dict[str, Any] | None = None,
+    versions: dict[str, str] | None = None,
+) -> CheckpointRecord:
+    """A checkpoint following ``parent``; values and versions default to the parent's."""
+    return CheckpointRecord(
+        thread_id=thread_id,
+        checkpoint_ns=checkpoint_ns,
+        checkpoint_id=checkpoint_id,
+        parent_checkpoint_id=parent.checkpoint_id if parent else None,
+        created_at=created_at,
+        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
+        channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
+        channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
+        next_tasks=[t.to_json() for t in next_tasks],
+    )
+
+
+def record_tasks(record: CheckpointRecord) -> list[TaskSpec]:
+    """The tasks that run next from ``record``."""
+    return [TaskSpec.from_json(t) for t in record.next_tasks]

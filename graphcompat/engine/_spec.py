@@ -1,0 +1,130 @@
+"""The frozen graph spec: what ``compile()`` hands to everything that runs a graph.
+
+``StateGraph`` is mutable and user-facing; the spec is the immutable
+description taken from it at ``compile()`` time. The engine, the activities,
+the registry and the drawings read only the spec, so adding a node to a
+builder after compiling changes nothing that runs, and nothing on the run
+side depends on the authoring API.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable, Mapping
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any
+
+from graphcompat._schema import StateSchema
+from graphcompat.errors import UnknownNodeError
+from graphcompat.types import RetryPolicy
+
+__all__ = ["BranchSpec", "GraphSpec", "NodePlan", "NodeSpec", "check_node_names", "node_plans"]
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeSpec:
+    """One node: its function and how it is called and scheduled."""
+
+    name: str
+    fn: Callable[..., Any]
+    takes_config: bool
+    is_async: bool
+    retry_policy: RetryPolicy | None
+    metadata: Mapping[str, Any]
+    timeout: timedelta | None
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchSpec:
+    """Conditional edges after ``source``: ``path(state)`` picks the next node(s)."""
+
+    source: str
+    path: Callable[..., Any]
+    path_map: Mapping[Hashable, str] | None
+    takes_config: bool
+    is_async: bool
+
+    def targets(self) -> list[str] | None:
+        return None if self.path_map is None else list(self.path_map.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphSpec:
+    """A compiled graph as data: nodes, edges, branches, schema, policies, interrupts."""
+
+    name: str
+    schema: StateSchema
+    nodes: Mapping[str, NodeSpec]
+    edges: tuple[tuple[str, str], ...]
+    waiting_edges: tuple[tuple[tuple[str, ...], str], ...]
+    branches: Mapping[str, tuple[BranchSpec, ...]]
+    interrupt_before: tuple[str, ...] = ()
+    interrupt_after: tuple[str, ...] = ()
+    #: Equal in every process with the same graph code (see ``StateGraph.fingerprint``).
+    fingerprint: str = ""
+    task_queue: str | None = None
+    node_timeout: timedelta = timedelta(minutes=10)
+    heartbeat_timeout: timedelta = timedelta(seconds=10)
+
+    @classmethod
+    def freeze(
+        cls,
+        *,
+        nodes: Mapping[str, NodeSpec],
+        branches: Mapping[str, list[BranchSpec] | tuple[BranchSpec, ...]],
+        edges: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+        waiting_edges: list[tuple[tuple[str, ...], str]] | tuple[tuple[tuple[str, ...], str], ...],
+        **rest: Any,
+    ) -> GraphSpec:
+        """A spec from a builder's (mutable) collections, copied so later edits do not leak in."""
+        return cls(
+            nodes=MappingProxyType(dict(nodes)),
+            branches=MappingProxyType({k: tuple(v) for k, v in branches.items()}),
+            edges=tuple(edges),
+            waiting_edges=tuple((tuple(s), e) for s, e in waiting_edges),
+            **rest,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class NodePlan:
+    """What the workflow needs to know about a node to schedule it (data, not code)."""
+
+    max_attempts: int = 1
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    jitter: bool = True
+    timeout_s: float | None = None
+
+
+def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
+    """Each node's retry policy and timeout, as the workflow applies them."""
+    plans = {}
+    for name, node in spec.nodes.items():
+        policy = node.retry_policy
+        plans[name] = NodePlan(
+            max_attempts=policy.max_attempts if policy else 1,
+            initial_interval=policy.initial_interval if policy else 0.5,
+            backoff_factor=policy.backoff_factor if policy else 2.0,
+            max_interval=policy.max_interval if policy else 128.0,
+            jitter=policy.jitter if policy else False,
+            timeout_s=node.timeout.total_seconds() if node.timeout else None,
+        )
+    return plans
+
+
+def check_node_names(spec: GraphSpec, names: Any, what: str, *, allow: tuple[str, ...] = ()) -> None:
+    """Refuse names that are not nodes of the graph (``interrupt_before``, ``as_node``, ...).
+
+    ``allow`` lists extra accepted names (``"*"`` for interrupts, START for ``as_node``).
+    """
+    for name in names:
+        if name in allow or name in spec.nodes:
+            continue
+        extra = f" (or {', '.join(allow)})" if allow else ""
+        raise UnknownNodeError(
+            f"{what} {name!r} is not a node of this graph; known nodes: {', '.join(spec.nodes) or '(none)'}{extra}.",
+            node=name,
+        )

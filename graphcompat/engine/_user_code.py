@@ -1,0 +1,53 @@
+"""The one place the engine calls user code: nodes, conditional edges, reducers.
+
+Everything else in the engine is rules over data. Keeping the calls here
+means one place decides how a function is called (sync functions in a
+thread, so a blocking node does not stall the worker's event loop; async
+ones awaited; ``config`` passed when the function asks for it) and how
+``interrupt()`` finds the task it was called from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from graphcompat._interrupts import _InterruptScope, _scope
+
+__all__ = ["call", "call_node", "reduce"]
+
+
+async def call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any) -> Any:
+    """Call a node or a router with its input (and its config when it takes one)."""
+    args = (arg, config) if takes_config else (arg,)
+    if is_async:
+        return await fn(*args)
+    # to_thread copies the context, so interrupt() finds its scope.
+    out = await asyncio.to_thread(fn, *args)
+    if asyncio.iscoroutine(out):
+        out = await out
+    return out
+
+
+async def call_node(
+    fn: Callable[..., Any],
+    is_async: bool,
+    takes_config: bool,
+    arg: Any,
+    config: Any,
+    *,
+    task_id: str,
+    resume: Sequence[Any],
+) -> Any:
+    """Call a node inside its interrupt scope: ``interrupt()`` returns ``resume`` values by position."""
+    token = _scope.set(_InterruptScope(list(resume), task_id))
+    try:
+        return await call(fn, is_async, takes_config, arg, config)
+    finally:
+        _scope.reset(token)
+
+
+def reduce(reducer: Callable[[Any, Any], Any], current: Any, value: Any) -> Any:
+    """Fold one write into a key's value."""
+    return reducer(current, value)
