@@ -18,8 +18,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from graphcompat._cli_render import json_default, step_line
-from graphcompat._cli_store import default_store_url, open_store, parse_json_arg, resolve_checkpoint
+from graphcompat.cli._render import json_default, step_line
+from graphcompat.cli._store import default_store_url, open_store, parse_json_arg, resolve_checkpoint
 from graphcompat._runtime import Runtime, connect_from_env, current_runtime, install_runtime, temporal_configured
 from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.errors import ConfigurationError, GraphRecursionError

@@ -11,8 +11,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from graphcompat._cli_run import store_url_for, temporal_runtime
-from graphcompat._cli_store import open_store, parse_duration
+from graphcompat.cli._run import store_url_for, temporal_runtime
+from graphcompat.cli._store import open_store, parse_duration
 from graphcompat._runtime import DEFAULT_TASK_QUEUE, DevServer, current_runtime, state_dir, temporal_configured
 from graphcompat.errors import ConfigurationError
 

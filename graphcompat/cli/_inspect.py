@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from graphcompat._cli_render import history_tree_lines, json_default, relative_time, state_lines, table
-from graphcompat._cli_run import store_url_for
-from graphcompat._cli_store import (
+from graphcompat.cli._render import history_tree_lines, json_default, relative_time, state_lines, table
+from graphcompat.cli._run import store_url_for
+from graphcompat.cli._store import (
     open_store,
     parse_duration,
     require_latest,
