@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+from graphcompat._history_drawing import draw_history_mermaid, history_nodes
+from graphcompat.checkpoint import BaseCheckpointSaver
+from graphcompat.checkpoint._common import expiry_cutoff, parse_time
 from graphcompat.cli._render import history_tree_lines, json_default, relative_time, state_lines, table
 from graphcompat.cli._run import store_url_for
 from graphcompat.cli._store import (
@@ -28,9 +31,6 @@ from graphcompat.cli._store import (
     task_views,
     thread_status,
 )
-from graphcompat._history_drawing import draw_history_mermaid, history_nodes
-from graphcompat.checkpoint import BaseCheckpointSaver
-from graphcompat.checkpoint._common import expiry_cutoff, parse_time
 from graphcompat.errors import ConfigurationError
 
 __all__ = [

@@ -11,9 +11,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from graphcompat._runtime import DEFAULT_TASK_QUEUE, DevServer, current_runtime, state_dir, temporal_configured
 from graphcompat.cli._run import store_url_for, temporal_runtime
 from graphcompat.cli._store import open_store, parse_duration
-from graphcompat._runtime import DEFAULT_TASK_QUEUE, DevServer, current_runtime, state_dir, temporal_configured
 from graphcompat.errors import ConfigurationError
 
 __all__ = ["cmd_schedule_expiry", "cmd_server"]
