@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ConfigurationError
+from ._masking import mask_password
 from .base import BaseCheckpointSaver
 
 _ACCEPTED = (
@@ -56,6 +57,4 @@ def saver_from_url(url: str) -> BaseCheckpointSaver:
         from .sqlite import SqliteSaver
 
         return SqliteSaver(url)
-    from .postgres import mask_password
-
     raise ConfigurationError(f"unsupported store URL {mask_password(url)!r}; use one of: {_ACCEPTED}")

@@ -101,7 +101,7 @@ def require_latest(store: BaseCheckpointSaver, thread_id: str) -> CheckpointReco
     record = store.get_checkpoint(thread_id)
     if record is None:
         raise UnknownThreadError(
-            f"thread {thread_id!r} has no checkpoint in {_display(store)}; list threads with `graphcompat threads`",
+            f"thread {thread_id!r} has no checkpoint in {store.display_url}; list threads with `graphcompat threads`",
             thread_id=thread_id,
         )
     return record
@@ -134,12 +134,6 @@ def resolve_checkpoint(store: BaseCheckpointSaver, thread_id: str, given: str | 
         thread_id=thread_id,
         checkpoint_id=given,
     )
-
-
-def _display(store: BaseCheckpointSaver) -> str:
-    from graphcompat.checkpoint.postgres import mask_password
-
-    return mask_password(store.url)
 
 
 def state_values(record: CheckpointRecord) -> dict[str, Any]:

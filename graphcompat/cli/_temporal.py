@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any
 
 from graphcompat._runtime import DEFAULT_TASK_QUEUE, DevServer, current_runtime, state_dir, temporal_configured
+from graphcompat.checkpoint._masking import mask_password
 from graphcompat.cli._run import store_url_for, temporal_runtime
 from graphcompat.cli._store import open_store, parse_duration
 from graphcompat.errors import ConfigurationError
@@ -110,8 +111,6 @@ def cmd_schedule_expiry(args: argparse.Namespace) -> int:
     finally:
         store.close()
     task_queue = args.task_queue or DEFAULT_TASK_QUEUE
-    from graphcompat.checkpoint.postgres import mask_password
-
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             CleanupWorkflow.run,

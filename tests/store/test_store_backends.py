@@ -80,6 +80,51 @@ def test_sqlite_path_that_is_a_directory_is_refused(tmp_path):
         SqliteSaver(tmp_path)
 
 
+# -- passwords -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        # URL form: user:password@host, whatever the password holds
+        ("postgresql://app:s3cret@db:5432/x?schema=s", "postgresql://app:***@db:5432/x?schema=s"),
+        ("postgresql://app:pa/ss:w?rd@db/x", "postgresql://app:***@db/x"),
+        ("postgres://u:@db/x", "postgres://u:***@db/x"),
+        ("mysql://u:hunter2@db/x", "mysql://u:***@db/x"),
+        ("postgresql://db/x?password=s3cret", "postgresql://db/x?password=***"),
+        # keyword conninfo: password=..., bare or quoted, any case
+        ("host=db user=app password=s3cret dbname=x", "host=db user=app password=*** dbname=x"),
+        ("host=db password = 'se cr\\'et' dbname=x", "host=db password = *** dbname=x"),
+        ("PASSWORD=s3cret host=db", "PASSWORD=*** host=db"),
+        # nothing to hide
+        ("postgresql://app@db:5432/x", "postgresql://app@db:5432/x"),
+        ("postgresql://db:5432/x", "postgresql://db:5432/x"),
+        ("sqlite:////tmp/a.db", "sqlite:////tmp/a.db"),
+        ("memory://name", "memory://name"),
+    ],
+)
+def test_mask_password_hides_url_and_keyword_passwords(given, shown):
+    from graphcompat.checkpoint._masking import mask_password
+
+    assert mask_password(given) == shown
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("postgresql://app:pa/ss@db/x", "postgresql://app:***@db/x"),
+        ("host=db user=app password=s3cret", "host=db user=app password=***"),
+    ],
+)
+def test_display_url_masks_both_forms(url, shown):
+    class Named(InMemorySaver):
+        @property
+        def url(self) -> str:
+            return url
+
+    assert Named().display_url == shown
+
+
 # -- migrations ------------------------------------------------------------------------
 
 
