@@ -40,6 +40,45 @@ def test_sqlite_urls_follow_sqlalchemy(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
+    "url, path",
+    [
+        ("sqlite:///data/rel.db", "data/rel.db"),
+        ("sqlite:////abs/x.db", "/abs/x.db"),
+        ("SQLite:////abs/x.db?mode=ro", "/abs/x.db"),
+        ("bare.sqlite", "bare.sqlite"),
+        ("dir/x.SQLITE3", "dir/x.SQLITE3"),
+        ("  sqlite:///padded.db ", "padded.db"),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///?cache=shared", None),
+        ("memory://", None),
+        ("memory://name", None),
+        ("postgresql://u:p@db/x", None),
+        ("notes.txt", None),
+    ],
+)
+def test_sqlite_path_is_the_file_saver_from_url_opens(url, path, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from graphcompat.checkpoint._url import sqlite_path
+
+    assert sqlite_path(url) == (None if path is None else Path(path))
+    if path is not None and not path.startswith("/"):
+        monkeypatch.chdir(tmp_path)
+        with saver_from_url(url) as saver:
+            assert saver.path == str(tmp_path / path)
+
+
+def test_sqlite_path_refuses_a_sqlite_url_without_a_path():
+    from graphcompat.checkpoint._url import sqlite_path
+
+    for url in ("sqlite://", "sqlite:///", "sqlite://x.db"):
+        with pytest.raises(ConfigurationError, match=r"SQLite URL '.*' has no path; write sqlite:///relative.db"):
+            sqlite_path(url)
+        with pytest.raises(ConfigurationError, match=r"SQLite URL '.*' has no path"):
+            saver_from_url(url)
+
+
+@pytest.mark.parametrize(
     "url, message",
     [
         ("mysql://u:hunter2@db/x", r"unsupported store URL 'mysql://u:\*\*\*@db/x'; use one of: memory://.*sqlite:///.*postgresql://"),
