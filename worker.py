@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import os
 import signal
@@ -21,36 +20,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from graphcompat._loading import load_graph
 
 __all__ = ["load_graph", "main", "run_worker"]
-
-
-def load_graph(spec: str) -> Any:
-    """Import ``package.module:attribute`` and return the compiled graph it names."""
-    from graphcompat.errors import ConfigurationError
-    from graphcompat.graph._compiled import CompiledStateGraph
-
-    module_name, sep, attribute = spec.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ConfigurationError(f"--graph {spec!r}: expected package.module:attribute, e.g. myapp.graphs:graph.")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigurationError(f"--graph {spec!r}: cannot import {module_name!r} ({exc}). Is it on PYTHONPATH?") from exc
-    obj: Any = module
-    for part in attribute.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise ConfigurationError(f"--graph {spec!r}: {module_name} has no attribute {attribute!r}.")
-    if callable(obj) and not isinstance(obj, CompiledStateGraph):
-        obj = obj()  # a factory
-    if not isinstance(obj, CompiledStateGraph):
-        raise ConfigurationError(
-            f"--graph {spec!r} is a {type(obj).__name__}, not a compiled graph; point it at builder.compile(...)."
-        )
-    return obj
 
 
 async def run_worker(

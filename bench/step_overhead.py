@@ -349,8 +349,7 @@ def _start_environment(untuned: bool) -> tuple[Any, list[str]]:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
-    from graphcompat import _runtime
-    from graphcompat._runtime import dev_server_args, temporal_binary
+    from graphcompat._devserver import DEV_SERVER_DYNAMIC_CONFIG, dev_server_args, temporal_binary
     from graphcompat.testing import GraphTestEnvironment
 
     if not untuned:
@@ -358,7 +357,7 @@ def _start_environment(untuned: bool) -> tuple[Any, list[str]]:
 
     # GraphTestEnvironment.start_local() minus graphcompat's dynamic-config values
     # (search attributes and any other arguments are kept).
-    extra = untuned_args(dev_server_args(), getattr(_runtime, "DEV_SERVER_DYNAMIC_CONFIG", {}))
+    extra = untuned_args(dev_server_args(), DEV_SERVER_DYNAMIC_CONFIG)
 
     async def start() -> WorkflowEnvironment:
         return await WorkflowEnvironment.start_local(
@@ -377,7 +376,7 @@ def _start_environment(untuned: bool) -> tuple[Any, list[str]]:
 def server_version() -> str:
     import subprocess
 
-    from graphcompat._runtime import temporal_binary
+    from graphcompat._devserver import temporal_binary
 
     try:
         out = subprocess.run([temporal_binary(), "--version"], capture_output=True, text=True, timeout=20)

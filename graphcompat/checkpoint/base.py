@@ -48,11 +48,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import dataclasses
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from ._masking import mask_password
 
 __all__ = [
     "FORMAT_VERSION",
@@ -173,7 +174,7 @@ class BaseCheckpointSaver(abc.ABC):
     @property
     def display_url(self) -> str:
         """``url`` with any password masked: the form to print and to log."""
-        return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", self.url)
+        return mask_password(self.url)
 
     # -- checkpoints -------------------------------------------------------
 

@@ -38,6 +38,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from ..errors import ConfigurationError, StoreError
 from ._codec import dumps
+from ._masking import mask_password
 from ._sql import Op, SqlSaver, Stmt, Tx, Txn, advance
 from .base import CheckpointRecord, PendingWrite, ThreadInfo
 
@@ -46,14 +47,6 @@ __all__ = ["PostgresSaver"]
 T = TypeVar("T")
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)([^@]*)(@)")
-_PASSWORD_IN_KV = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def mask_password(conninfo: str) -> str:
-    """The connection string with any password replaced by ``***``."""
-    masked = _PASSWORD_IN_URL.sub(r"\1***\3", conninfo)
-    return _PASSWORD_IN_KV.sub(r"\1***", masked)
 
 
 def _pg_sql(sql: str, _translated: dict[str, str] = {}) -> str:  # noqa: B006 (a cache)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphcompat._cli import main
+from graphcompat.cli import main
 from tests.cli.graphs_for_cli import STORE_ENV
 
 PIPELINE = "tests.cli.graphs_for_cli:pipeline"

@@ -40,6 +40,45 @@ def test_sqlite_urls_follow_sqlalchemy(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
+    "url, path",
+    [
+        ("sqlite:///data/rel.db", "data/rel.db"),
+        ("sqlite:////abs/x.db", "/abs/x.db"),
+        ("SQLite:////abs/x.db?mode=ro", "/abs/x.db"),
+        ("bare.sqlite", "bare.sqlite"),
+        ("dir/x.SQLITE3", "dir/x.SQLITE3"),
+        ("  sqlite:///padded.db ", "padded.db"),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///?cache=shared", None),
+        ("memory://", None),
+        ("memory://name", None),
+        ("postgresql://u:p@db/x", None),
+        ("notes.txt", None),
+    ],
+)
+def test_sqlite_path_is_the_file_saver_from_url_opens(url, path, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from graphcompat.checkpoint._url import sqlite_path
+
+    assert sqlite_path(url) == (None if path is None else Path(path))
+    if path is not None and not path.startswith("/"):
+        monkeypatch.chdir(tmp_path)
+        with saver_from_url(url) as saver:
+            assert saver.path == str(tmp_path / path)
+
+
+def test_sqlite_path_refuses_a_sqlite_url_without_a_path():
+    from graphcompat.checkpoint._url import sqlite_path
+
+    for url in ("sqlite://", "sqlite:///", "sqlite://x.db"):
+        with pytest.raises(ConfigurationError, match=r"SQLite URL '.*' has no path; write sqlite:///relative.db"):
+            sqlite_path(url)
+        with pytest.raises(ConfigurationError, match=r"SQLite URL '.*' has no path"):
+            saver_from_url(url)
+
+
+@pytest.mark.parametrize(
     "url, message",
     [
         ("mysql://u:hunter2@db/x", r"unsupported store URL 'mysql://u:\*\*\*@db/x'; use one of: memory://.*sqlite:///.*postgresql://"),
@@ -78,6 +117,51 @@ def test_sqlite_in_memory_and_existing_connections(tmp_path):
 def test_sqlite_path_that_is_a_directory_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="is a directory; pass a file path"):
         SqliteSaver(tmp_path)
+
+
+# -- passwords -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        # URL form: user:password@host, whatever the password holds
+        ("postgresql://app:s3cret@db:5432/x?schema=s", "postgresql://app:***@db:5432/x?schema=s"),
+        ("postgresql://app:pa/ss:w?rd@db/x", "postgresql://app:***@db/x"),
+        ("postgres://u:@db/x", "postgres://u:***@db/x"),
+        ("mysql://u:hunter2@db/x", "mysql://u:***@db/x"),
+        ("postgresql://db/x?password=s3cret", "postgresql://db/x?password=***"),
+        # keyword conninfo: password=..., bare or quoted, any case
+        ("host=db user=app password=s3cret dbname=x", "host=db user=app password=*** dbname=x"),
+        ("host=db password = 'se cr\\'et' dbname=x", "host=db password = *** dbname=x"),
+        ("PASSWORD=s3cret host=db", "PASSWORD=*** host=db"),
+        # nothing to hide
+        ("postgresql://app@db:5432/x", "postgresql://app@db:5432/x"),
+        ("postgresql://db:5432/x", "postgresql://db:5432/x"),
+        ("sqlite:////tmp/a.db", "sqlite:////tmp/a.db"),
+        ("memory://name", "memory://name"),
+    ],
+)
+def test_mask_password_hides_url_and_keyword_passwords(given, shown):
+    from graphcompat.checkpoint._masking import mask_password
+
+    assert mask_password(given) == shown
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("postgresql://app:pa/ss@db/x", "postgresql://app:***@db/x"),
+        ("host=db user=app password=s3cret", "host=db user=app password=***"),
+    ],
+)
+def test_display_url_masks_both_forms(url, shown):
+    class Named(InMemorySaver):
+        @property
+        def url(self) -> str:
+            return url
+
+    assert Named().display_url == shown
 
 
 # -- migrations ------------------------------------------------------------------------

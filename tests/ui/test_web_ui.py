@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from examples.research import build
-from graphcompat._runtime import DevServer, Runtime, use_runtime
+from graphcompat._devserver import DevServer
+from graphcompat._runtime import Runtime, use_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

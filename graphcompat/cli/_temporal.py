@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import signal
 import threading
 from datetime import timedelta
@@ -11,9 +10,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from graphcompat._cli_run import store_url_for, temporal_runtime
-from graphcompat._cli_store import open_store, parse_duration
-from graphcompat._runtime import DEFAULT_TASK_QUEUE, DevServer, current_runtime, state_dir, temporal_configured
+from graphcompat._devserver import STATE_DB, DevServer, lock_db, state_dir
+from graphcompat._runtime import DEFAULT_TASK_QUEUE, current_runtime, temporal_configured
+from graphcompat.checkpoint._masking import mask_password
+from graphcompat.cli._run import store_url_for, temporal_runtime
+from graphcompat.cli._store import open_store, parse_duration
 from graphcompat.errors import ConfigurationError
 
 __all__ = ["cmd_schedule_expiry", "cmd_server"]
@@ -27,16 +28,12 @@ def cmd_server(args: argparse.Namespace) -> int:
     of sharing (and corrupting) this one.
     """
     directory = state_dir()
-    db = Path(args.db).expanduser().resolve() if args.db else directory / "temporal.db"
+    db = Path(args.db).expanduser().resolve() if args.db else directory / STATE_DB
     db.parent.mkdir(parents=True, exist_ok=True)
-    lock = open(f"{db}.lock", "a+")  # noqa: SIM115 - held while the server runs
+    lock = lock_db(db)  # held while the server runs
+    if lock is None:
+        raise ConfigurationError(f"another graphcompat process is using {db}; stop it, or pass --db OTHER.db")
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise ConfigurationError(
-                f"another graphcompat process is using {db}; stop it, or pass --db OTHER.db"
-            ) from None
         server = DevServer(db=db, log_path=directory / "temporal.log", ui=not args.headless, ui_port=args.ui_port, port=args.port)
         return _serve(server)
     finally:
@@ -110,8 +107,6 @@ def cmd_schedule_expiry(args: argparse.Namespace) -> int:
     finally:
         store.close()
     task_queue = args.task_queue or DEFAULT_TASK_QUEUE
-    from graphcompat.checkpoint.postgres import mask_password
-
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             CleanupWorkflow.run,

@@ -59,9 +59,9 @@ def _common(store: bool = True) -> argparse.ArgumentParser:
 
 
 def _build() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
-    from graphcompat import _cli_inspect as inspect
-    from graphcompat import _cli_run as run
-    from graphcompat import _cli_temporal as temporal
+    from graphcompat.cli import _inspect as inspect
+    from graphcompat.cli import _run as run
+    from graphcompat.cli import _temporal as temporal
 
     parser = _Parser(prog="graphcompat", description="Run LangGraph-style graphs durably on Temporal; inspect and clean up their checkpoints.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -161,7 +161,7 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
 
 
 def _demo() -> int:
-    from graphcompat._demo import main as demo
+    from graphcompat.cli._demo import main as demo
 
     return demo()
 
@@ -213,7 +213,7 @@ def _close_default_runtime() -> None:
 
 def _dispatch(handler: Handler, args: argparse.Namespace, debug: bool) -> int:
     """Run a handler, turning every error into one line on stderr and an exit status."""
-    from graphcompat._cli_run import NodeFailed
+    from graphcompat.cli._run import NodeFailed
 
     try:
         return handler(args)

@@ -13,12 +13,12 @@ import json
 import os
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from graphcompat._constants import ERROR
 from graphcompat.checkpoint._layout import task_states
 from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord, PendingWrite, saver_from_url
+from graphcompat.checkpoint._url import sqlite_path
 from graphcompat.errors import ConfigurationError, UnknownCheckpointError, UnknownThreadError
 
 __all__ = [
@@ -37,19 +37,6 @@ __all__ = [
 #: Environment variable naming the store when ``--store`` is not given.
 STORE_ENV = "GRAPHCOMPAT_STORE"
 
-_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The file a SQLite store URL names (same conventions as ``saver_from_url``), else None."""
-    if url.lower().startswith("sqlite://"):
-        rest = url[len("sqlite://") :].split("?", 1)[0]
-        return Path(rest[1:]) if rest.startswith("/") and len(rest) > 1 and rest != "/:memory:" else None
-    if "://" not in url and url.lower().endswith(_SQLITE_SUFFIXES):
-        return Path(url)
-    return None
-
-
 def open_store(url: str, *, must_exist: bool = True) -> BaseCheckpointSaver:
     """Open the store ``url`` names.
 
@@ -58,7 +45,7 @@ def open_store(url: str, *, must_exist: bool = True) -> BaseCheckpointSaver:
     would succeed on a fresh empty store and hide the typo. So commands that
     only read or delete refuse a file that does not exist.
     """
-    path = _sqlite_file(url)
+    path = sqlite_path(url)
     if must_exist and path is not None and not path.expanduser().is_file():
         raise ConfigurationError(
             f"store file {str(path.expanduser().resolve())!r} does not exist; check --store "
@@ -101,7 +88,7 @@ def require_latest(store: BaseCheckpointSaver, thread_id: str) -> CheckpointReco
     record = store.get_checkpoint(thread_id)
     if record is None:
         raise UnknownThreadError(
-            f"thread {thread_id!r} has no checkpoint in {_display(store)}; list threads with `graphcompat threads`",
+            f"thread {thread_id!r} has no checkpoint in {store.display_url}; list threads with `graphcompat threads`",
             thread_id=thread_id,
         )
     return record
@@ -134,12 +121,6 @@ def resolve_checkpoint(store: BaseCheckpointSaver, thread_id: str, given: str | 
         thread_id=thread_id,
         checkpoint_id=given,
     )
-
-
-def _display(store: BaseCheckpointSaver) -> str:
-    from graphcompat.checkpoint.postgres import mask_password
-
-    return mask_password(store.url)
 
 
 def state_values(record: CheckpointRecord) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from graphcompat._cli_store import TaskView, state_values
 from graphcompat._history_drawing import HistoryNode, HistoryTree, short_id
 from graphcompat.checkpoint import CheckpointRecord
+from graphcompat.cli._store import TaskView, state_values
 
 __all__ = [
     "compact_json",

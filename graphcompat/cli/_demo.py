@@ -22,7 +22,8 @@ class PipelineState(TypedDict):
 
 
 def main() -> int:
-    from graphcompat._runtime import get_runtime, state_dir
+    from graphcompat._devserver import state_dir
+    from graphcompat._runtime import get_runtime
     from graphcompat.checkpoint.sqlite import SqliteSaver
 
     analyze_calls: list[int] = []

@@ -17,9 +17,12 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from graphcompat._cli_render import history_tree_lines, json_default, relative_time, state_lines, table
-from graphcompat._cli_run import store_url_for
-from graphcompat._cli_store import (
+from graphcompat._history_drawing import draw_history_mermaid, history_nodes
+from graphcompat.checkpoint import BaseCheckpointSaver
+from graphcompat.checkpoint._common import expiry_cutoff, parse_time
+from graphcompat.cli._render import history_tree_lines, json_default, relative_time, state_lines, table
+from graphcompat.cli._run import store_url_for
+from graphcompat.cli._store import (
     open_store,
     parse_duration,
     require_latest,
@@ -28,9 +31,6 @@ from graphcompat._cli_store import (
     task_views,
     thread_status,
 )
-from graphcompat._history_drawing import draw_history_mermaid, history_nodes
-from graphcompat.checkpoint import BaseCheckpointSaver
-from graphcompat.checkpoint._common import expiry_cutoff, parse_time
 from graphcompat.errors import ConfigurationError
 
 __all__ = [

@@ -18,10 +18,11 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from graphcompat._cli_render import json_default, step_line
-from graphcompat._cli_store import default_store_url, open_store, parse_json_arg, resolve_checkpoint
+from graphcompat._loading import load_graph
 from graphcompat._runtime import Runtime, connect_from_env, current_runtime, install_runtime, temporal_configured
 from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord
+from graphcompat.cli._render import json_default, step_line
+from graphcompat.cli._store import default_store_url, open_store, parse_json_arg, resolve_checkpoint
 from graphcompat.errors import ConfigurationError, GraphRecursionError
 
 __all__ = ["cmd_fork", "cmd_run", "cmd_update", "load_cli_graph", "run_failure_line", "temporal_runtime"]
@@ -38,8 +39,6 @@ class NodeFailed(Exception):
 
 def load_cli_graph(args: argparse.Namespace) -> Any:
     """Import ``--graph`` and point it at ``--store`` when one is given (as ``worker.py --store`` does)."""
-    from worker import load_graph
-
     graph = load_graph(args.graph)
     url = args.store
     if url:
@@ -239,8 +238,6 @@ def store_url_for(args: argparse.Namespace) -> str:
     if args.store:
         return str(args.store)
     if getattr(args, "graph", None):
-        from worker import load_graph
-
         return str(load_graph(args.graph).store.url)
     url = default_store_url(None)
     if url:
