@@ -79,8 +79,9 @@ def _blocking(coro: Coroutine[Any, Any, T]) -> T:
 def _with_graphcompat_converter(client: Client) -> Client:
     """``client``, or a client on the same connection that converts payloads as graphcompat's workflows need.
 
-    graphcompat's workflows and activities exchange pydantic models, so the
-    payload converter must be ``temporalio.contrib.pydantic``'s. A client on
+    graphcompat's clients, workers and replays all convert payloads with
+    ``temporalio.contrib.pydantic.pydantic_data_converter``; a client running
+    its workflows must do the same. A client on
     the SDK's default converter (what ``WorkflowEnvironment.start_time_skipping()``
     gives without ``data_converter=``) is rebuilt from its own config with the
     pydantic payload converter; its connection, namespace, interceptors (time
@@ -100,7 +101,7 @@ def _with_graphcompat_converter(client: Client) -> Client:
     name = f"{converter.payload_converter_class.__module__}.{converter.payload_converter_class.__qualname__}"
     raise ConfigurationError(
         f"GraphTestEnvironment.from_client: the client's payload converter is {name}; graphcompat's "
-        "workflows exchange pydantic models and need temporalio.contrib.pydantic.PydanticPayloadConverter. "
+        "clients, workers and replays use temporalio.contrib.pydantic.PydanticPayloadConverter. "
         "Connect the client (or start the WorkflowEnvironment) with "
         "data_converter=temporalio.contrib.pydantic.pydantic_data_converter; to keep a payload codec, "
         "pass dataclasses.replace(pydantic_data_converter, payload_codec=your_codec).",
@@ -274,8 +275,8 @@ class GraphTestEnvironment:
 
         It lives on the environment's loop: await its calls through :meth:`run` / :meth:`arun`.
         """
-        if self._client is None:
-            raise RuntimeError("This GraphTestEnvironment is not started (or is closed).")
+        if self._client is None:  # not started yet: connect now, as before; closed: raises
+            self._client = self.runtime.run_sync(self.runtime.client())
         return self._client
 
     @property

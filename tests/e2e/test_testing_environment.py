@@ -110,7 +110,7 @@ def test_sync_constructor_and_close_restore_the_previous_runtime(thread):
         env.close()
     assert current_runtime() is before
     env.close()  # idempotent
-    with pytest.raises(RuntimeError, match="not started"):
+    with pytest.raises(RuntimeError, match="closed"):
         env.client  # noqa: B018
 
 
