@@ -76,7 +76,7 @@ def test_exception_that_cannot_be_rebuilt_becomes_node_error(env, thread):
     assert info.value.original_type.endswith("NeedsTwoArgs")
 
 
-def test_retry_policy_retries_node_errors_with_backoff(env, thread):
+def test_retry_policy_retries_node_errors_with_backoff(time_skipping_env, thread):
     calls: list[int] = []
 
     def flaky(state: S) -> dict:
@@ -89,7 +89,7 @@ def test_retry_policy_retries_node_errors_with_backoff(env, thread):
     graph = single(flaky, retry_policy=policy)
     assert graph.invoke({"log": []}, thread)["value"] == "ok after 3"
     assert len(calls) == 3
-    replay_thread(env, thread["configurable"]["thread_id"])
+    replay_thread(time_skipping_env, thread["configurable"]["thread_id"])
 
 
 def test_retry_policy_gives_up_after_max_attempts_and_skips_non_matching(env, thread):
