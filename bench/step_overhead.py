@@ -344,12 +344,10 @@ def untuned_args(args: list[str], tuning: dict[str, str]) -> list[str]:
 
 
 def _start_environment(untuned: bool) -> tuple[Any, list[str]]:
-    import inspect
-
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
     from graphcompat._devserver import DEV_SERVER_DYNAMIC_CONFIG, dev_server_args, temporal_binary
+    from graphcompat.plugin import GraphcompatPlugin
     from graphcompat.testing import GraphTestEnvironment
 
     if not untuned:
@@ -361,16 +359,14 @@ def _start_environment(untuned: bool) -> tuple[Any, list[str]]:
 
     async def start() -> WorkflowEnvironment:
         return await WorkflowEnvironment.start_local(
-            data_converter=pydantic_data_converter,
+            plugins=[GraphcompatPlugin()],
             dev_server_existing_path=temporal_binary(),
             dev_server_extra_args=extra,
             dev_server_log_level="error",
         )
 
-    options: dict[str, Any] = {}
-    if "search_attributes" in inspect.signature(GraphTestEnvironment.__init__).parameters:
-        options["search_attributes"] = "--search-attribute" in extra
-    return GraphTestEnvironment(start, kind="local-untuned", **options).start(), extra
+    workflow_env = asyncio.run(start())
+    return GraphTestEnvironment.from_client(workflow_env), extra
 
 
 def server_version() -> str:

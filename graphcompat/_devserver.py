@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import IO
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from graphcompat import _settings
 from graphcompat.errors import ConfigurationError
 
 __all__ = [
@@ -79,7 +79,7 @@ def temporal_binary(name: str = "temporal") -> str:
 
 def state_dir() -> Path:
     """Where the embedded default keeps its files: ``$GRAPHCOMPAT_HOME`` or ``./.graphcompat``."""
-    path = Path(os.environ.get("GRAPHCOMPAT_HOME") or Path.cwd() / ".graphcompat")
+    path = _settings.home()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -163,13 +163,15 @@ class DevServer:
         log_file.close()
         deadline = time.monotonic() + timeout
         last: Exception | None = None
+        from graphcompat.plugin import GraphcompatPlugin
+
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ConfigurationError(
                     f"The Temporal dev server exited with code {self.process.returncode}; see {self.log_path}."
                 )
             try:
-                return await Client.connect(self.address, data_converter=pydantic_data_converter)
+                return await Client.connect(self.address, plugins=[GraphcompatPlugin()])
             except Exception as exc:  # not up yet
                 last = exc
                 await asyncio.sleep(0.1)

@@ -24,19 +24,20 @@ import atexit
 import concurrent.futures
 import contextlib
 import logging
-import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
 
+from graphcompat import _settings
 from graphcompat._devserver import DevServer, lock_state_db, state_dir
+from graphcompat._settings import DEFAULT_TASK_QUEUE, temporal_configured
 from graphcompat.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from temporalio.worker import Worker
 
 __all__ = [
     "Runtime",
@@ -48,15 +49,6 @@ __all__ = [
 
 log = logging.getLogger("graphcompat.runtime")
 T = TypeVar("T")
-
-DEFAULT_TASK_QUEUE = "graphcompat"
-
-def temporal_configured() -> bool:
-    """True when the environment names a Temporal server to connect to."""
-    if os.environ.get("TEMPORAL_ADDRESS") or os.environ.get("GRAPHCOMPAT_TEMPORAL_ADDRESS"):
-        return True
-    return bool(os.environ.get("TEMPORAL_PROFILE") or os.environ.get("TEMPORAL_CONFIG_FILE"))
-
 
 class Runtime:
     """A Temporal client, in-process workers, and the background loop they run on."""
@@ -131,12 +123,7 @@ class Runtime:
         return self._client
 
     def task_queue_for(self, graph_task_queue: str | None) -> str:
-        return (
-            self.task_queue_override
-            or graph_task_queue
-            or os.environ.get("GRAPHCOMPAT_TASK_QUEUE")
-            or DEFAULT_TASK_QUEUE
-        )
+        return _settings.task_queue(self.task_queue_override, graph_task_queue)
 
     async def ensure_worker(self, task_queue: str) -> None:
         """Start an in-process worker for ``task_queue`` (once) when this runtime has them."""
@@ -147,6 +134,8 @@ class Runtime:
         async with self._lock:
             if task_queue in self._workers:
                 return
+            from graphcompat.plugin import build_worker
+
             worker = build_worker(client, task_queue)
             runner = asyncio.get_running_loop().create_task(worker.run())
             self._workers[task_queue] = (worker, runner)
@@ -196,28 +185,6 @@ async def _has_search_attributes(client: Client) -> bool:
             ", ".join(sorted(missing)),
         )
     return not missing
-
-
-def build_worker(client: Client, task_queue: str, registry: Any = None, **options: Any) -> Worker:
-    """A worker that runs the graph workflow and activities for the graphs in ``registry``."""
-    from activities.cleanup import cleanup_activities
-    from activities.graph_activities import GraphActivities
-    from graphcompat._registry import process_registry
-    from workflows.cleanup import cleanup_workflows
-    from workflows.graph_run import GraphRunWorkflow
-
-    acts = GraphActivities(registry or process_registry)
-    # A killed worker's sticky queue holds the next workflow task until this
-    # timeout (SDK default 10 s); our histories are short (continue-as-new),
-    # so falling back to a full replay sooner is cheap and recovery is faster.
-    options.setdefault("sticky_queue_schedule_to_start_timeout", timedelta(seconds=2))
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[GraphRunWorkflow, *cleanup_workflows()],
-        activities=[*acts.all(), *cleanup_activities()],
-        **options,
-    )
 
 
 # -- runtime selection ---------------------------------------------------------------
@@ -290,12 +257,15 @@ async def connect_from_env(**overrides: Any) -> Client:
             f"Could not read the Temporal connection settings: {exc}. Check TEMPORAL_ADDRESS, "
             "TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and the TOML file named by TEMPORAL_CONFIG_FILE."
         ) from exc
-    if os.environ.get("GRAPHCOMPAT_TEMPORAL_ADDRESS") and not os.environ.get("TEMPORAL_ADDRESS"):
-        config["target_host"] = os.environ["GRAPHCOMPAT_TEMPORAL_ADDRESS"]
+    address = _settings.temporal_address()
+    if address:
+        config["target_host"] = address
     config.update(overrides)  # type: ignore[typeddict-item]
     config.setdefault("target_host", "localhost:7233")
     try:
-        return await Client.connect(data_converter=pydantic_data_converter, **config)  # type: ignore[arg-type]
+        from graphcompat.plugin import GraphcompatPlugin
+
+        return await Client.connect(plugins=[GraphcompatPlugin()], **config)  # type: ignore[arg-type]
     except Exception as exc:
         raise ConfigurationError(
             f"Could not connect to Temporal at {config.get('target_host')}: {exc}. Is the server running? "
@@ -307,7 +277,7 @@ def _connected_runtime() -> Runtime:
     async def connect() -> tuple[Client, None]:
         return await connect_from_env(), None
 
-    inproc = os.environ.get("GRAPHCOMPAT_INPROCESS_WORKER", "0") not in ("0", "", "false", "no")
+    inproc = _settings.inprocess_worker()
     return Runtime(connect, in_process_worker=inproc, description="connected")
 
 
@@ -317,7 +287,7 @@ def _embedded_runtime() -> Runtime:
     async def connect() -> tuple[Client, Callable[[], Awaitable[None]]]:
         directory = state_dir()
         db, lock = lock_state_db(directory)  # held for the process (temporal.db), or None (a file of our own)
-        ui_port = int(os.environ["GRAPHCOMPAT_UI_PORT"]) if os.environ.get("GRAPHCOMPAT_UI_PORT") else None
+        ui_port = _settings.ui_port()
         server = DevServer(db=db, log_path=directory / "temporal.log", ui_port=ui_port)
         client = await server.start()
         runtime.ui_url = server.ui_url

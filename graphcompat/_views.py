@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat import errors
 from graphcompat._constants import ERROR
-from graphcompat.checkpoint._layout import completed_results, record_tasks, task_states
+from graphcompat.checkpoint._layout import completed_results, is_state_channel, record_tasks, task_states
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.types import Interrupt, PregelTask, StateSnapshot
 
 if TYPE_CHECKING:
     from graphcompat.engine import Engine
 
-__all__ = ["TaskView", "rebuild_exception", "snapshot", "task_views", "thread_status"]
+__all__ = ["TaskView", "json_state_values", "rebuild_exception", "snapshot", "task_views", "thread_status"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +95,12 @@ def thread_status(record: CheckpointRecord, writes: Sequence[PendingWrite]) -> s
     if interrupted:
         return "interrupted: " + ", ".join(interrupted)
     return "waiting: " + ", ".join(v.name for v in views if v.status != "done")
+
+
+def json_state_values(record: CheckpointRecord) -> dict[str, Any]:
+    """A checkpoint's state keys as stored (JSON), without internal channels: the view of
+    a reader without the graph's code (the command line)."""
+    return {k: v for k, v in record.channel_values.items() if is_state_channel(k)}
 
 
 def config_of(record: CheckpointRecord, checkpoint_id: str | None = None) -> dict[str, Any]:

@@ -27,20 +27,19 @@ workers live on the environment's own loop (a background thread of its
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
-from temporalio.converter import DefaultPayloadConverter
+from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.testing import WorkflowEnvironment
 
 from graphcompat._devserver import temporal_binary
 from graphcompat._runtime import Runtime, current_runtime, install_runtime
 from graphcompat.errors import ConfigurationError
+from graphcompat.plugin import GraphcompatPlugin, data_converter
 
 __all__ = ["GraphTestEnvironment"]
 
@@ -80,34 +79,21 @@ def _blocking(coro: Coroutine[Any, Any, T]) -> T:
 def _with_graphcompat_converter(client: Client) -> Client:
     """``client``, or a client on the same connection that converts payloads as graphcompat's workflows need.
 
-    graphcompat's clients, workers and replays all convert payloads with
-    ``temporalio.contrib.pydantic.pydantic_data_converter``; a client running
-    its workflows must do the same. A client on
-    the SDK's default converter (what ``WorkflowEnvironment.start_time_skipping()``
+    The rule is the plugin's (:func:`graphcompat.plugin.data_converter`): a
+    client on the SDK's default converter (what ``WorkflowEnvironment.start_time_skipping()``
     gives without ``data_converter=``) is rebuilt from its own config with the
     pydantic payload converter; its connection, namespace, interceptors (time
     skipping included), plugins, payload codec and failure converter are kept.
-    Any other payload converter is refused: graphcompat cannot know how to merge it.
+    Any other payload converter is refused with a ConfigurationError.
     """
-    converter = client.data_converter
-    if issubclass(converter.payload_converter_class, PydanticPayloadConverter):
+    wanted = data_converter(client.data_converter)
+    if wanted is client.data_converter:
         return client
-    if converter.payload_converter_class is DefaultPayloadConverter:
-        config = client.config()
-        config["data_converter"] = dataclasses.replace(converter, payload_converter_class=PydanticPayloadConverter)
-        rebuilt = Client(**config)
-        if issubclass(rebuilt.data_converter.payload_converter_class, PydanticPayloadConverter):
-            return rebuilt
-        converter = rebuilt.data_converter  # a client plugin put its own converter back
-    name = f"{converter.payload_converter_class.__module__}.{converter.payload_converter_class.__qualname__}"
-    raise ConfigurationError(
-        f"GraphTestEnvironment.from_client: the client's payload converter is {name}; graphcompat's "
-        "clients, workers and replays use temporalio.contrib.pydantic.PydanticPayloadConverter. "
-        "Connect the client (or start the WorkflowEnvironment) with "
-        "data_converter=temporalio.contrib.pydantic.pydantic_data_converter; to keep a payload codec, "
-        "pass dataclasses.replace(pydantic_data_converter, payload_codec=your_codec).",
-        payload_converter=name,
-    )
+    config = client.config()
+    config["data_converter"] = wanted
+    rebuilt = Client(**config)
+    data_converter(rebuilt.data_converter)  # a client plugin may have put its own converter back
+    return rebuilt if issubclass(rebuilt.data_converter.payload_converter_class, PydanticPayloadConverter) else client
 
 
 class GraphTestEnvironment:
@@ -150,7 +136,7 @@ class GraphTestEnvironment:
 
         async def connect(env: GraphTestEnvironment) -> tuple[Client, Callable[[], Awaitable[None]]]:
             env._env = workflow_env = await WorkflowEnvironment.start_time_skipping(
-                data_converter=pydantic_data_converter,
+                plugins=[GraphcompatPlugin()],
                 test_server_existing_path=temporal_binary("temporal-test-server"),
             )
             return workflow_env.client, workflow_env.shutdown

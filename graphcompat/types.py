@@ -88,10 +88,6 @@ class RetryPolicy:
         predicate: Callable[[Exception], bool] = retry_on  # type: ignore[assignment]
         return bool(predicate(exc))
 
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""
-        return min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
-
 
 @dataclasses.dataclass(frozen=True)
 class Send:

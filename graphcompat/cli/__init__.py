@@ -22,7 +22,6 @@ a run that stops on a node's error reports it the same way with status 1.
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -167,7 +166,7 @@ def _demo() -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    import worker as worker_module
+    from graphcompat import _worker as worker_module
 
     rest = list(args.rest)
     try:
@@ -195,7 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exit:
         return int(exit.code or 0)
-    debug = os.environ.get("GRAPHCOMPAT_DEBUG", "") not in ("", "0")
+    from graphcompat import _settings
+
+    debug = _settings.debug()
     try:
         return _dispatch(handlers[args.command], args, debug)
     finally:

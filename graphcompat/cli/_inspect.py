@@ -22,15 +22,9 @@ from graphcompat.checkpoint import BaseCheckpointSaver
 from graphcompat.checkpoint._common import expiry_cutoff, parse_time
 from graphcompat.cli._render import history_tree_lines, json_default, relative_time, state_lines, table
 from graphcompat.cli._run import store_url_for
-from graphcompat.cli._store import (
-    open_store,
-    parse_duration,
-    require_latest,
-    resolve_checkpoint,
-    state_values,
-    task_views,
-    thread_status,
-)
+from graphcompat._views import json_state_values as state_values
+from graphcompat._views import task_views, thread_status
+from graphcompat.cli._store import open_store, parse_duration, require_latest, resolve_checkpoint
 from graphcompat.errors import ConfigurationError
 
 __all__ = [
@@ -104,7 +98,7 @@ def cmd_state(args: argparse.Namespace) -> int:
     with _store(args) as store:
         record = resolve_checkpoint(store, args.thread_id, args.checkpoint)
         writes = store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-    tasks = task_views(record, writes)
+    tasks = task_views(record, writes, orphan_errors=True)
     status = thread_status(record, writes)
     if args.json:
         _dump(

@@ -14,7 +14,8 @@ from typing import Any
 
 from graphcompat._history_drawing import HistoryNode, HistoryTree, short_id
 from graphcompat.checkpoint import CheckpointRecord
-from graphcompat.cli._store import TaskView, state_values
+from graphcompat._views import TaskView
+from graphcompat._views import json_state_values as state_values
 
 __all__ = [
     "compact_json",
@@ -137,7 +138,7 @@ def _task_line(view: TaskView) -> str:
     if view.status == "failed" and view.error:
         detail = f"{view.error.get('type', 'Error')}: {view.error.get('message', '')}"
     elif view.status == "interrupted":
-        detail = "interrupt " + ", ".join(compact_json(v, 40) for v in view.interrupts)
+        detail = "interrupt " + ", ".join(compact_json(v, 40) for v in view.interrupt_values)
     elif view.status == "done":
         detail = "wrote " + compact_json(view.update, 50) + " (saved; not applied until the step completes)"
     else:

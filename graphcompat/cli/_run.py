@@ -12,14 +12,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+from graphcompat import _settings
+from graphcompat._follow import StoreFollower
 from graphcompat._loading import load_graph
-from graphcompat._runtime import Runtime, connect_from_env, current_runtime, install_runtime, temporal_configured
+from graphcompat._runtime import Runtime, connect_from_env, current_runtime, install_runtime
+from graphcompat._settings import temporal_configured
 from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.cli._render import json_default, step_line
 from graphcompat.cli._store import default_store_url, open_store, parse_json_arg, resolve_checkpoint
@@ -29,8 +31,6 @@ __all__ = ["cmd_fork", "cmd_run", "cmd_update", "load_cli_graph", "run_failure_l
 
 #: How often ``run`` looks for new checkpoints.
 POLL_SECONDS = 0.1
-#: Checkpoints read per poll; more are paged in when a poll finds this many new.
-POLL_PAGE = 50
 
 
 class NodeFailed(Exception):
@@ -70,7 +70,7 @@ def temporal_runtime(args: argparse.Namespace, *, in_process_worker: bool | None
         return
     inproc = in_process_worker
     if inproc is None:
-        inproc = os.environ.get("GRAPHCOMPAT_INPROCESS_WORKER", "0") not in ("0", "", "false", "no")
+        inproc = _settings.inprocess_worker()
 
     async def connect() -> tuple[Any, None]:
         return await connect_from_env(**overrides), None
@@ -84,26 +84,13 @@ def temporal_runtime(args: argparse.Namespace, *, in_process_worker: bool | None
         runtime.close()
 
 
-def _new_records(store: BaseCheckpointSaver, thread_id: str, seen: set[str]) -> list[CheckpointRecord]:
-    """Checkpoints of the thread not in ``seen``, oldest first (pages back until a seen one)."""
-    fresh: list[CheckpointRecord] = []
-    before: str | None = None
-    while True:
-        page = list(store.list_checkpoints(thread_id, before=before, limit=POLL_PAGE))
-        new = [r for r in page if r.checkpoint_id not in seen]
-        fresh += new
-        if len(page) < POLL_PAGE or len(new) < len(page):
-            break
-        before = page[-1].checkpoint_id
-    return sorted(fresh, key=lambda r: r.checkpoint_id)
-
-
 def follow(graph: Any, input: Any, config: dict[str, Any], out: Any = None) -> dict[str, Any]:
     """Invoke in a background thread and print each checkpoint the run commits, once, as it lands."""
     out = out or sys.stdout
     store: BaseCheckpointSaver = graph.store
     thread_id = config["configurable"]["thread_id"]
-    seen = {r.checkpoint_id for r in store.list_checkpoints(thread_id)}
+    follower = StoreFollower(store, thread_id)
+    follower.skip_through(store.get_checkpoint(thread_id))
     known: dict[str, CheckpointRecord] = {}
     box: dict[str, Any] = {}
 
@@ -117,8 +104,7 @@ def follow(graph: Any, input: Any, config: dict[str, Any], out: Any = None) -> d
     worker.start()
 
     def drain() -> None:
-        for record in _new_records(store, thread_id, seen):
-            seen.add(record.checkpoint_id)
+        for record in follower.poll():
             known[record.checkpoint_id] = record
             parent_id = record.parent_checkpoint_id
             parent = known.get(parent_id) if parent_id else None

@@ -8,34 +8,28 @@ jobs (durations, JSON arguments, checkpoint ids) shared by several commands.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import re
 from datetime import timedelta
 from typing import Any
 
-from graphcompat._constants import ERROR
-from graphcompat.checkpoint._layout import task_states
-from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord, PendingWrite, saver_from_url
+from graphcompat import _settings
+from graphcompat.checkpoint import BaseCheckpointSaver, CheckpointRecord, saver_from_url
 from graphcompat.checkpoint._url import sqlite_path
 from graphcompat.errors import ConfigurationError, UnknownCheckpointError, UnknownThreadError
 
 __all__ = [
     "STORE_ENV",
-    "TaskView",
     "open_store",
     "parse_duration",
     "parse_json_arg",
     "require_latest",
     "resolve_checkpoint",
-    "state_values",
-    "task_views",
-    "thread_status",
 ]
 
 #: Environment variable naming the store when ``--store`` is not given.
 STORE_ENV = "GRAPHCOMPAT_STORE"
+
 
 def open_store(url: str, *, must_exist: bool = True) -> BaseCheckpointSaver:
     """Open the store ``url`` names.
@@ -123,65 +117,6 @@ def resolve_checkpoint(store: BaseCheckpointSaver, thread_id: str, given: str | 
     )
 
 
-def state_values(record: CheckpointRecord) -> dict[str, Any]:
-    """State keys of a checkpoint (internal channels start with ``__`` or contain ``:``)."""
-    return {k: v for k, v in record.channel_values.items() if not k.startswith("__") and ":" not in k}
-
-
-@dataclasses.dataclass(frozen=True)
-class TaskView:
-    """One task that runs next from a checkpoint, and what its pending writes say."""
-
-    id: str
-    name: str
-    status: str  # "pending" | "done" | "failed" | "interrupted"
-    error: dict[str, Any] | None = None
-    interrupts: tuple[Any, ...] = ()
-    update: Any = None
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self) | {"interrupts": list(self.interrupts)}
-
-
-def task_views(record: CheckpointRecord, writes: list[PendingWrite]) -> list[TaskView]:
-    """The next tasks of ``record`` with their outcome so far (from pending writes)."""
-    states = task_states(writes)
-    views = []
-    for task in record.next_tasks:
-        tid, name = str(task.get("id", "")), str(task.get("name", ""))
-        state = states.get(tid)
-        if state is None:
-            views.append(TaskView(tid, name, "pending"))
-        elif state.error is not None:
-            views.append(TaskView(tid, name, "failed", error=dict(state.error)))
-        elif state.result is not None:
-            views.append(TaskView(tid, name, "done", update=state.result.update))
-        elif state.interrupts:
-            values = tuple(i.get("value") if isinstance(i, dict) else i for i in state.interrupts)
-            views.append(TaskView(tid, name, "interrupted", interrupts=values))
-        else:
-            views.append(TaskView(tid, name, "pending"))
-    # An error write of a task that is no longer among next_tasks still explains a failure.
-    for write in writes:
-        if write.channel == ERROR and not any(v.id == write.task_id for v in views):
-            views.append(TaskView(write.task_id, write.task_name, "failed", error=dict(write.value)))
-    return views
-
-
-def thread_status(record: CheckpointRecord, writes: list[PendingWrite]) -> str:
-    """``done``, ``failed: <node>``, ``interrupted: <node>`` or ``waiting: <nodes>``."""
-    if not record.next_tasks:
-        return "done"
-    views = task_views(record, writes)
-    failed = [v.name for v in views if v.status == "failed"]
-    if failed:
-        return "failed: " + ", ".join(failed)
-    interrupted = [v.name for v in views if v.status == "interrupted"]
-    if interrupted:
-        return "interrupted: " + ", ".join(interrupted)
-    return "waiting: " + ", ".join(v.name for v in views if v.status != "done")
-
-
 def default_store_url(explicit: str | None) -> str | None:
     """``--store`` if given, else ``$GRAPHCOMPAT_STORE``."""
-    return explicit or os.environ.get(STORE_ENV) or None
+    return explicit or _settings.store_url()

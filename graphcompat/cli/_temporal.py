@@ -11,7 +11,9 @@ from types import FrameType
 from typing import Any
 
 from graphcompat._devserver import STATE_DB, DevServer, lock_db, state_dir
-from graphcompat._runtime import DEFAULT_TASK_QUEUE, current_runtime, temporal_configured
+from graphcompat import _settings
+from graphcompat._runtime import current_runtime
+from graphcompat._settings import temporal_configured
 from graphcompat.checkpoint._masking import mask_password
 from graphcompat.cli._run import store_url_for, temporal_runtime
 from graphcompat.cli._store import open_store, parse_duration
@@ -106,7 +108,7 @@ def cmd_schedule_expiry(args: argparse.Namespace) -> int:
         url = store.url  # absolute: the worker's working directory is not ours
     finally:
         store.close()
-    task_queue = args.task_queue or DEFAULT_TASK_QUEUE
+    task_queue = _settings.task_queue(args.task_queue)
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             CleanupWorkflow.run,

@@ -416,5 +416,6 @@ class Engine:
         LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
         whose values the lesson shows as ``{}``.
         """
-        values = self.schema.load_values({k: v for k, v in values_json.items() if k in self.schema.fields})
+        fields = self.schema.fields
+        values = self.schema.load_values({k: v for k, v in values_json.items() if is_state_channel(k) and k in fields})
         return self._with_defaults(values) if defaults else values

@@ -10,13 +10,13 @@ side depends on the authoring API.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
 from graphcompat._schema import StateSchema
-from graphcompat.errors import UnknownNodeError
+from graphcompat.errors import GraphCompatError, UnknownNodeError
 from graphcompat.types import RetryPolicy
 
 __all__ = ["BranchSpec", "GraphSpec", "NodePlan", "NodeSpec", "check_node_names", "node_plans"]
@@ -115,16 +115,26 @@ def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
     return plans
 
 
-def check_node_names(spec: GraphSpec, names: Any, what: str, *, allow: tuple[str, ...] = ()) -> None:
+def check_node_names(
+    nodes: GraphSpec | Collection[str],
+    names: Iterable[str],
+    what: str,
+    *,
+    allow: tuple[str, ...] = (),
+    error: type[GraphCompatError] = UnknownNodeError,
+) -> None:
     """Refuse names that are not nodes of the graph (``interrupt_before``, ``as_node``, ...).
 
+    The one check for every place a caller names nodes: ``compile()`` (raising
+    ``GraphValidationError``), ``invoke``'s interrupt lists and ``update_state``.
     ``allow`` lists extra accepted names (``"*"`` for interrupts, START for ``as_node``).
     """
+    known = list(nodes.nodes if isinstance(nodes, GraphSpec) else nodes)
     for name in names:
-        if name in allow or name in spec.nodes:
+        if name in allow or name in known:
             continue
         extra = f" (or {', '.join(allow)})" if allow else ""
-        raise UnknownNodeError(
-            f"{what} {name!r} is not a node of this graph; known nodes: {', '.join(spec.nodes) or '(none)'}{extra}.",
+        raise error(
+            f"{what} {name!r} is not a node of this graph; known nodes: {', '.join(known) or '(none)'}{extra}.",
             node=name,
         )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
-from graphcompat.engine import BranchSpec, GraphSpec, NodeSpec
+from graphcompat.engine import BranchSpec, GraphSpec, NodeSpec, check_node_names
 from graphcompat.errors import GraphValidationError
 from graphcompat.types import RetryPolicy
 
@@ -238,9 +238,7 @@ class StateGraph:
                 "Graph must have an entrypoint: add at least one edge from START to another node, "
                 "e.g. builder.add_edge(START, 'first_node') or builder.set_entry_point('first_node')."
             )
-        for name in interrupt:
-            if name != "*" and name not in known:
-                raise GraphValidationError(f"Interrupt node {name!r} is not a node of this graph. {hint}")
+        check_node_names(self.nodes, interrupt, "Interrupt node", allow=("*",), error=GraphValidationError)
 
     def fingerprint(self) -> str:
         """A short hash of the graph's structure and code, equal in every process with the same code."""

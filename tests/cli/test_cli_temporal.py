@@ -21,11 +21,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client, ScheduleActionStartWorkflow
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Worker
 
 from activities.cleanup import cleanup_activities
 from graphcompat.checkpoint.sqlite import SqliteSaver
+from graphcompat.plugin import replayer
 from tests.cli.conftest import PIPELINE
 from workflows.cleanup import CLEANUP_WORKFLOW, CleanupWorkflow, cleanup_workflows
 
@@ -88,7 +88,7 @@ def test_schedule_expiry_creates_a_schedule_that_expires_threads(local_env, stor
             result = await wf.result()
             assert result.expired == ["stale"]
             history = await wf.fetch_history()
-            await Replayer(workflows=[CleanupWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
+            await replayer().replay_workflow(history)
 
         local_env.run(replay())
     finally:

@@ -2,25 +2,25 @@
 
 A cheap, strong proof that the workflow is deterministic: every run of the
 thread (continue-as-new chains included) is fetched and replayed against the
-current workflow code; a non-determinism error fails the test.
+current workflow code, with the replayer ``GraphcompatPlugin`` configures
+(the same workflows and converter as the workers); a non-determinism error
+fails the test.
 """
 
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from graphcompat._wire import workflow_id_for
+from graphcompat.plugin import replayer
 from graphcompat.testing import GraphTestEnvironment
-from workflows.graph_run import GraphRunWorkflow
 
 
 async def _replay(client: Client, runs: list[tuple[str, str]]) -> int:
-    replayer = Replayer(workflows=[GraphRunWorkflow], data_converter=pydantic_data_converter)
+    checker = replayer()
     for workflow_id, run_id in runs:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        await replayer.replay_workflow(history)
+        await checker.replay_workflow(history)
     return len(runs)
 
 

@@ -61,9 +61,9 @@ def cluster(_local, tmp_path, monkeypatch):
 
     async def connect():
         from temporalio.client import Client
-        from temporalio.contrib.pydantic import pydantic_data_converter
+        from graphcompat.plugin import GraphcompatPlugin
 
-        return await Client.connect(address, data_converter=pydantic_data_converter), None
+        return await Client.connect(address, plugins=[GraphcompatPlugin()]), None
 
     runtime = Runtime(connect, in_process_worker=False, task_queue=task_queue)
     previous = install_runtime(runtime)

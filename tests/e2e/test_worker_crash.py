@@ -61,9 +61,9 @@ def test_sigkilled_worker_loses_no_completed_node(_local: GraphTestEnvironment, 
 
     async def connect():
         from temporalio.client import Client
-        from temporalio.contrib.pydantic import pydantic_data_converter
+        from graphcompat.plugin import GraphcompatPlugin
 
-        return await Client.connect(address, data_converter=pydantic_data_converter), None
+        return await Client.connect(address, plugins=[GraphcompatPlugin()]), None
 
     # The client process runs no worker: every node runs in a worker.py process.
     client_runtime = Runtime(connect, in_process_worker=False, task_queue=task_queue, description="client")
