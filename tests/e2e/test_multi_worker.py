@@ -71,6 +71,7 @@ def cluster(_local, tmp_path, monkeypatch):
     _wait_for_pollers(_local, task_queue, 2)
     try:
         yield multi_graph.graph, workers, marks
+        _replay_all(runtime)
     finally:
         install_runtime(previous)
         for proc in workers:
@@ -84,6 +85,19 @@ def cluster(_local, tmp_path, monkeypatch):
         multi_graph.graph.store.close()
         with psycopg.connect(PG, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _replay_all(runtime: Runtime) -> None:
+    """Replay every run the workers executed (a killed worker's runs included)."""
+    from graphcompat.plugin import replayer
+
+    async def replay() -> int:
+        client, checker = await runtime.client(), replayer()
+        for workflow_id, run_id in runtime.started_runs:
+            await checker.replay_workflow(await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history())
+        return len(runtime.started_runs)
+
+    assert runtime.run_sync(replay()) > 0
 
 
 def _wait_for_pollers(env, task_queue: str, count: int) -> None:

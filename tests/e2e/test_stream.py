@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from operator import add
 from typing import Annotated, TypedDict
 
@@ -11,6 +12,8 @@ from graphcompat.checkpoint.memory import InMemorySaver
 from graphcompat.errors import ConfigurationError
 from graphcompat.graph import END, START, StateGraph
 from graphcompat.types import interrupt
+
+from .replay import replay_thread
 
 
 class S(TypedDict):
@@ -33,6 +36,7 @@ def chain(interrupting: bool = False):
 def test_stream_values(env, thread):
     chunks = list(chain().stream({"log": ["in"]}, thread, stream_mode="values"))
     assert chunks == [{}, {"log": ["in"]}, {"log": ["in", "a"]}, {"log": ["in", "a", "b"]}]
+    assert replay_thread(env, thread["configurable"]["thread_id"]) == 1
 
 
 def test_stream_updates_and_several_modes(env, thread):
@@ -41,12 +45,14 @@ def test_stream_updates_and_several_modes(env, thread):
     pairs = list(chain().stream({"log": []}, other, stream_mode=["updates", "values"]))
     assert ("updates", {"a": {"log": ["a"]}}) in pairs
     assert pairs[-1] == ("values", {"log": ["a", "b"]})
+    assert replay_thread(env, other["configurable"]["thread_id"]) == 1
 
 
 async def test_astream_reports_interrupts(env, thread):
     chunks = [c async for c in chain(interrupting=True).astream({"log": []}, thread, stream_mode="updates")]
     assert chunks[0] == {"a": {"log": ["a"]}}
     assert [i.value for i in chunks[-1]["__interrupt__"]] == ["ok?"]
+    assert await asyncio.to_thread(replay_thread, env, thread["configurable"]["thread_id"]) == 1
 
 
 def test_stream_raises_the_node_error_after_the_steps_before_it(env, thread):
@@ -64,6 +70,7 @@ def test_stream_raises_the_node_error_after_the_steps_before_it(env, thread):
         for chunk in graph.stream({"log": []}, thread, stream_mode="updates"):
             seen.append(chunk)
     assert seen == [{"a": {"log": ["a"]}}]
+    assert replay_thread(env, thread["configurable"]["thread_id"]) == 1
 
 
 def test_unknown_stream_mode(env, thread):
