@@ -57,7 +57,7 @@ from graphcompat.checkpoint._layout import (
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import open_run, resume_run
-from graphcompat.errors import GraphCompatError, PayloadTooLargeError, UnknownCheckpointError
+from graphcompat.errors import GraphCompatError, NodeTimeoutError, PayloadTooLargeError, UnknownCheckpointError
 
 if TYPE_CHECKING:
     from graphcompat._registry import GraphBinding, GraphRegistry
@@ -180,6 +180,20 @@ class GraphActivities:
         await graph.store.aput_checkpoint(record)
         self.cache.put((graph.store.url, record.thread_id, record.checkpoint_ns, record.checkpoint_id), record)
 
+    async def _written(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str) -> CheckpointRecord | None:
+        """The checkpoint an earlier attempt of this step already wrote under ``checkpoint_id``, if any.
+
+        A local activity runs again when its workflow task is lost after the
+        write; the workflow derives the same id, and continuing from what is
+        stored (not from a recomputation, whose routers or reducers may decide
+        differently) keeps the store, the workflow and the cache agreeing.
+        """
+        key = (graph.store.url, thread_id, ns, checkpoint_id)
+        record = self.cache.get(key) or await graph.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+        if record is not None:
+            self.cache.put(key, record)
+        return record
+
     # -- activities ----------------------------------------------------------------
 
     @activity.defn(name=START_RUN)
@@ -193,6 +207,9 @@ class GraphActivities:
 
     async def _start(self, graph: GraphBinding, inp: StartInput) -> StartResult:
         store = graph.store
+        again = await self._written(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+        if again is not None:  # this opening already wrote its input or fork checkpoint
+            return StartResult(again.checkpoint_id, again.step, _refs(again.next_tasks), [], graph.plans)
         addressed = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id) if inp.checkpoint_id else None
         latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
         opening = open_run(
@@ -240,7 +257,27 @@ class GraphActivities:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
                 resume = resume_values(writes, task.id)
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-            result = await graph.engine.run_task(task, record.channel_values, config, resume)
+            # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
+            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
+            try:
+                finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
+            except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
+                running.cancel()
+                raise
+            if not finished:
+                running.cancel()
+                raise NodeTimeoutError(
+                    f"Node {task.name!r} ran longer than its timeout of {inp.timeout_s:g} s; its RetryPolicy decides "
+                    "whether it runs again (retry_on=TimeoutError retries it). Raise the limit with "
+                    "add_node(..., timeout=timedelta(...)) or compile(node_timeout=...).",
+                    node=task.name,
+                    timeout_s=inp.timeout_s,
+                )
+            result = running.result()
+        except NodeTimeoutError as exc:  # the node's failure: its RetryPolicy applies
+            node = graph.spec.nodes.get(task.name)
+            retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))
+            raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         except GraphCompatError as exc:
             raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy
@@ -270,6 +307,9 @@ class GraphActivities:
         """Apply a super-step's writes with the reducers, decide the next tasks, write the checkpoint."""
         graph = self._graph(inp.graph_key)
         engine = graph.engine
+        again = await self._written(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+        if again is not None:
+            return CommitResult(again.checkpoint_id, again.step, _refs(again.next_tasks))
         try:
             parent = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.parent_checkpoint_id)
             tasks = record_tasks(parent)
@@ -323,6 +363,9 @@ class GraphActivities:
         """``update_state``: a new checkpoint with the values applied as if ``as_node`` wrote them."""
         graph = self._graph(inp.graph_key)
         store, engine = graph.store, graph.engine
+        again = await self._written(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+        if again is not None:
+            return RunResult(RunStatus.UPDATED, again.checkpoint_id, again.step)
         try:
             parent = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             if parent is None and inp.checkpoint_id:

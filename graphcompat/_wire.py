@@ -19,6 +19,7 @@ from graphcompat.engine._spec import NodePlan
 __all__ = [
     "COMMIT_STEP",
     "MAX_PAYLOAD_BYTES",
+    "NODE_TIMEOUT_MARGIN_S",
     "NODE_ERROR",
     "RUN_NODE",
     "SAVE_WRITES",
@@ -62,6 +63,10 @@ NODE_ERROR = "graphcompat.node_error"
 #: Temporal refuses payloads over 2 MB by default; refuse a little earlier with a
 #: clear message (a node's result, the input that starts a run, an update).
 MAX_PAYLOAD_BYTES = 1_800_000
+
+#: A node attempt's Temporal start-to-close timeout is its own timeout plus this:
+#: the activity raises NodeTimeoutError first; the margin only catches a stuck worker.
+NODE_TIMEOUT_MARGIN_S = 30.0
 
 
 def workflow_id_for(thread_id: str, checkpoint_ns: str = "") -> str:
@@ -109,7 +114,7 @@ class RunInput:
     steps_done: int = 0
     skip_interrupt_before: bool = False
     node_timeout_s: float = 600.0
-    heartbeat_timeout_s: float = 10.0
+    heartbeat_timeout_s: float = 2.0
     last_checkpoint_id: str | None = None
     graph_name: str = ""
     #: mode "update": the update_state call (values as JSON, None to skip)
@@ -160,6 +165,8 @@ class NodeInput:
     config: dict[str, Any]
     #: True when resume values may be stored for this task (a Command(resume=...) run)
     resume: bool = False
+    #: One attempt's limit, enforced in the activity as the node's own failure (NodeTimeoutError)
+    timeout_s: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

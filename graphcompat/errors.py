@@ -17,7 +17,9 @@ tree, drawn once::
     ├── ThreadBusyError (RuntimeError)    a run is already in flight on the thread
     ├── StoreError (RuntimeError)         the snapshot store refused an operation
     ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
-    └── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
+    ├── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
+    ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
+    └── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
 
 Exceptions raised by node code are *not* wrapped: ``invoke`` re-raises the
 node's own exception type with the node's message, carrying ``node``,
@@ -180,3 +182,18 @@ class NodeError(GraphCompatError):
     """
 
     code = "node_error"
+
+
+class NodeTimeoutError(GraphCompatError, TimeoutError):
+    """One attempt of a node ran longer than its ``timeout`` (``add_node(timeout=)`` or
+    ``compile(node_timeout=)``). It is the node's failure: its ``RetryPolicy`` decides
+    whether another attempt runs (``retry_on=TimeoutError`` retries it)."""
+
+    code = "node_timeout"
+
+
+class NodeExitError(GraphCompatError, RuntimeError):
+    """Node code called ``sys.exit()`` or raised ``KeyboardInterrupt``. That would stop the
+    worker; instead the node fails once, with this error."""
+
+    code = "node_exit"

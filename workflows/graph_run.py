@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from graphcompat._wire import (
         COMMIT_STEP,
         NODE_ERROR,
+        NODE_TIMEOUT_MARGIN_S,
         RUN_NODE,
         SAVE_WRITES,
         START_RUN,
@@ -98,8 +99,15 @@ class GraphRunWorkflow:
             workflow.upsert_search_attributes([_STEP_KEY.value_set(step)])
 
     def _new_id(self, after: str | None) -> str:
-        now = workflow.now()
-        return _ids.checkpoint_id(int(now.timestamp() * 1000), workflow.random().getrandbits(62), after=after)
+        """The next checkpoint id: after ``after``, from the run's start time and its random stream.
+
+        Nothing a retried workflow task sees differently goes in (``workflow.now()``
+        would: it is the retried task's own start), so a local activity that runs
+        again after a lost workflow task writes under the same id, and the store
+        keeps one checkpoint per step (invariant 2).
+        """
+        start = workflow.info().workflow_start_time
+        return _ids.checkpoint_id(int(start.timestamp() * 1000), workflow.random().getrandbits(62), after=after)
 
     @workflow.run
     async def run(self, inp: RunInput) -> RunResult:
@@ -269,9 +277,9 @@ class GraphRunWorkflow:
             try:
                 return await workflow.execute_activity(
                     RUN_NODE,
-                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming),
+                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
                     result_type=TaskResult,
-                    start_to_close_timeout=timedelta(seconds=timeout),
+                    start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
                     heartbeat_timeout=timedelta(seconds=inp.heartbeat_timeout_s),
                     retry_policy=_INFRA_RETRY,
                     summary=f"{task.name} (step {step + 1})",

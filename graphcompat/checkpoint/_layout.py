@@ -172,14 +172,19 @@ def error_row(task_id: str, name: str, generation: int, error: Mapping[str, Any]
     return PendingWrite(task_id, name, generation * GENERATION, ERROR, dict(error))
 
 
-def resume_rows(
-    existing: Sequence[PendingWrite], targets: Mapping[str, tuple[str, Any]]
-) -> list[PendingWrite]:
-    """Rows recording resume values ``{task_id: (name, value)}`` after the ones already stored."""
+def resume_rows(states: Mapping[str, "TaskState"], targets: Mapping[str, tuple[str, Any]]) -> list[PendingWrite]:
+    """Rows recording resume values ``{task_id: (name, value)}``.
+
+    A value answers the interrupt the task is waiting at, so its row is keyed
+    by that interrupt's index (``RESUME_BASE + index``): the k-th ``interrupt()``
+    call of a node gets the k-th value, and writing the answer again (a
+    retried run opening) stores nothing new.
+    """
     rows: list[PendingWrite] = []
     for task_id, (name, value) in targets.items():
-        idx = RESUME_BASE + sum(1 for w in existing if w.task_id == task_id and w.channel == RESUME)
-        rows.append(PendingWrite(task_id, name, idx, RESUME, value))
+        waiting = states[task_id].interrupts if task_id in states else []
+        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[task_id].resume) if task_id in states else 0)
+        rows.append(PendingWrite(task_id, name, RESUME_BASE + index, RESUME, value))
     return rows
 
 

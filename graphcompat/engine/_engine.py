@@ -24,6 +24,7 @@ routing decisions.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import uuid
@@ -158,7 +159,9 @@ class Engine:
 
         Raises whatever the node raises; returns interrupts as a result.
         """
-        values = self.schema.load_values(values_json)
+        # A copy: the values come from the worker's cache of immutable checkpoints, and
+        # a node that mutates its input in place must not change what others see.
+        values = self.schema.load_values(copy.deepcopy(dict(values_json)))
         where = f"Node {task.name!r}"
         if task.kind == TaskKind.INPUT:
             given = self.schema.update_to_dict(self.schema.load_values(task.arg or {}), where="The input")
@@ -170,7 +173,7 @@ class Engine:
         spec = self.nodes.get(task.name)
         if spec is None:
             raise UnknownNodeError(f"Task names node {task.name!r}, which this graph does not have.")
-        node_input = task.arg if task.kind == TaskKind.PUSH else self.schema.to_input(self._with_defaults(values))
+        node_input = copy.deepcopy(task.arg) if task.kind == TaskKind.PUSH else self.schema.to_input(self._with_defaults(values))
         if task.kind == TaskKind.PUSH and isinstance(node_input, Mapping):
             node_input = dict(node_input)
         cfg = self.node_config(config, task)
@@ -296,7 +299,7 @@ class Engine:
                     )
                 values[key] = writes[0][1]
             else:
-                current = self.schema.load(key, values[key]) if key in values else (
+                current = self.schema.load(key, copy.deepcopy(values[key])) if key in values else (
                     field.default_factory() if field.default_factory is not None else _EMPTY
                 )
                 for node, raw in writes:

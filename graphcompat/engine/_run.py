@@ -137,8 +137,9 @@ def resume_run(
     done = sorted(completed_results(writes))
     if mode != RunMode.COMMAND:
         return done, []
-    targets = engine.match_resume(record_tasks(record), task_states(writes), resume)
-    return done, resume_rows(writes, targets)
+    states = task_states(writes)
+    targets = engine.match_resume(record_tasks(record), states, resume)
+    return done, resume_rows(states, targets)
 
 
 # -- stopping rules ---------------------------------------------------------------------
@@ -152,7 +153,13 @@ def recursion_exceeded(steps_done: int, limit: int) -> bool:
 
 def skips_interrupt_before(mode: RunMode, resumed: bool) -> bool:
     """A run that continues a stopped checkpoint does not stop again before the nodes it
-    stopped before (LangGraph resumes past ``interrupt_before``)."""
+    stopped before (LangGraph resumes past ``interrupt_before``).
+
+    Continue-as-new is not such a run: the previous run committed the step and
+    handed over before the next step's gate was checked, so the gate applies.
+    """
+    if mode == RunMode.CONTINUE:
+        return False
     return mode in (RunMode.RESUME, RunMode.COMMAND) or resumed
 
 

@@ -65,7 +65,7 @@ class GraphSpec:
     fingerprint: str = ""
     task_queue: str | None = None
     node_timeout: timedelta = timedelta(minutes=10)
-    heartbeat_timeout: timedelta = timedelta(seconds=10)
+    heartbeat_timeout: timedelta = timedelta(seconds=2)
 
     @classmethod
     def freeze(

@@ -14,20 +14,35 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphcompat._interrupts import _InterruptScope, _scope
+from graphcompat.errors import NodeExitError
 
 __all__ = ["call", "call_node", "reduce"]
 
 
 async def call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any) -> Any:
-    """Call a node or a router with its input (and its config when it takes one)."""
+    """Call a node or a router with its input (and its config when it takes one).
+
+    ``sys.exit()`` and ``KeyboardInterrupt`` from user code become a
+    :class:`NodeExitError`: left alone they would stop the worker, and
+    Temporal would run the node again and again.
+    """
     args = (arg, config) if takes_config else (arg,)
-    if is_async:
-        return await fn(*args)
-    # to_thread copies the context, so interrupt() finds its scope.
-    out = await asyncio.to_thread(fn, *args)
-    if asyncio.iscoroutine(out):
-        out = await out
-    return out
+    try:
+        if is_async:
+            return await fn(*args)
+        # to_thread copies the context, so interrupt() finds its scope.
+        out = await asyncio.to_thread(fn, *args)
+        if asyncio.iscoroutine(out):
+            out = await out
+        return out
+    except (SystemExit, KeyboardInterrupt) as exc:
+        what = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else "KeyboardInterrupt"
+        name = getattr(fn, "__qualname__", type(fn).__name__)
+        raise NodeExitError(
+            f"{name} raised {what}; code inside a graph must not stop the worker. Raise an exception "
+            "(or return a value) instead.",
+            exit_code=exc.code if isinstance(exc, SystemExit) else None,
+        ) from None
 
 
 async def call_node(

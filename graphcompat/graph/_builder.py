@@ -261,7 +261,7 @@ class StateGraph:
         debug: bool = False,
         task_queue: str | None = None,
         node_timeout: timedelta = timedelta(minutes=10),
-        heartbeat_timeout: timedelta = timedelta(seconds=10),
+        heartbeat_timeout: timedelta = timedelta(seconds=2),
         **_ignored: Any,
     ) -> CompiledStateGraph:
         """Check the graph and return a runnable, durable ``CompiledStateGraph``.
