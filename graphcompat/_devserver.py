@@ -80,7 +80,7 @@ def temporal_binary(name: str = "temporal") -> str:
 def state_dir() -> Path:
     """Where the embedded default keeps its files: ``$GRAPHCOMPAT_HOME`` or ``./.graphcompat``."""
     path = _settings.home()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # runs' history and state: owner-only
     return path
 
 
@@ -151,7 +151,7 @@ class DevServer:
         return cmd + dev_server_args()
 
     async def start(self, timeout: float = 60.0) -> Client:
-        log_file = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        log_file = os.fdopen(os.open(self.log_path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600), "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
             self.command(),
             stdin=subprocess.DEVNULL,
@@ -199,6 +199,8 @@ def _die_with_parent() -> None:
         libc.prctl(1, int(_signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
     except Exception:  # not Linux: the normal close path still stops it
         pass
+    # The server's database holds every run's history: owner-only files.
+    os.umask(0o077)
 
 
 def _free_port() -> int:

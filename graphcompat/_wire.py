@@ -69,10 +69,19 @@ MAX_PAYLOAD_BYTES = 1_800_000
 NODE_TIMEOUT_MARGIN_S = 30.0
 
 
+def _escape(part: str) -> str:
+    return part.replace("%", "%25").replace("/", "%2F")
+
+
 def workflow_id_for(thread_id: str, checkpoint_ns: str = "") -> str:
-    """One workflow id per thread: Temporal itself then refuses a second concurrent run."""
-    suffix = f"/{checkpoint_ns}" if checkpoint_ns else ""
-    return f"graphcompat-thread:{thread_id}{suffix}"
+    """One workflow id per thread and namespace: Temporal itself then refuses a second concurrent run.
+
+    ``/`` separates the namespace, so it is escaped inside both parts (and ``%``,
+    the escape): thread ``a/b`` and thread ``a`` in namespace ``b`` are different
+    workflows. Ids without those characters read as they are.
+    """
+    suffix = f"/{_escape(checkpoint_ns)}" if checkpoint_ns else ""
+    return f"graphcompat-thread:{_escape(thread_id)}{suffix}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -42,6 +42,7 @@ from graphcompat.errors import InvalidUpdateError
 
 __all__ = [
     "GENERATION",
+    "INLINE_RESULT_BUDGET",
     "INLINE_WRITE_LIMIT",
     "RESUME_BASE",
     "TaskKind",
@@ -70,6 +71,8 @@ RESUME_BASE = 1_000_000_000
 
 #: Write values whose JSON is larger than this go to the store; history carries a reference.
 INLINE_WRITE_LIMIT = 64 * 1024
+#: What one task result may carry inline in all; beyond it the largest writes go to the store too.
+INLINE_RESULT_BUDGET = 256 * 1024
 
 
 class TaskKind:
@@ -125,6 +128,14 @@ class TaskResult:
     sends: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
     update: Any = None  # the node's update as JSON, for metadata["writes"]
     interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The update is exactly ``dict(writes)`` (the usual case): it is not sent a
+    #: second time, so a write travels through history once (invariant 3).
+    same_update: bool = False
+
+    @property
+    def node_update(self) -> Any:
+        """The node's update as ``metadata["writes"]`` and the task views show it."""
+        return dict(self.writes) if self.same_update else self.update
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +146,7 @@ class TaskResult:
             "sends": [list(s) for s in self.sends],
             "update": self.update,
             "interrupts": list(self.interrupts),
+            "same_update": self.same_update,
         }
 
     @classmethod
@@ -147,6 +159,7 @@ class TaskResult:
             sends=[(str(n), a) for n, a in data.get("sends", [])],
             update=data.get("update"),
             interrupts=list(data.get("interrupts", [])),
+            same_update=bool(data.get("same_update", False)),
         )
 
     def to_pending_writes(self, generation: int) -> list[PendingWrite]:
@@ -162,7 +175,7 @@ def result_rows(result: TaskResult, generation: int) -> list[PendingWrite]:
         for interrupt in result.interrupts:
             rows.append(PendingWrite(result.task_id, result.name, base + len(rows), INTERRUPT, interrupt))
         return rows
-    route = {"targets": list(result.targets), "sends": [list(s) for s in result.sends], "update": result.update}
+    route = {"targets": list(result.targets), "sends": [list(s) for s in result.sends], "update": result.node_update}
     rows.append(PendingWrite(result.task_id, result.name, base + len(rows), ROUTE, route))
     return rows
 
@@ -258,27 +271,41 @@ def _blob_key(value_json: str) -> str:
     return hashlib.sha256(value_json.encode()).hexdigest()
 
 
-def externalize(result: TaskResult, limit: int = INLINE_WRITE_LIMIT) -> tuple[TaskResult, list[PendingWrite]]:
+def externalize(
+    result: TaskResult, limit: int = INLINE_WRITE_LIMIT, budget: int = INLINE_RESULT_BUDGET
+) -> tuple[TaskResult, list[PendingWrite]]:
     """``result`` with large write values replaced by references, and the blob rows to store first.
 
+    One size rule: a value whose JSON is over ``limit`` goes to the store, and so
+    do the largest others until what stays inline is within ``budget`` (many
+    medium writes must not add up past Temporal's payload limit).
     Content-addressed: a retried or zombie attempt writes the same key only
     for the same content, so the store never disagrees with what history recorded.
     """
+    encoded = [json.dumps(v, separators=(",", ":"), sort_keys=True, ensure_ascii=False) for _, v in result.writes]
+    out = {i for i, e in enumerate(encoded) if len(e) > limit}
+    inline = sum(len(e) for i, e in enumerate(encoded) if i not in out)
+    for i in sorted((i for i in range(len(encoded)) if i not in out), key=lambda i: -len(encoded[i])):
+        if inline <= budget:
+            break
+        out.add(i)
+        inline -= len(encoded[i])
+    if not out:
+        return result, []
     blobs: list[PendingWrite] = []
     refs: dict[str, Any] = {}
     writes: list[tuple[str, Any]] = []
-    for key, value in result.writes:
-        encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-        if len(encoded) > limit:
-            digest = _blob_key(encoded)
+    for i, (key, value) in enumerate(result.writes):
+        if i in out:
+            digest = _blob_key(encoded[i])
             blobs.append(PendingWrite(f"blob:{digest}", result.name, 0, BLOB, value))
             refs[key] = {REF_KEY: digest}
             writes.append((key, refs[key]))
         else:
             writes.append((key, value))
-    if not refs:
-        return result, []
-    update = {k: refs.get(k, v) for k, v in result.update.items()} if isinstance(result.update, dict) else result.update
+    update = result.update
+    if isinstance(update, dict) and not result.same_update:
+        update = {k: refs.get(k, v) for k, v in update.items()}
     return dataclasses.replace(result, writes=writes, update=update), blobs
 
 

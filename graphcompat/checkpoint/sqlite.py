@@ -80,6 +80,13 @@ class SqliteSaver(SqlSaver):
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create the directory for SQLite store {str(path)!r}: {exc}") from exc
+            if not path.exists():
+                # The store holds users' state (conversations, credentials in it): owner-only,
+                # and SQLite gives its -wal and -shm files the same mode.
+                try:
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                except OSError as exc:
+                    raise StoreError(f"cannot create SQLite store {str(path)!r}: {exc}") from exc
             self._path = str(path)
         self.in_process_only = self._path == ":memory:"
         with self._transaction(write=True) as tx:

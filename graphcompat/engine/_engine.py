@@ -204,7 +204,7 @@ class Engine:
                     self._add_route(task.name, goto, None, result)
         update = {k: self.schema.normalize(k, v, task.id) for k, v in update.items()}
         result.writes.extend(self.schema.dump_values(update, where=where).items())
-        result = dataclasses.replace(result, update=dict(result.writes) if (update or output is not None) else None)
+        result = dataclasses.replace(result, same_update=bool(update or output is not None))
         view = self._local_view(values, update)
         await self._route(task.name, view, cfg, result)
         return result
@@ -345,9 +345,9 @@ class Engine:
         for task, result in ordered:
             if task.name in writes_md:
                 previous = writes_md[task.name]
-                writes_md[task.name] = (previous if isinstance(previous, list) else [previous]) + [result.update]
+                writes_md[task.name] = (previous if isinstance(previous, list) else [previous]) + [result.node_update]
             else:
-                writes_md[task.name] = result.update
+                writes_md[task.name] = result.node_update
         return StepOutcome(
             values=values,
             versions=new_versions,

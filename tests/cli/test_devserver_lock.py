@@ -77,3 +77,25 @@ def test_server_refuses_a_history_file_another_process_uses(tmp_path, monkeypatc
     finally:
         held.close()
     assert result.code == 2 and f"another graphcompat process is using {other};" in result.err
+
+
+def test_the_state_directory_and_the_servers_files_are_owner_only(tmp_path, monkeypatch):
+    import asyncio
+    import stat
+
+    from graphcompat._devserver import DevServer, state_dir
+
+    monkeypatch.setenv("GRAPHCOMPAT_HOME", str(tmp_path / "home"))
+    directory = state_dir()
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    server = DevServer(db=directory / STATE_DB, log_path=directory / "temporal.log", ui=False)
+
+    async def start() -> None:
+        await server.start()
+
+    try:
+        asyncio.run(start())
+    finally:
+        server.stop()
+    for name in (STATE_DB, "temporal.log"):
+        assert stat.S_IMODE((directory / name).stat().st_mode) == 0o600, name

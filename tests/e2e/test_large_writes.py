@@ -70,3 +70,21 @@ def test_large_write_of_a_failed_parallel_step_is_kept(env, thread):
         graph.invoke({"pages": []}, thread)
     assert graph.get_state(thread).values["pages"] == [big]  # live view resolves the reference
     assert graph.invoke(None, thread)["pages"] == [big]
+
+
+Wide = TypedDict("Wide", {f"k{i}": str for i in range(30)}, total=False)  # type: ignore[misc]
+
+
+def test_many_medium_writes_go_to_the_store_instead_of_failing_the_step(env, thread):
+    # 30 writes of 60 KB: each is under the per-value limit, together over Temporal's payload limit.
+    value = "y" * 60_000
+    assert len(value) < INLINE_WRITE_LIMIT
+
+    builder = StateGraph(Wide)
+    builder.add_node("wide", lambda s: {f"k{i}": value for i in range(30)})
+    builder.add_edge(START, "wide")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    result = graph.invoke({}, thread)
+    assert result == {f"k{i}": value for i in range(30)}
+    assert _history_bytes(env, thread["configurable"]["thread_id"]) < 400_000  # not 30 x 60 KB (x2)
+    replay_thread(env, thread["configurable"]["thread_id"])

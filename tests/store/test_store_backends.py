@@ -273,3 +273,16 @@ def test_an_archive_restores_into_another_backend(source, target, tmp_path, requ
     assert list(dst.list_checkpoints("moved")) == expected
     src.close()
     dst.close()
+
+
+def test_a_new_sqlite_store_file_is_readable_by_its_owner_only(tmp_path) -> None:
+    import stat
+
+    from graphcompat.checkpoint.sqlite import SqliteSaver
+
+    path = tmp_path / "private.db"
+    saver = SqliteSaver(str(path))
+    try:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        saver.close()

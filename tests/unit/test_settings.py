@@ -45,3 +45,4 @@ def test_temporal_address_only_when_envconfig_has_none(monkeypatch) -> None:
     assert _settings.temporal_address() == "127.0.0.1:7999" and _settings.temporal_configured()
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:7233")
     assert _settings.temporal_address() is None
+
