@@ -8,6 +8,9 @@ Values cross process boundaries as JSON: :meth:`StateSchema.dump` turns a
 field's Python value into JSON through pydantic, :meth:`StateSchema.load`
 validates JSON back into the field's declared type (so dataclasses and
 pydantic models come back as themselves, and nothing else is constructed).
+Chat messages (LangChain objects, when langchain-core is installed) are
+stored in the versioned form of :mod:`graphcompat._messages` and revived
+from its allow-list only.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 import pydantic
 from pydantic import TypeAdapter
 
+from graphcompat import _messages
 from graphcompat.errors import GraphValidationError, InvalidUpdateError, StateSerializationError, UnknownStateKeyError
 
 __all__ = ["Field", "StateSchema"]
@@ -47,6 +51,18 @@ class Field:
         except Exception:  # an annotation pydantic cannot handle: keep values as-is
             return TypeAdapter(Any)
 
+    @functools.cached_property
+    def message_annotation(self) -> Any:
+        """The field's type as the message codec reads it (``add_messages``: a list of messages)."""
+        if getattr(self.reducer, "holds_messages", False):
+            return list[_messages.MESSAGE]  # type: ignore[valid-type]
+        return self.annotation
+
+    @functools.cached_property
+    def holds_messages(self) -> bool:
+        """Whether values of this field may contain message objects (dump/load look for them)."""
+        return _messages.may_hold_messages(self.message_annotation)
+
 
 def _reducer_of(annotation: Any) -> tuple[Any, Callable[[Any, Any], Any] | None]:
     """Split ``Annotated[T, reducer, ...]`` into ``(T, reducer)``."""
@@ -68,9 +84,20 @@ def _reducer_of(annotation: Any) -> tuple[Any, Callable[[Any, Any], Any] | None]
     return annotation, None
 
 
+_ABSTRACT_EMPTY: dict[Any, type] = {
+    collections.abc.Sequence: list,
+    collections.abc.MutableSequence: list,
+    collections.abc.Set: set,
+    collections.abc.MutableSet: set,
+    collections.abc.Mapping: dict,
+    collections.abc.MutableMapping: dict,
+}
+
+
 def _empty_value(annotation: Any) -> Callable[[], Any] | None:
     """A reducer field starts from its type's empty value (``list()`` for a list), as in LangGraph."""
     origin = get_origin(annotation) or annotation
+    origin = _ABSTRACT_EMPTY.get(origin, origin)
     if origin in (list, dict, set, tuple, str, int, float):
         return origin  # type: ignore[no-any-return]
     return None
@@ -145,7 +172,7 @@ class StateSchema:
 
     # -- serialization ----------------------------------------------------------
 
-    def normalize(self, key: str, value: Any, salt: str) -> Any:
+    def normalize(self, key: str, value: Any, salt: str | None) -> Any:
         """Let a reducer put a write in its canonical form before it becomes JSON (``add_messages`` does)."""
         field = self.fields.get(key)
         hook = getattr(field.reducer, "normalize", None) if field is not None else None
@@ -170,6 +197,9 @@ class StateSchema:
         _refuse_streams(value, key, where)
         field = self.fields.get(key)
         adapter = field.adapter if field is not None else _ANY
+        if field.holds_messages if field is not None else _messages.available():
+            value = _messages.dump_tree(value)  # messages in their stored form; the rest as JSON
+            adapter = _ANY
         try:
             return adapter.dump_python(value, mode="json", warnings=False)
         except Exception as exc:
@@ -187,8 +217,12 @@ class StateSchema:
     def load(self, key: str, data: Any) -> Any:
         """JSON back into the field's declared type."""
         field = self.fields.get(key)
-        if field is None or data is None:
+        if data is None:
             return data
+        if field is None:  # __send__, __interrupt__, ...: revive stored messages only
+            return _messages.load_tree(Any, data) if _messages.available() else data
+        if field.holds_messages:
+            data = _messages.load_tree(field.message_annotation, data)
         try:
             return field.adapter.validate_python(data)
         except Exception:

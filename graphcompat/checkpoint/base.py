@@ -6,6 +6,18 @@ because the engine serializes state through pydantic before it reaches the
 store. So a store can be read without the graph's code (the command line does
 exactly that), and deserialization never runs arbitrary constructors.
 
+Chat messages in values are stored in a versioned form (owned by
+``graphcompat._messages``)::
+
+    {"lc_message": 1, "type": "ai", "data": {"content": "...", "id": "...", "tool_calls": [...], ...}}
+
+``type`` is a tag from a fixed allow-list (``human``, ``ai``, ``system``,
+``tool``, ``chat``, ``function``, ``remove`` and the ``*MessageChunk`` class
+names); ``data`` is the message's fields as JSON. Reading revives only those
+classes; messages stored as plain dicts by older versions (``{"type": "human",
+"content": ...}``) still load. Without langchain-core, messages are stored as
+those plain dicts.
+
 Records
 -------
 ``CheckpointRecord``

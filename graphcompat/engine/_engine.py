@@ -113,7 +113,9 @@ class Engine:
     def dump_input(self, value: Any, *, where: str = "The input") -> dict[str, Any]:
         """Validate and serialize the caller's input (unknown keys and ill-typed values are refused)."""
         update = self.schema.update_to_dict(value, where=where)
-        update = {k: self.schema.normalize(k, self.schema.validate(k, v, where=where), "input") for k, v in update.items()}
+        # salt None: ids of new messages come from the reducer (from the messages already in the
+        # thread), so the same input twice on a thread is two messages, not one replaced.
+        update = {k: self.schema.normalize(k, self.schema.validate(k, v, where=where), None) for k, v in update.items()}
         return self.schema.dump_values(update, where=where)
 
     def _next_tasks(self, checkpoint_id: str, pulls: Iterable[str], sends: Sequence[tuple[str, Any]]) -> list[TaskSpec]:
@@ -173,7 +175,10 @@ class Engine:
         spec = self.nodes.get(task.name)
         if spec is None:
             raise UnknownNodeError(f"Task names node {task.name!r}, which this graph does not have.")
-        node_input = copy.deepcopy(task.arg) if task.kind == TaskKind.PUSH else self.schema.to_input(self._with_defaults(values))
+        if task.kind == TaskKind.PUSH:  # a copy, as for the state: the argument comes from the cached record
+            node_input = self.schema.load("__send__", copy.deepcopy(task.arg))
+        else:
+            node_input = self.schema.to_input(self._with_defaults(values))
         if task.kind == TaskKind.PUSH and isinstance(node_input, Mapping):
             node_input = dict(node_input)
         cfg = self.node_config(config, task)
@@ -376,6 +381,7 @@ class Engine:
             values = self.schema.load_values(values_json)
             if update is not None:
                 upd = self.schema.update_to_dict(update, where=where)
+                upd = {k: self.schema.normalize(k, v, task.id) for k, v in upd.items()}
                 writes = list(self.schema.dump_values(upd, where=where).items())
                 result = TaskResult(task.id, as_node, writes=writes, update=dict(writes))
                 view = self._local_view(values, upd)

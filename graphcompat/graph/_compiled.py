@@ -598,7 +598,8 @@ class CompiledStateGraph:
                         yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
                     elif mode == "updates" and record.source == "loop":
                         writes = record.metadata.get("writes") or {}
-                        update = {k: v for k, v in writes.items() if k != START}
+                        load = self.engine.schema.load_values
+                        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
                         if update:
                             yield emit(mode, update)
 
