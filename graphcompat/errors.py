@@ -17,7 +17,9 @@ tree, drawn once::
     ├── ThreadBusyError (RuntimeError)    a run is already in flight on the thread
     ├── StoreError (RuntimeError)         the snapshot store refused an operation
     ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
-    └── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
+    ├── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
+    ├── StoreNotSupportedError (NotImplementedError) a tool asks for a LangGraph BaseStore
+    └── MissingDependencyError (ImportError) an optional extra is not installed
 
 Exceptions raised by node code are *not* wrapped: ``invoke`` re-raises the
 node's own exception type with the node's message, carrying ``node``,
@@ -38,10 +40,12 @@ __all__ = [
     "GraphRecursionError",
     "GraphValidationError",
     "InvalidUpdateError",
+    "MissingDependencyError",
     "NodeError",
     "PayloadTooLargeError",
     "StateSerializationError",
     "StoreError",
+    "StoreNotSupportedError",
     "ThreadBusyError",
     "UnknownCheckpointError",
     "UnknownNodeError",
@@ -171,6 +175,18 @@ class ConfigurationError(GraphCompatError, ValueError):
     """A setting (store URL, Temporal connection, worker option) is wrong."""
 
     code = "configuration_error"
+
+
+class StoreNotSupportedError(GraphCompatError, NotImplementedError):
+    """A tool declares an ``InjectedStore`` argument; graphcompat has no ``BaseStore`` yet."""
+
+    code = "store_not_supported"
+
+
+class MissingDependencyError(GraphCompatError, ImportError):
+    """An optional dependency (an extra such as ``graphcompat[langchain]``) is not installed."""
+
+    code = "missing_dependency"
 
 
 class NodeError(GraphCompatError):
