@@ -20,14 +20,18 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from langchain_core.tools import InjectedToolCallId
 
+from graphcompat.prebuilt._agent import AgentState, AgentStatePydantic, create_react_agent
 from graphcompat.prebuilt._injection import InjectedState, InjectedStore
 from graphcompat.prebuilt._tool_node import ToolCallWithContext, ToolNode, tools_condition
 
 __all__ = [
+    "AgentState",
+    "AgentStatePydantic",
     "InjectedState",
     "InjectedStore",
     "InjectedToolCallId",
     "ToolCallWithContext",
     "ToolNode",
+    "create_react_agent",
     "tools_condition",
 ]
