@@ -19,7 +19,9 @@ tree, drawn once::
     ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
     ├── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
-    └── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
+    ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
+    ├── StoreNotSupportedError (NotImplementedError) a tool asks for a LangGraph BaseStore
+    └── MissingDependencyError (ImportError) an optional extra is not installed
 
 Exceptions raised by node code are *not* wrapped: ``invoke`` re-raises the
 node's own exception type with the node's message, carrying ``node``,
@@ -40,10 +42,12 @@ __all__ = [
     "GraphRecursionError",
     "GraphValidationError",
     "InvalidUpdateError",
+    "MissingDependencyError",
     "NodeError",
     "PayloadTooLargeError",
     "StateSerializationError",
     "StoreError",
+    "StoreNotSupportedError",
     "ThreadBusyError",
     "UnknownCheckpointError",
     "UnknownNodeError",
@@ -173,6 +177,18 @@ class ConfigurationError(GraphCompatError, ValueError):
     """A setting (store URL, Temporal connection, worker option) is wrong."""
 
     code = "configuration_error"
+
+
+class StoreNotSupportedError(GraphCompatError, NotImplementedError):
+    """A tool declares an ``InjectedStore`` argument; graphcompat has no ``BaseStore`` yet."""
+
+    code = "store_not_supported"
+
+
+class MissingDependencyError(GraphCompatError, ImportError):
+    """An optional dependency (an extra such as ``graphcompat[langchain]``) is not installed."""
+
+    code = "missing_dependency"
 
 
 class NodeError(GraphCompatError):
