@@ -9,6 +9,7 @@ async twin; both run on the runtime's loop (see ``graphcompat._runtime``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import queue
 import threading
@@ -64,6 +65,7 @@ def _json_config(config: Config | None) -> dict[str, Any]:
 
 
 _DONE = object()
+_UNREAD: Any = object()
 
 
 class CompiledStateGraph:
@@ -206,9 +208,12 @@ class CompiledStateGraph:
         interrupt_before: Sequence[str] | None,
         interrupt_after: Sequence[str] | None,
     ) -> RunInput:
-        thread_id, ns, checkpoint_id = self._thread(config, required=self.checkpointer is not None)
-        if not thread_id:
-            thread_id = f"ephemeral-{_ids.checkpoint_id()}"
+        if self.checkpointer is None:
+            # As in LangGraph: without a checkpointer nothing outlives the call, whatever
+            # thread_id the config names (the run's snapshots are dropped when it returns).
+            thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
+        else:
+            thread_id, ns, checkpoint_id = self._thread(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
         resume: Any = None
         payload: Any = None
@@ -266,7 +271,14 @@ class CompiledStateGraph:
                 size=size,
             )
 
-    async def _start(self, runtime: Runtime, run: RunInput) -> Any:
+    async def _start(self, runtime: Runtime, run: RunInput, head: Any = _UNREAD) -> Any:
+        """Start the thread's workflow for ``run`` (``head``: the thread's latest checkpoint, if already read)."""
+        if head is _UNREAD:
+            head = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+        if head is not None:
+            # New ids come strictly after the thread's head, whatever the server's clock says
+            # (a clock stepped back, another server): the head stays the newest checkpoint.
+            run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
@@ -301,21 +313,28 @@ class CompiledStateGraph:
         interrupt_after: Sequence[str] | None,
     ) -> dict[str, Any]:
         run = self._run_input(input, config, interrupt_before, interrupt_after)
-        if run.mode == RunMode.RESUME:
-            latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
-            if latest is None:
-                raise errors.EmptyInputError(
-                    f"Thread {run.thread_id!r} has no checkpoint to resume; start it with an input: "
-                    "graph.invoke({...}, config).",
-                    thread_id=run.thread_id,
-                )
-        handle = await self._start(runtime, run)
+        latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+        if run.mode == RunMode.RESUME and latest is None:
+            raise errors.EmptyInputError(
+                f"Thread {run.thread_id!r} has no checkpoint to resume; start it with an input: "
+                "graph.invoke({...}, config).",
+                thread_id=run.thread_id,
+            )
+        handle = await self._start(runtime, run, latest)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
         try:
-            result: RunResult = await handle.result()
-        except WorkflowFailureError as failure:
-            raise self._failure(failure, run) from None
-        return await self._output(run, result)
+            try:
+                result: RunResult = await handle.result()
+            except WorkflowFailureError as failure:
+                raise self._failure(failure, run) from None
+            return await self._output(run, result)
+        finally:
+            await self._forget(run)
+
+    async def _forget(self, run: RunInput) -> None:
+        """Drop an ephemeral thread (a graph without a checkpointer keeps nothing after a call)."""
+        if self.checkpointer is None:
+            await self.store.adelete_thread(run.thread_id)
 
     def _failure(self, failure: WorkflowFailureError, run: RunInput) -> BaseException:
         cause = failure.cause
@@ -583,8 +602,9 @@ class CompiledStateGraph:
                 )
         run = self._run_input(input, config, interrupt_before, interrupt_after)
         follower = StoreFollower(self.store, run.thread_id, run.checkpoint_ns)
-        follower.skip_through(await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns))
-        handle = await self._start(runtime, run)
+        head = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+        follower.skip_through(head)
+        handle = await self._start(runtime, run, head)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         waiter = asyncio.ensure_future(handle.result())
 
@@ -622,6 +642,8 @@ class CompiledStateGraph:
         finally:
             if not waiter.done():
                 waiter.cancel()
+            else:
+                await self._forget(run)
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""

@@ -210,3 +210,26 @@ def test_a_node_past_its_timeout_follows_its_retry_policy_then_fails_typed(env, 
     assert isinstance(info.value, TimeoutError) and info.value.node == "slow" and len(calls) == 1
     assert replay_thread(env, thread["configurable"]["thread_id"]) == 1
     assert replay_thread(env, other["configurable"]["thread_id"]) == 1
+
+
+class Total(TypedDict):
+    total: Annotated[int, lambda a, b: a + b]
+
+
+def test_new_checkpoints_come_after_the_head_even_when_the_clock_is_behind(env, thread) -> None:
+    import dataclasses
+
+    b = StateGraph(Total)
+    b.add_node("add", lambda s: {"total": 1})
+    b.add_edge(START, "add")
+    graph = b.compile(checkpointer=InMemorySaver())
+    graph.invoke({"total": 10}, thread)
+    head = graph.store.get_checkpoint(thread["configurable"]["thread_id"])
+    # The thread's head was written under a clock far ahead (another server, a clock stepped back since).
+    ahead = _ids.checkpoint_id(int((time.time() + 50 * 365 * 86_400) * 1000))
+    graph.store.put_checkpoint(dataclasses.replace(head, checkpoint_id=ahead, parent_checkpoint_id=head.checkpoint_id))
+    out = graph.invoke({"total": 100}, thread)
+    assert out == {"total": 112}
+    latest = graph.get_state(thread)
+    assert latest.values == out and latest.config["configurable"]["checkpoint_id"] > ahead
+    assert replay_thread(env, thread["configurable"]["thread_id"]) == 2

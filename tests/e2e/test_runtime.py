@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TypedDict
+from operator import add
+from typing import Annotated, TypedDict
 
 from temporalio.client import WorkflowExecutionStatus
 
@@ -91,3 +92,19 @@ def test_graph_without_checkpointer_runs(env):
     graph.add_node("tick", lambda s: {"n": s["n"] + 1})
     graph.add_edge(START, "tick")
     assert graph.compile().invoke({"n": 41, "limit": 0})["n"] == 42
+
+
+class Log(TypedDict):
+    log: Annotated[list, add]
+
+
+def test_without_a_checkpointer_nothing_outlives_the_call(env, thread):
+    builder = StateGraph(Log)
+    builder.add_node("a", lambda s: {"log": ["a"]})
+    builder.add_edge(START, "a")
+    graph = builder.compile()
+    # LangGraph ignores the thread id without a checkpointer: calls do not accumulate.
+    assert graph.invoke({"log": []}, thread) == {"log": ["a"]}
+    assert graph.invoke({"log": []}, thread) == {"log": ["a"]}
+    assert list(graph.stream({"log": []}, thread, stream_mode="updates")) == [{"a": {"log": ["a"]}}]
+    assert list(graph.store.list_threads()) == []
