@@ -64,6 +64,7 @@ class GraphRegistry:
         self._lock = threading.Lock()
         self._graphs: weakref.WeakValueDictionary[str, GraphBinding] | dict[str, GraphBinding]
         self._graphs = weakref.WeakValueDictionary() if weak else {}
+        self._warned: set[str] = set()
 
     def add(self, binding: GraphBinding) -> None:
         with self._lock:
@@ -85,8 +86,21 @@ class GraphRegistry:
         name = base.split(":", 1)[0]
         same_name = [g for k, g in graphs.items() if k.split(":", 1)[0] == name]
         if same_name:
-            log.warning("graph %s not found; running it with the graph named %r whose code differs", key, name)
-            return same_name[-1]
+            chosen = same_name[-1]
+            with self._lock:
+                first = base not in self._warned
+                self._warned.add(base)
+            if first:  # once per graph version and process, not on every activity
+                log.warning(
+                    "graph %s is not served here; running its runs with the graph named %r of this worker, "
+                    "whose code differs (fingerprint %s, the run's is %s): the nodes, edges or schema changed "
+                    "since the run started",
+                    key,
+                    name,
+                    chosen.spec.fingerprint,
+                    base.split(":", 1)[1] if ":" in base else "?",
+                )
+            return chosen
         return None
 
 
