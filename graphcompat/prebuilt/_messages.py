@@ -1,10 +1,11 @@
-"""Messages as ``langchain_core`` objects, whatever form the state holds them in.
+"""Messages as ``langchain_core`` objects, whatever form a caller hands them in.
 
-graphcompat's state may hold messages as JSON dicts (``{"type": "ai",
-"content": ..., "tool_calls": [...]}``), and a ``Send`` payload always
-arrives as JSON. The prebuilt pieces hand user code (tools, prompts, chat
-models) the same ``AIMessage``/``ToolMessage`` objects LangGraph would, so
-every message is turned into an object here, once, at the edge.
+State values reach nodes as message objects already (``graphcompat._messages``
+revives them); a caller may still pass message dicts (``{"type": "ai",
+"content": ..., "tool_calls": [...]}``) to ``ToolNode`` directly, as LangGraph
+allows. The prebuilt pieces hand user code (tools, prompts, chat models) the
+same ``AIMessage``/``ToolMessage`` objects LangGraph would; dicts are revived
+by the one message codec, with its allow-list.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, messages_from_dict
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.tool import ToolCall
+
+from graphcompat import _messages
 
 __all__ = ["as_message", "as_messages", "is_message_dict", "last_ai_message", "messages_of", "tool_calls_of", "with_message_objects"]
 
@@ -27,10 +30,9 @@ def is_message_dict(value: Any) -> bool:
 
 def as_message(value: Any) -> Any:
     """``value`` as a message object when it is a stored message dict; anything else is returned as is."""
-    if isinstance(value, BaseMessage) or not is_message_dict(value):
+    if isinstance(value, BaseMessage) or not (is_message_dict(value) or _messages.is_stored(value)):
         return value
-    data = dict(value)
-    return messages_from_dict([{"type": data["type"], "data": data}])[0]
+    return _messages.from_json(value)
 
 
 def as_messages(values: Sequence[Any]) -> list[Any]:
