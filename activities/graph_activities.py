@@ -57,7 +57,13 @@ from graphcompat.checkpoint._layout import (
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import open_run, resume_run
-from graphcompat.errors import GraphCompatError, NodeTimeoutError, PayloadTooLargeError, UnknownCheckpointError
+from graphcompat.errors import (
+    GraphCompatError,
+    NodeTimeoutError,
+    PayloadTooLargeError,
+    StoreUnavailableError,
+    UnknownCheckpointError,
+)
 
 if TYPE_CHECKING:
     from graphcompat._registry import GraphBinding, GraphRegistry
@@ -73,8 +79,21 @@ def _app_error(
     """The node's exception as a Temporal failure: its type, message and where it came from.
 
     Marked BENIGN so the SDK does not log a second traceback; this module
-    logs one line with the thread and checkpoint instead.
+    logs one line with the thread and checkpoint instead. A store that cannot
+    be reached is an infrastructure fault, not the node's: retryable, so
+    Temporal retries the activity (without limit by default) until it is back.
     """
+    if isinstance(exc, StoreUnavailableError):
+        info = activity.info() if activity.in_activity() else None
+        log.warning(
+            "%s: %s; retrying (attempt %s, thread workflow %s, checkpoint %s)",
+            info.activity_type if info else "store",
+            exc,
+            info.attempt if info else "?",
+            info.workflow_id if info else "?",
+            checkpoint_id,
+        )
+        return ApplicationError(str(exc), type="StoreUnavailable", non_retryable=False, category=ApplicationErrorCategory.BENIGN)
     if activity.in_activity():
         info = activity.info()
         log.warning(
@@ -155,14 +174,17 @@ class GraphActivities:
 
     # -- helpers -----------------------------------------------------------------
 
-    def _graph(self, key: str) -> GraphBinding:
+    def _graph(self, key: str, *, local: bool = True) -> GraphBinding:
         graph = self.registry.find(key)
         if graph is None:
-            # Retryable: another worker on this task queue may have the graph.
+            # A node activity is retryable: another worker on this task queue may have the
+            # graph. A local activity runs on this workflow worker whatever happens, and
+            # local activities are retried without limit (store outages): fail it now.
             raise ApplicationError(
                 f"Graph {key!r} is not registered on this worker (it serves: {', '.join(self.registry.keys()) or 'none'}). "
                 "Start a worker with `python worker.py --graph package.module:graph` for it.",
                 type="GraphNotRegistered",
+                non_retryable=local,
             )
         return graph
 
@@ -237,7 +259,7 @@ class GraphActivities:
     @activity.defn(name=RUN_NODE)
     async def run_node(self, inp: NodeInput) -> TaskResult:
         """Run one node (and its conditional edges); return its writes only."""
-        graph = self._graph(inp.graph_key)
+        graph = self._graph(inp.graph_key, local=False)
         info = activity.info()
         interval = max(0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 3)
 

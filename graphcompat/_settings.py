@@ -17,6 +17,7 @@ variable. ``docs/deploy.md`` documents each variable for operators.
 ``GRAPHCOMPAT_MAX_CONCURRENT_ACTIVITIES`` nodes a ``worker.py`` runs at once
 ``GRAPHCOMPAT_LOG_LEVEL``           ``worker.py``'s log level (``WARNING``)
 ``GRAPHCOMPAT_DEBUG``               ``1``: the CLI shows tracebacks
+``GRAPHCOMPAT_STORE_RETRY_ATTEMPTS`` attempts of a run's store operation before the run fails (0: no limit)
 =================================== ==========================================================
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "inprocess_worker",
     "log_level",
     "max_concurrent_activities",
+    "store_retry_attempts",
     "store_url",
     "task_queue",
     "temporal_address",
@@ -115,6 +117,11 @@ def max_concurrent_activities() -> int | None:
 
 def log_level() -> str:
     return _get("GRAPHCOMPAT_LOG_LEVEL") or "WARNING"
+
+
+def store_retry_attempts() -> int:
+    """How often a run retries a store operation during an outage before failing (0: without limit)."""
+    return _int("GRAPHCOMPAT_STORE_RETRY_ATTEMPTS") or 0
 
 
 def debug() -> bool:

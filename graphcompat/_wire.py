@@ -126,6 +126,8 @@ class RunInput:
     heartbeat_timeout_s: float = 2.0
     last_checkpoint_id: str | None = None
     graph_name: str = ""
+    #: Attempts of a store operation (local activity) before the run fails; 0: no limit
+    store_attempts: int = 0
     #: mode "update": the update_state call (values as JSON, None to skip)
     update_values: Any = None
     update_skip: bool = False

@@ -16,6 +16,7 @@ tree, drawn once::
     ├── StateSerializationError (TypeError) a value that cannot be stored as JSON
     ├── ThreadBusyError (RuntimeError)    a run is already in flight on the thread
     ├── StoreError (RuntimeError)         the snapshot store refused an operation
+    │   └── StoreUnavailableError         the store cannot be reached now (retried by workers)
     ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
     ├── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
@@ -165,6 +166,16 @@ class StoreError(GraphCompatError, RuntimeError):
     """The snapshot store could not carry out an operation."""
 
     code = "store_error"
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached right now (connection refused, dropped, timed out).
+
+    Workers retry it without limit by default (``GRAPHCOMPAT_STORE_RETRY_ATTEMPTS``
+    caps it); a caller's read (``get_state``) gets it at once instead of waiting.
+    """
+
+    code = "store_unavailable"
 
 
 class PayloadTooLargeError(GraphCompatError, ValueError):

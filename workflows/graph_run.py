@@ -61,17 +61,26 @@ STEPS_PER_RUN = 500
 #: according to the node's RetryPolicy (one owner per concern).
 _INFRA_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=10))
 _LOCAL_TIMEOUT = timedelta(seconds=60)
-_LOCAL_RETRY = RetryPolicy(maximum_attempts=5)
 
 
-async def _local(name: str, arg: Any, summary: str, result_type: type | None = None) -> Any:
-    """A local activity of ours: the store I/O of a run (user code at most in commit and update)."""
+async def _local(inp: RunInput, name: str, arg: Any, summary: str, result_type: type | None = None) -> Any:
+    """A local activity of ours: the store I/O of a run (user code at most in commit and update).
+
+    Store outages are retried with back-off, without limit unless the caller capped
+    it (``GRAPHCOMPAT_STORE_RETRY_ATTEMPTS``); the user's own errors (a reducer, a
+    router) arrive non-retryable and fail at once.
+    """
     return await workflow.execute_local_activity(
         name,
         arg,
         result_type=result_type,
         start_to_close_timeout=_LOCAL_TIMEOUT,
-        retry_policy=_LOCAL_RETRY,
+        retry_policy=RetryPolicy(
+            initial_interval=timedelta(milliseconds=200),
+            backoff_coefficient=2.0,
+            maximum_interval=timedelta(seconds=10),
+            maximum_attempts=inp.store_attempts,
+        ),
         summary=summary,
     )
 
@@ -117,6 +126,7 @@ class GraphRunWorkflow:
             # update_state runs under the thread's workflow id, so Temporal's
             # one-run-per-id rule refuses it while a run is in flight.
             return await _local(
+                inp,
                 UPDATE_STATE,
                 UpdateInput(
                     graph_key=inp.graph_key,
@@ -134,6 +144,7 @@ class GraphRunWorkflow:
                 summary=f"update_state as {inp.as_node or 'inferred node'}",
             )
         start: StartResult = await _local(
+            inp,
             START_RUN,
             StartInput(
                 graph_key=inp.graph_key,
@@ -236,6 +247,7 @@ class GraphRunWorkflow:
         self, inp: RunInput, checkpoint_id: str, results: list[TaskResult], errors: list[TaskError]
     ) -> None:
         await _local(
+            inp,
             SAVE_WRITES,
             SaveWritesInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, results, errors),
             summary="save pending writes",
@@ -245,6 +257,7 @@ class GraphRunWorkflow:
         self, inp: RunInput, parent_id: str, new_id: str, results: list[TaskResult], load_pending: bool
     ) -> CommitResult:
         return await _local(
+            inp,
             COMMIT_STEP,
             CommitInput(
                 graph_key=inp.graph_key,

@@ -36,13 +36,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from ..errors import ConfigurationError, StoreError
+from ..errors import ConfigurationError, StoreError, StoreUnavailableError
 from ._codec import dumps
 from ._masking import mask_password
 from ._sql import Op, SqlSaver, Stmt, Tx, Txn, advance
 from .base import CheckpointRecord, PendingWrite, ThreadInfo
 
 __all__ = ["PostgresSaver"]
+
+#: How long a store call waits for a pooled connection before StoreUnavailableError.
+POOL_TIMEOUT_S = 5.0
 
 T = TypeVar("T")
 
@@ -165,6 +168,10 @@ class PostgresSaver(SqlSaver):
             configure=self._configure,
             open=True,
             name="graphcompat-store",
+            # After an outage a pooled connection may be dead: check it before handing it out,
+            # and give up waiting for one soon (the caller sees StoreUnavailableError; workers retry).
+            check=ConnectionPool.check_connection,
+            timeout=POOL_TIMEOUT_S,
         )
 
     @classmethod
@@ -238,7 +245,7 @@ class PostgresSaver(SqlSaver):
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id(name),))
 
     def _failure(self, exc: psycopg.OperationalError) -> StoreError:
-        return StoreError(
+        return StoreUnavailableError(
             f"the Postgres store {self._masked} failed: {mask_password(str(exc)).strip()}; "
             "check that the server is reachable"
         )
@@ -309,6 +316,8 @@ class PostgresSaver(SqlSaver):
                     configure=self._aconfigure,
                     open=False,
                     name="graphcompat-store-async",
+                    check=AsyncConnectionPool.check_connection,
+                    timeout=POOL_TIMEOUT_S,
                 )
                 self._apool_loop = loop
                 self._apool_opened = False

@@ -27,7 +27,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from graphcompat import _ids, _views, errors
+from graphcompat import _ids, _settings, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
@@ -279,6 +279,7 @@ class CompiledStateGraph:
             # New ids come strictly after the thread's head, whatever the server's clock says
             # (a clock stepped back, another server): the head stays the newest checkpoint.
             run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
+        run = dataclasses.replace(run, store_attempts=_settings.store_retry_attempts())
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
