@@ -5,6 +5,7 @@ tree, drawn once::
 
     GraphCompatError                      base of the project's own errors
     ├── GraphValidationError (ValueError) an invalid graph, refused at add_* / compile
+    │   └── GraphTypeError (TypeError)    an argument of the wrong type (a node that is not callable, ...)
     ├── InvalidUpdateError (ValueError)   a write LangGraph would also refuse
     ├── GraphRecursionError (RecursionError) the run hit its recursion_limit
     ├── EmptyInputError (ValueError)      invoke(None) on a thread with nothing to resume
@@ -17,7 +18,9 @@ tree, drawn once::
     ├── ThreadBusyError (RuntimeError)    a run is already in flight on the thread
     ├── StoreError (RuntimeError)         the snapshot store refused an operation
     ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
-    ├── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
+    ├── ConfigurationError (ValueError)   bad settings or config (store URL, thread_id, recursion_limit, ...)
+    │   └── ConfigurationTypeError (TypeError) a config value of the wrong type (recursion_limit="abc", ...)
+    ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     └── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
 
@@ -35,13 +38,16 @@ from typing import Any
 __all__ = [
     "AmbiguousResumeError",
     "ConfigurationError",
+    "ConfigurationTypeError",
     "EmptyInputError",
     "GraphCompatError",
     "GraphRecursionError",
+    "GraphTypeError",
     "GraphValidationError",
     "InvalidUpdateError",
     "NodeError",
     "PayloadTooLargeError",
+    "RunTerminatedError",
     "StateSerializationError",
     "StoreError",
     "ThreadBusyError",
@@ -80,6 +86,12 @@ class GraphValidationError(GraphCompatError, ValueError):
     """The graph is invalid; raised by ``add_*`` or ``compile`` before anything runs."""
 
     code = "invalid_graph"
+
+
+class GraphTypeError(GraphValidationError, TypeError):
+    """An ``add_*`` / ``compile`` argument of the wrong type (LangGraph raises ``TypeError`` there)."""
+
+    code = "invalid_graph_argument"
 
 
 class InvalidUpdateError(GraphCompatError, ValueError):
@@ -173,6 +185,19 @@ class ConfigurationError(GraphCompatError, ValueError):
     """A setting (store URL, Temporal connection, worker option) is wrong."""
 
     code = "configuration_error"
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """A config value or argument of the wrong type (``recursion_limit="abc"``, ``limit="x"``)."""
+
+    code = "configuration_type_error"
+
+
+class RunTerminatedError(GraphCompatError, RuntimeError):
+    """The run's workflow was terminated (or timed out) outside graphcompat, e.g. from the
+    Temporal UI or CLI. The thread keeps what was stored; ``invoke(None, config)`` continues it."""
+
+    code = "run_terminated"
 
 
 class NodeError(GraphCompatError):
