@@ -64,6 +64,10 @@ NODE_ERROR = "graphcompat.node_error"
 #: clear message (a node's result, the input that starts a run, an update).
 MAX_PAYLOAD_BYTES = 1_800_000
 
+#: Temporal's server refuses workflow ids longer than this (``limit.maxIDLength``,
+#: 1000 bytes by default); ``workflow_id_for`` must stay within it.
+MAX_WORKFLOW_ID_BYTES = 1000
+
 #: A node attempt's Temporal start-to-close timeout is its own timeout plus this:
 #: the activity raises NodeTimeoutError first; the margin only catches a stuck worker.
 NODE_TIMEOUT_MARGIN_S = 30.0

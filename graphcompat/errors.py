@@ -5,6 +5,7 @@ tree, drawn once::
 
     GraphCompatError                      base of the project's own errors
     ├── GraphValidationError (ValueError) an invalid graph, refused at add_* / compile
+    │   └── GraphTypeError (TypeError)    an argument of the wrong type (a node that is not callable, ...)
     ├── InvalidUpdateError (ValueError)   a write LangGraph would also refuse
     ├── GraphRecursionError (RecursionError) the run hit its recursion_limit
     ├── EmptyInputError (ValueError)      invoke(None) on a thread with nothing to resume
@@ -18,7 +19,9 @@ tree, drawn once::
     ├── StoreError (RuntimeError)         the snapshot store refused an operation
     │   └── StoreUnavailableError         the store cannot be reached now (retried by workers)
     ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
-    ├── ConfigurationError (ValueError)   bad settings (store URL, Temporal address, ...)
+    ├── ConfigurationError (ValueError)   bad settings or config (store URL, thread_id, recursion_limit, ...)
+    │   └── ConfigurationTypeError (TypeError) a config value of the wrong type (recursion_limit="abc", ...)
+    ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
     ├── StoreNotSupportedError (NotImplementedError) a tool asks for a LangGraph BaseStore
@@ -38,14 +41,17 @@ from typing import Any
 __all__ = [
     "AmbiguousResumeError",
     "ConfigurationError",
+    "ConfigurationTypeError",
     "EmptyInputError",
     "GraphCompatError",
     "GraphRecursionError",
+    "GraphTypeError",
     "GraphValidationError",
     "InvalidUpdateError",
     "MissingDependencyError",
     "NodeError",
     "PayloadTooLargeError",
+    "RunTerminatedError",
     "StateSerializationError",
     "StoreError",
     "StoreNotSupportedError",
@@ -85,6 +91,12 @@ class GraphValidationError(GraphCompatError, ValueError):
     """The graph is invalid; raised by ``add_*`` or ``compile`` before anything runs."""
 
     code = "invalid_graph"
+
+
+class GraphTypeError(GraphValidationError, TypeError):
+    """An ``add_*`` / ``compile`` argument of the wrong type (LangGraph raises ``TypeError`` there)."""
+
+    code = "invalid_graph_argument"
 
 
 class InvalidUpdateError(GraphCompatError, ValueError):
@@ -200,6 +212,19 @@ class MissingDependencyError(GraphCompatError, ImportError):
     """An optional dependency (an extra such as ``graphcompat[langchain]``) is not installed."""
 
     code = "missing_dependency"
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """A config value or argument of the wrong type (``recursion_limit="abc"``, ``limit="x"``)."""
+
+    code = "configuration_type_error"
+
+
+class RunTerminatedError(GraphCompatError, RuntimeError):
+    """The run's workflow was terminated (or timed out) outside graphcompat, e.g. from the
+    Temporal UI or CLI. The thread keeps what was stored; ``invoke(None, config)`` continues it."""
+
+    code = "run_terminated"
 
 
 class NodeError(GraphCompatError):

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..errors import ConfigurationError, StoreError, UnknownThreadError
+from ..errors import ConfigurationError, ConfigurationTypeError, StoreError, UnknownThreadError
 from .base import FORMAT_VERSION, BaseCheckpointSaver, CheckpointRecord, PendingWrite
 
 JSON = object
@@ -32,8 +32,13 @@ def check_keep_last(keep_last: int) -> None:
 
 def check_limit(limit: int | None) -> None:
     """Refuse a history ``limit`` that is not a count."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ConfigurationError(f"limit must be a non-negative integer or None, got {limit!r}", limit=limit)
+    if limit is None:
+        return
+    message = f"limit must be a non-negative integer or None, got {limit!r}"
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise ConfigurationTypeError(message, limit=limit)  # LangGraph raises TypeError here
+    if limit < 0:
+        raise ConfigurationError(message, limit=limit)
 
 
 def expiry_cutoff(idle_for: timedelta, now: datetime | None) -> datetime:

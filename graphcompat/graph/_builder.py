@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
 from graphcompat.engine import BranchSpec, GraphSpec, NodeSpec, check_node_names
-from graphcompat.errors import GraphValidationError
+from graphcompat.errors import GraphTypeError, GraphValidationError
 from graphcompat.types import RetryPolicy
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class StateGraph:
                 f"add_node({node!r}) needs a function: add_node({node!r}, my_function)."
             )
         if not callable(action):
-            raise GraphValidationError(f"Node {node!r}: {action!r} is not callable; pass a function.")
+            raise GraphTypeError(f"Node {node!r}: {action!r} is not callable; pass a function.")
         if node in RESERVED_NAMES:
             raise GraphValidationError(f"Node name {node!r} is reserved; choose another name.")
         if not node or any(ch in node for ch in ":|"):
@@ -292,7 +292,7 @@ class StateGraph:
             from graphcompat.checkpoint.base import BaseCheckpointSaver
 
             if not isinstance(checkpointer, BaseCheckpointSaver):
-                raise GraphValidationError(
+                raise GraphTypeError(
                     f"checkpointer must be a graphcompat saver (InMemorySaver, SqliteSaver, PostgresSaver), "
                     f"got {type(checkpointer).__name__}. Import savers from graphcompat.checkpoint.*."
                 )

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import queue
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,13 +26,19 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ApplicationError,
+    CancelledError,
+    TerminatedError,
+    TimeoutError as WorkflowTimeoutError,
+    WorkflowAlreadyStartedError,
+)
 
 from graphcompat import _ids, _settings, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import MAX_PAYLOAD_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -44,12 +51,58 @@ __all__ = ["CompiledStateGraph"]
 Config = Mapping[str, Any]
 
 
+def _config(config: Any) -> Config:
+    """The caller's config, refused unless it is a mapping (LangGraph's RunnableConfig is a dict)."""
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise errors.ConfigurationError(
+            f"The config must be a mapping, got {type(config).__name__} {config!r:.60}; "
+            "pass config={'configurable': {'thread_id': 'some-id'}}."
+        )
+    return config
+
+
 def _configurable(config: Config | None) -> dict[str, Any]:
-    return dict((config or {}).get("configurable") or {})
+    conf = _config(config).get("configurable") or {}
+    if not isinstance(conf, Mapping):
+        raise errors.ConfigurationError(
+            f"config['configurable'] must be a mapping, got {type(conf).__name__} {conf!r:.60}; "
+            "pass config={'configurable': {'thread_id': 'some-id'}}."
+        )
+    return dict(conf)
+
+
+def _recursion_limit(config: Config | None) -> int:
+    """``config["recursion_limit"]``: a positive int (LangGraph raises ValueError below 1)."""
+    limit = _config(config).get("recursion_limit")
+    if limit is None:
+        return DEFAULT_RECURSION_LIMIT
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise errors.ConfigurationTypeError(
+            f"recursion_limit must be an int (the most super-steps a run may take), got "
+            f"{type(limit).__name__} {limit!r:.40}; pass e.g. {{'recursion_limit': 50}} or leave it out "
+            f"(default {DEFAULT_RECURSION_LIMIT}).",
+            recursion_limit=limit,
+        )
+    if limit < 1:
+        raise errors.ConfigurationError(
+            f"recursion_limit must be at least 1, got {limit}; pass the most super-steps a run may take, "
+            f"or leave it out (default {DEFAULT_RECURSION_LIMIT}).",
+            recursion_limit=limit,
+        )
+    return limit
+
+
+def _node_list(names: Sequence[str] | str | None) -> list[str] | None:
+    """``interrupt_before="node"`` (or ``"*"``) means ``["node"]``, as at compile."""
+    return [names] if isinstance(names, str) else None if names is None else list(names)
 
 
 def _json_config(config: Config | None) -> dict[str, Any]:
     """The parts of a RunnableConfig that travel to the workers (JSON only)."""
+    config = _config(config)
+    _configurable(config)
     out: dict[str, Any] = {}
     for key in ("configurable", "metadata", "tags", "recursion_limit", "run_name"):
         if config and key in config:
@@ -144,16 +197,53 @@ class CompiledStateGraph:
     # -- config helpers -------------------------------------------------------------
 
     def _thread(self, config: Config | None, *, required: bool = True) -> tuple[str, str, str | None]:
+        """``(thread_id, checkpoint_ns, checkpoint_id)`` from the config, each checked.
+
+        A thread id is a str, an int or a UUID (stored as its string, as LangGraph
+        does), non-empty and short enough for Temporal's workflow id limit.
+        """
         conf = _configurable(config)
-        thread_id = conf.get("thread_id")
-        if thread_id is None:
+        raw = conf.get("thread_id")
+        if raw is None:
             if required:
                 raise errors.ConfigurationError(
                     "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
                     "checkpoint_ns, checkpoint_id. Pass config={'configurable': {'thread_id': 'some-id'}}."
                 )
             return "", "", None
-        return str(thread_id), str(conf.get("checkpoint_ns") or ""), conf.get("checkpoint_id")
+        if isinstance(raw, bool) or not isinstance(raw, str | int | uuid.UUID):
+            raise errors.ConfigurationError(
+                f"thread_id must be a str, int or UUID, got {type(raw).__name__} {raw!r:.60}; "
+                "pass one id per conversation, e.g. {'configurable': {'thread_id': 'user-42'}}.",
+                thread_id=raw,
+            )
+        thread_id = str(raw)
+        if not thread_id:
+            raise errors.ConfigurationError(
+                "thread_id is empty; pass a non-empty thread_id (leave it out only on a graph "
+                "compiled without a checkpointer)."
+            )
+        ns = conf.get("checkpoint_ns") or ""
+        if not isinstance(ns, str):
+            raise errors.ConfigurationError(
+                f"checkpoint_ns must be a str, got {type(ns).__name__} {ns!r:.60}; leave it out for the root graph."
+            )
+        checkpoint_id = conf.get("checkpoint_id") or None
+        if checkpoint_id is not None and not isinstance(checkpoint_id, str):
+            raise errors.ConfigurationError(
+                f"checkpoint_id must be a str, got {type(checkpoint_id).__name__} {checkpoint_id!r:.60}; "
+                "take ids from get_state_history(config) (snapshot.config['configurable']['checkpoint_id'])."
+            )
+        overhead = len(workflow_id_for("", ns).encode())
+        size = len(thread_id.encode())
+        if size + overhead > MAX_WORKFLOW_ID_BYTES:
+            raise errors.ConfigurationError(
+                f"thread_id is {size:,} bytes; Temporal accepts workflow ids of at most {MAX_WORKFLOW_ID_BYTES} "
+                f"bytes and the thread's is {workflow_id_for('<thread_id>', ns)!r}, so a thread_id can be at most "
+                f"{MAX_WORKFLOW_ID_BYTES - overhead} bytes. Use a shorter thread_id (e.g. a hash of the long key).",
+                thread_id=thread_id[:80],
+            )
+        return thread_id, ns, checkpoint_id
 
     def _runtime(self) -> Runtime:
         from graphcompat._runtime import get_runtime
@@ -211,17 +301,26 @@ class CompiledStateGraph:
         if self.checkpointer is None:
             # As in LangGraph: without a checkpointer nothing outlives the call, whatever
             # thread_id the config names (the run's snapshots are dropped when it returns).
+            self._thread(config, required=False)  # a malformed config is still refused
             thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
+        interrupt_before, interrupt_after = _node_list(interrupt_before), _node_list(interrupt_after)
+        recursion_limit = _recursion_limit(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
         resume: Any = None
         payload: Any = None
         if isinstance(input, Command):
-            if input.resume is None:
+            if input.resume is None or input.goto or input.update is not None or input.graph is not None:
+                given = ", ".join(
+                    f"{name}={value!r:.40}"
+                    for name, value in (("graph", input.graph), ("update", input.update), ("resume", input.resume), ("goto", input.goto))
+                    if value not in (None, (), [])
+                )
                 raise errors.ConfigurationError(
-                    "invoke(Command(...)) takes Command(resume=value) to answer an interrupt; "
-                    "to update the state use graph.update_state(config, values, as_node=...)."
+                    f"invoke(Command(...)) takes Command(resume=value) to answer an interrupt, got Command({given}); "
+                    "to change the state or the next node use graph.update_state(config, values, as_node=...) "
+                    "and then graph.invoke(None, config)."
                 )
             mode = RunMode.COMMAND
             resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
@@ -244,7 +343,7 @@ class CompiledStateGraph:
             config=json_config,
             interrupt_before=list(self.interrupt_before_nodes if interrupt_before is None else interrupt_before),
             interrupt_after=list(self.interrupt_after_nodes if interrupt_after is None else interrupt_after),
-            recursion_limit=int((config or {}).get("recursion_limit") or DEFAULT_RECURSION_LIMIT),
+            recursion_limit=recursion_limit,
             node_timeout_s=self.node_timeout.total_seconds(),
             heartbeat_timeout_s=self.heartbeat_timeout.total_seconds(),
         )
@@ -315,12 +414,7 @@ class CompiledStateGraph:
     ) -> dict[str, Any]:
         run = self._run_input(input, config, interrupt_before, interrupt_after)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
-        if run.mode == RunMode.RESUME and latest is None:
-            raise errors.EmptyInputError(
-                f"Thread {run.thread_id!r} has no checkpoint to resume; start it with an input: "
-                "graph.invoke({...}, config).",
-                thread_id=run.thread_id,
-            )
+        self._check_resumable(run, latest)
         handle = await self._start(runtime, run, latest)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
         try:
@@ -337,8 +431,31 @@ class CompiledStateGraph:
         if self.checkpointer is None:
             await self.store.adelete_thread(run.thread_id)
 
+    @staticmethod
+    def _check_resumable(run: RunInput, head: CheckpointRecord | None) -> None:
+        """``invoke(None)`` and ``Command(resume=...)`` need a checkpoint (``head``, the thread's
+        latest): refuse before anything starts."""
+        if run.mode not in (RunMode.RESUME, RunMode.COMMAND) or head is not None:
+            return
+        what = "" if run.mode == RunMode.RESUME else ", so Command(resume=...) has nothing to resume"
+        raise errors.EmptyInputError(
+            f"Thread {run.thread_id!r} has no checkpoint to resume{what}; start it with an input: "
+            "graph.invoke({...}, config).",
+            thread_id=run.thread_id,
+        )
+
     def _failure(self, failure: WorkflowFailureError, run: RunInput) -> BaseException:
         cause = failure.cause
+        if isinstance(cause, TerminatedError | CancelledError | WorkflowTimeoutError):
+            how = {TerminatedError: "terminated", CancelledError: "cancelled"}.get(type(cause), "timed out")
+            return errors.RunTerminatedError(
+                f"The run on thread {run.thread_id!r} (workflow {workflow_id_for(run.thread_id, run.checkpoint_ns)!r}) "
+                f"was {how} outside graphcompat (from the Temporal UI or CLI?): {cause.message or how}. "
+                "The thread keeps every checkpoint stored so far; continue it with graph.invoke(None, config), "
+                "inspect it with graph.get_state(config).",
+                thread_id=run.thread_id,
+                how=how,
+            )
         if not isinstance(cause, ApplicationError):
             return failure
         info: dict[str, Any] = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
@@ -416,7 +533,19 @@ class CompiledStateGraph:
         """Async twin of :meth:`get_state_history`."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
+        if filter is not None and not isinstance(filter, Mapping):
+            raise errors.ConfigurationError(
+                f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
+                "e.g. filter={'source': 'loop'}."
+            )
         before_id = _configurable(before).get("checkpoint_id") if isinstance(before, Mapping) else before
+        if before_id is not None and not isinstance(before_id, str):
+            raise errors.ConfigurationError(
+                f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
+                "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
+            )
+        if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
+            raise errors.UnknownCheckpointError.of(thread_id, before_id)
         records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         for record in records:
             yield await self._snapshot(record, live=False)
@@ -604,6 +733,7 @@ class CompiledStateGraph:
         run = self._run_input(input, config, interrupt_before, interrupt_after)
         follower = StoreFollower(self.store, run.thread_id, run.checkpoint_ns)
         head = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+        self._check_resumable(run, head)
         follower.skip_through(head)
         handle = await self._start(runtime, run, head)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
