@@ -32,9 +32,20 @@ from graphcompat.engine._run import (
     runs_nodes,
     skips_interrupt_before,
 )
-from graphcompat.engine._spec import BranchSpec, GraphSpec, NodePlan, NodeSpec, check_node_names, node_plans
+from graphcompat.engine._spec import (
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_NODE_TIMEOUT,
+    BranchSpec,
+    GraphSpec,
+    NodePlan,
+    NodeSpec,
+    check_node_names,
+    node_plans,
+)
 
 __all__ = [
+    "DEFAULT_HEARTBEAT_TIMEOUT",
+    "DEFAULT_NODE_TIMEOUT",
     "BranchSpec",
     "Engine",
     "GraphSpec",

@@ -19,7 +19,21 @@ from graphcompat._schema import StateSchema
 from graphcompat.errors import GraphCompatError, UnknownNodeError
 from graphcompat.types import RetryPolicy
 
-__all__ = ["BranchSpec", "GraphSpec", "NodePlan", "NodeSpec", "check_node_names", "node_plans"]
+__all__ = [
+    "DEFAULT_HEARTBEAT_TIMEOUT",
+    "DEFAULT_NODE_TIMEOUT",
+    "BranchSpec",
+    "GraphSpec",
+    "NodePlan",
+    "NodeSpec",
+    "check_node_names",
+    "node_plans",
+]
+
+#: ``compile(node_timeout=...)`` when not given: the limit on one attempt of a node.
+DEFAULT_NODE_TIMEOUT = timedelta(minutes=10)
+#: ``compile(heartbeat_timeout=...)`` when not given: how soon a killed worker is noticed.
+DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +78,8 @@ class GraphSpec:
     #: Equal in every process with the same graph code (see ``StateGraph.fingerprint``).
     fingerprint: str = ""
     task_queue: str | None = None
-    node_timeout: timedelta = timedelta(minutes=10)
-    heartbeat_timeout: timedelta = timedelta(seconds=2)
+    node_timeout: timedelta = DEFAULT_NODE_TIMEOUT
+    heartbeat_timeout: timedelta = DEFAULT_HEARTBEAT_TIMEOUT
 
     @classmethod
     def freeze(

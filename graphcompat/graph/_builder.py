@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
-from graphcompat.engine import BranchSpec, GraphSpec, NodeSpec, check_node_names
+from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
 from graphcompat.errors import GraphTypeError, GraphValidationError
 from graphcompat.types import RetryPolicy
 
@@ -260,8 +260,8 @@ class StateGraph:
         name: str | None = None,
         debug: bool = False,
         task_queue: str | None = None,
-        node_timeout: timedelta = timedelta(minutes=10),
-        heartbeat_timeout: timedelta = timedelta(seconds=2),
+        node_timeout: timedelta = DEFAULT_NODE_TIMEOUT,
+        heartbeat_timeout: timedelta = DEFAULT_HEARTBEAT_TIMEOUT,
         **_ignored: Any,
     ) -> CompiledStateGraph:
         """Check the graph and return a runnable, durable ``CompiledStateGraph``.

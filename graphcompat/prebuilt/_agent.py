@@ -23,11 +23,18 @@ Differences from LangGraph, each for a reason:
   a pydantic ``response_format`` as its model, a JSON-schema dict as a dict.
 - A model given as a string or as a ``(state, runtime)`` function, and
   ``store``/``context_schema``, are not supported yet.
+
+graphcompat extensions: ``task_queue``, ``node_timeout`` and
+``heartbeat_timeout`` are keyword arguments passed to ``StateGraph.compile``
+as they are (the Temporal task queue, the limit on one attempt of a model
+call or tool step, how soon a killed worker is noticed). LangGraph has no
+such arguments.
 """
 
 from __future__ import annotations
 
 import inspect
+from datetime import timedelta
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, TypedDict, get_type_hints
 
@@ -38,6 +45,7 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, 
 from langchain_core.tools import BaseTool
 
 from graphcompat._constants import END
+from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT
 from graphcompat.graph._builder import StateGraph
 from graphcompat.graph.message import AnyMessage, add_messages
 from graphcompat.prebuilt._messages import as_messages, messages_of
@@ -169,6 +177,9 @@ def create_react_agent(
     debug: bool = False,
     version: Literal["v1", "v2"] = "v2",
     name: str | None = None,
+    task_queue: str | None = None,
+    node_timeout: timedelta = DEFAULT_NODE_TIMEOUT,
+    heartbeat_timeout: timedelta = DEFAULT_HEARTBEAT_TIMEOUT,
     **unsupported: Any,
 ) -> CompiledStateGraph:
     """Build and compile a ReAct agent: call the model, run its tool calls, repeat until it answers.
@@ -297,6 +308,19 @@ def create_react_agent(
         return entry
 
     workflow = StateGraph(state_schema)
+
+    def compile_graph() -> CompiledStateGraph:
+        return workflow.compile(
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            debug=debug,
+            name=name,
+            task_queue=task_queue,
+            node_timeout=node_timeout,
+            heartbeat_timeout=heartbeat_timeout,
+        )
+
     workflow.add_node("agent", agent)
     if pre_model_hook is not None:
         workflow.add_node("pre_model_hook", pre_model_hook)
@@ -314,9 +338,7 @@ def create_react_agent(
             workflow.add_edge("agent", finish)
         elif response_format is not None:
             workflow.add_edge("post_model_hook", "generate_structured_response")
-        return workflow.compile(
-            checkpointer=checkpointer, interrupt_before=interrupt_before, interrupt_after=interrupt_after, debug=debug, name=name
-        )
+        return compile_graph()
 
     workflow.add_node("tools", tool_node)
     agent_paths = [after_model] if after_model else ["tools", finish]
@@ -327,6 +349,4 @@ def create_react_agent(
         workflow.add_conditional_edges("tools", route_tool_responses, path_map=[entry, END])
     else:
         workflow.add_edge("tools", entry)
-    return workflow.compile(
-        checkpointer=checkpointer, interrupt_before=interrupt_before, interrupt_after=interrupt_after, debug=debug, name=name
-    )
+    return compile_graph()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -17,32 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from graphcompat._runtime import Runtime, install_runtime
+from graphcompat._runtime import install_runtime
 from graphcompat.testing import GraphTestEnvironment
 
+from .crash_helpers import RuntimeEnv, client_runtime, start_worker, stop_workers, wait_for
 from .replay import replay_thread
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start_worker(address: str, task_queue: str, crash_dir: Path, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "TEMPORAL_ADDRESS": address, "CRASH_DIR": str(crash_dir), "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "worker.py"), "--graph", "tests.graphs.crash_graph:graph", "--task-queue", task_queue],
-        cwd=ROOT,
-        env=env,
-        stdout=open(log, "ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+GRAPH = "tests.graphs.crash_graph:graph"
 
 
 @pytest.fixture
@@ -58,18 +38,13 @@ def test_sigkilled_worker_loses_no_completed_node(_local: GraphTestEnvironment, 
     address = _local.client.service_client.config.target_host
     task_queue = f"crash-{uuid.uuid4().hex[:8]}"
     log = crash_dir / "workers.log"
-
-    async def connect():
-        from temporalio.client import Client
-        from graphcompat.plugin import GraphcompatPlugin
-
-        return await Client.connect(address, plugins=[GraphcompatPlugin()]), None
+    worker_env = {"CRASH_DIR": str(crash_dir)}
 
     # The client process runs no worker: every node runs in a worker.py process.
-    client_runtime = Runtime(connect, in_process_worker=False, task_queue=task_queue, description="client")
-    previous = install_runtime(client_runtime)
-    first_worker = _start_worker(address, task_queue, crash_dir, log)
-    second_worker: subprocess.Popen | None = None
+    runtime = client_runtime(address, task_queue)
+    previous = install_runtime(runtime)
+    first_worker = start_worker(address, task_queue, GRAPH, log, worker_env)
+    second_worker = None
     try:
         config = {"configurable": {"thread_id": f"crash-{uuid.uuid4().hex[:8]}"}}
         outcome: dict = {}
@@ -83,11 +58,11 @@ def test_sigkilled_worker_loses_no_completed_node(_local: GraphTestEnvironment, 
         invoker = threading.Thread(target=run)
         invoker.start()
         runs = crash_dir / "runs.log"
-        _wait_for(lambda: runs.exists() and "slow" in runs.read_text().split(), 60, "node 'slow' to start")
+        wait_for(lambda: runs.exists() and "slow" in runs.read_text().split(), 60, "node 'slow' to start")
         os.kill(first_worker.pid, signal.SIGKILL)
         killed_at = time.monotonic()
         first_worker.wait()
-        second_worker = _start_worker(address, task_queue, crash_dir, log)
+        second_worker = start_worker(address, task_queue, GRAPH, log, worker_env)
         invoker.join(timeout=90)
         recovered_in = time.monotonic() - killed_at
         assert not invoker.is_alive(), "the run did not finish after the crash: " + log.read_text()[-2000:]
@@ -100,28 +75,8 @@ def test_sigkilled_worker_loses_no_completed_node(_local: GraphTestEnvironment, 
         assert history == [4, 3, 2, 1, 0]
         with capsys.disabled():
             print(f"\n[crash test] SIGKILL -> run complete in {recovered_in:.2f}s (heartbeat timeout 2s)")
-        replay_thread(_RuntimeEnv(client_runtime), config["configurable"]["thread_id"])
+        replay_thread(RuntimeEnv(runtime), config["configurable"]["thread_id"])
     finally:
         install_runtime(previous)
-        for proc in (first_worker, second_worker):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        client_runtime.close()
-
-
-class _RuntimeEnv:
-    """The part of GraphTestEnvironment that replay_thread uses."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-
-    @property
-    def client(self):
-        return self.runtime.run_sync(self.runtime.client())
-
-    def run(self, coro):
-        return self.runtime.run_sync(coro)
+        stop_workers(first_worker, second_worker)
+        runtime.close()
