@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +30,23 @@ def start_worker(address: str, task_queue: str, graph: str, log: Path, env: dict
         stdout=open(log, "ab"),
         stderr=subprocess.STDOUT,
     )
+
+
+def kill_and_replace(
+    victim: subprocess.Popen, invoker: threading.Thread, address: str, task_queue: str, graph: str, log: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen, float]:
+    """SIGKILL ``victim``, start a fresh worker, wait for the run in ``invoker`` to finish.
+
+    Returns the new worker and the seconds from the kill to the run's end.
+    """
+    os.kill(victim.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    victim.wait()
+    replacement = start_worker(address, task_queue, graph, log, env)
+    invoker.join(timeout=90)
+    recovered_in = time.monotonic() - killed_at
+    assert not invoker.is_alive(), "the run did not finish after the crash: " + log.read_text()[-2000:]
+    return replacement, recovered_in
 
 
 def stop_workers(*procs: subprocess.Popen | None) -> None:

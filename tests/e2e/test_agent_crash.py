@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ from graphcompat._runtime import Runtime, install_runtime
 from graphcompat._wire import RUN_NODE, workflow_id_for
 from graphcompat.testing import GraphTestEnvironment
 
-from .crash_helpers import RuntimeEnv, client_runtime, start_worker, stop_workers, wait_for
+from .crash_helpers import RuntimeEnv, client_runtime, kill_and_replace, start_worker, stop_workers, wait_for
 from .replay import replay_thread
 
 GRAPH = "tests.graphs.agent_crash_graph:graph"
@@ -97,13 +96,7 @@ def test_sigkill_during_a_tool_call_repeats_only_that_tool(_local: GraphTestEnvi
         # "other_tool ran once" tests durability, not a race with its completion.
         wait_for(lambda: _finished_node_activities(runtime, thread_id) >= 2, 30, "other_tool's result to be recorded")
         assert ran().count("slow_tool") == 1, "slow_tool finished before the kill"
-        os.kill(first_worker.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        first_worker.wait()
-        second_worker = start_worker(address, task_queue, GRAPH, log, worker_env)
-        invoker.join(timeout=90)
-        recovered_in = time.monotonic() - killed_at
-        assert not invoker.is_alive(), "the run did not finish after the crash: " + log.read_text()[-2000:]
+        second_worker, recovered_in = kill_and_replace(first_worker, invoker, address, task_queue, GRAPH, log, worker_env)
         assert "error" not in outcome, outcome.get("error")
 
         messages = outcome["result"]["messages"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ import pytest
 from graphcompat._runtime import install_runtime
 from graphcompat.testing import GraphTestEnvironment
 
-from .crash_helpers import RuntimeEnv, client_runtime, start_worker, stop_workers, wait_for
+from .crash_helpers import RuntimeEnv, client_runtime, kill_and_replace, start_worker, stop_workers, wait_for
 from .replay import replay_thread
 
 GRAPH = "tests.graphs.crash_graph:graph"
@@ -59,13 +58,7 @@ def test_sigkilled_worker_loses_no_completed_node(_local: GraphTestEnvironment, 
         invoker.start()
         runs = crash_dir / "runs.log"
         wait_for(lambda: runs.exists() and "slow" in runs.read_text().split(), 60, "node 'slow' to start")
-        os.kill(first_worker.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        first_worker.wait()
-        second_worker = start_worker(address, task_queue, GRAPH, log, worker_env)
-        invoker.join(timeout=90)
-        recovered_in = time.monotonic() - killed_at
-        assert not invoker.is_alive(), "the run did not finish after the crash: " + log.read_text()[-2000:]
+        second_worker, recovered_in = kill_and_replace(first_worker, invoker, address, task_queue, GRAPH, log, worker_env)
         assert "error" not in outcome, outcome.get("error")
         assert outcome["result"] == {"done": ["first", "slow", "last"]}
         counts = {name: runs.read_text().split().count(name) for name in ("first", "slow", "last")}
