@@ -319,3 +319,79 @@ def outcome_chunk(chunk):
         return {**chunk, "__interrupt__": [i.value for i in chunk["__interrupt__"]]}
     return chunk
 
+
+# --------------------------------------------------------------------------------------
+# What is re-run on resume after a failing tool (the README's "Agents" section)
+# --------------------------------------------------------------------------------------
+
+
+def make_flaky_react(version: str):
+    """Two tool calls in one model turn; ``search`` raises ConnectionError on its first call only."""
+
+    def make(t):
+        @tool
+        def search(query: str) -> str:
+            """Search the web."""
+            t.calls["search"] += 1
+            if t.calls["search"] == 1:
+                raise ConnectionError("search API timeout")
+            return f"results for {query}"
+
+        @tool
+        def get_weather(city: str) -> str:
+            """The weather in a city."""
+            t.calls["get_weather"] += 1
+            return f"It's always sunny in {city}"
+
+        t.model = agent_model()
+        return t.imp("prebuilt").create_react_agent(t.model, [get_weather, search], checkpointer=t.Saver(), version=version)
+
+    return make
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_failing_tool_call_then_resume_reruns_what_langgraph_reruns(env, thread, version):
+    """A tool that raises fails the run (LangGraph's default ``handle_tool_errors`` handles only
+    argument errors); ``invoke(None)`` resumes. v2: each tool call is its own task, so the call that
+    succeeded is not run again; v1: the ToolNode is one task, so both calls run again."""
+    d = Differential(make_flaky_react(version), tid(thread), compiled=True)
+    out = d.invoke({"messages": [("user", "what is the weather in sf")]})
+    assert type(out["graphcompat"].exc) is ConnectionError and str(out["graphcompat"].exc) == "search API timeout"
+    assert d.gc.graph.get_state(d.gc.config).next == ("tools",)  # v2: the call that succeeded is done (live view)
+    out = d.invoke(None)
+    assert out["graphcompat"].raw["messages"][-1].content == "It's sunny in sf, and there are events."
+    assert d.gc.t.calls["search"] == 2
+    assert d.gc.t.calls["get_weather"] == (1 if version == "v2" else 2)
+    assert replay_thread(env, tid(thread)) == 2
+
+
+# --------------------------------------------------------------------------------------
+# ToolNode's error handling (a graph START -> tools: LangGraph's ToolNode needs a graph to run in)
+# --------------------------------------------------------------------------------------
+
+
+def make_tool_node_graph(handle_tool_errors):
+    def make(StateGraph, START, END, t):
+        @tool
+        def divide(a: int, b: int) -> float:
+            """Divide a by b."""
+            t.calls["divide"] += 1
+            return a / b
+
+        kwargs = {} if handle_tool_errors == "default" else {"handle_tool_errors": handle_tool_errors}
+        b = StateGraph(t.MessagesState)
+        b.add_node("tools", t.imp("prebuilt").ToolNode([divide], **kwargs))
+        b.add_edge(START, "tools")
+        return b
+
+    return make
+
+
+@pytest.mark.parametrize("handle_tool_errors", ["default", True, False, "try again"])
+@pytest.mark.parametrize("args", [{"a": 1, "b": 0}, {"a": "x", "b": 1}, {"a": 1}], ids=["raises", "bad-type", "missing"])
+def test_tool_node_error_handling_as_langgraph(env, thread, handle_tool_errors, args):
+    d = Differential(make_tool_node_graph(handle_tool_errors), tid(thread))
+    message = AIMessage("", tool_calls=[{"name": "divide", "args": args, "id": "c1"}])
+    out = d.invoke({"messages": [message]})
+    if out["langgraph"].exc is None:  # the error went to the model as a ToolMessage: same content
+        assert out["graphcompat"].raw["messages"][-1].status == "error"
