@@ -697,7 +697,9 @@ class CompiledStateGraph:
         """Run like :meth:`invoke`, yielding each super-step as it is committed.
 
         ``stream_mode="values"`` yields the full state after each super-step
-        (the input first); ``"updates"`` yields ``{node: update}`` per
+        as LangGraph does (with input: first the state with the input applied;
+        a resume or replay: first the checkpoint it continues; an
+        ``interrupt()``: last the values with ``"__interrupt__"``); ``"updates"`` yields ``{node: update}`` per
         super-step (and ``{"__interrupt__": (...)}`` when interrupted); a list
         of modes yields ``(mode, chunk)`` pairs. The run goes on in Temporal
         meanwhile; chunks are read from the snapshot store as it records them.
@@ -732,20 +734,31 @@ class CompiledStateGraph:
                 )
         run = self._run_input(input, config, interrupt_before, interrupt_after)
         follower = StoreFollower(self.store, run.thread_id, run.checkpoint_ns)
-        head = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
-        self._check_resumable(run, head)
-        follower.skip_through(head)
-        handle = await self._start(runtime, run, head)
+        latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+        self._check_resumable(run, latest)
+        follower.skip_through(latest)
+        # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
+        # a replay) first yields that checkpoint's values; a run with input starts with the state after
+        # the input is applied (the input checkpoint itself is never streamed).
+        start = None
+        if "values" in modes and run.mode in (RunMode.RESUME, RunMode.COMMAND, RunMode.REPLAY):
+            start = latest
+            if run.mode == RunMode.REPLAY and run.checkpoint_id:
+                start = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, run.checkpoint_id)
+        handle = await self._start(runtime, run, latest)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         waiter = asyncio.ensure_future(handle.result())
 
         def emit(mode: str, chunk: Any) -> Any:
             return chunk if len(modes) == 1 else (mode, chunk)
 
+        if start is not None:
+            yield emit("values", _views.user_values(self.engine, start, start.channel_values))
+
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():
                 for mode in modes:
-                    if mode == "values" and record.source != "fork":
+                    if mode == "values" and record.source not in ("fork", "input"):
                         yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
                     elif mode == "updates" and record.source == "loop":
                         writes = record.metadata.get("writes") or {}
@@ -765,11 +778,16 @@ class CompiledStateGraph:
                 result: RunResult = waiter.result()
             except WorkflowFailureError as failure:
                 raise self._failure(failure, run) from None
-            if result.status == RunStatus.INTERRUPTED and "updates" in modes:
+            if result.status == RunStatus.INTERRUPTED:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
-                    yield emit("updates", {"__interrupt__": snapshot.interrupts})
+                    for mode in modes:
+                        if mode == "updates":
+                            yield emit(mode, {"__interrupt__": snapshot.interrupts})
+                        elif mode == "values" and snapshot.interrupts:
+                            # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
+                            yield emit(mode, {**snapshot.values, "__interrupt__": snapshot.interrupts})
         finally:
             if not waiter.done():
                 waiter.cancel()

@@ -27,8 +27,9 @@ from typing import Any, Literal, TypedDict, Union, get_type_hints
 from langchain_core.messages import ToolMessage
 from langchain_core.messages.tool import ToolCall
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, ToolException
 from langchain_core.tools import tool as create_tool
+from pydantic import ValidationError
 
 from graphcompat._constants import END
 from graphcompat._interrupts import GraphInterrupt
@@ -39,7 +40,9 @@ from graphcompat.types import Command
 __all__ = [
     "INVALID_TOOL_NAME_ERROR_TEMPLATE",
     "TOOL_CALL_ERROR_TEMPLATE",
+    "TOOL_INVOCATION_ERROR_TEMPLATE",
     "ToolCallWithContext",
+    "ToolInvocationError",
     "ToolNode",
     "msg_content_output",
     "tools_condition",
@@ -48,6 +51,11 @@ __all__ = [
 #: LangGraph's wording, so a model sees the same text on either runtime.
 INVALID_TOOL_NAME_ERROR_TEMPLATE = "Error: {requested_tool} is not a valid tool, try one of [{available_tools}]."
 TOOL_CALL_ERROR_TEMPLATE = "Error: {error}\n Please fix your mistakes."
+TOOL_INVOCATION_ERROR_TEMPLATE = (
+    "Error invoking tool '{tool_name}' with kwargs {tool_kwargs} with error:\n"
+    " {error}\n"
+    " Please fix the error and try again."
+)
 
 #: Content block types a ToolMessage may carry as a list (LangGraph's set).
 _BLOCK_TYPES = frozenset({"text", "image_url", "image", "json", "search_result", "custom_tool_call_output", "document", "file"})
@@ -79,6 +87,45 @@ def msg_content_output(output: Any) -> str | list[dict[str, Any]]:
         return json.dumps(output, ensure_ascii=False)
     except Exception:
         return str(output)
+
+
+class ToolInvocationError(ToolException):
+    """A tool call whose arguments did not validate (LangGraph's class of the same name).
+
+    ``message`` is what the model is told (the default ``handle_tool_errors``
+    answers with it): the tool, the arguments the model gave and the
+    validation errors of those arguments (errors of injected arguments left out).
+    """
+
+    def __init__(
+        self,
+        tool_name: str,
+        source: ValidationError | None = None,
+        tool_kwargs: dict[str, Any] | None = None,
+        injected: frozenset[str] = frozenset(),
+    ) -> None:
+        if source is None:  # ToolInvocationError(message): rebuilt for the caller from the node's failure
+            self.message, self.tool_name, self.tool_kwargs, self.source = tool_name, "", {}, None
+            super().__init__(tool_name)
+            return
+        lines = []
+        for error in source.errors():
+            if error["loc"] and error["loc"][0] in injected:
+                continue
+            lines.append(f"{'.'.join(str(loc) for loc in error.get('loc', ()))}: {error.get('msg', 'Unknown error')}")
+        self.message = TOOL_INVOCATION_ERROR_TEMPLATE.format(tool_name=tool_name, tool_kwargs=tool_kwargs, error="\n".join(lines))
+        self.tool_name = tool_name
+        self.tool_kwargs = tool_kwargs
+        self.source = source
+        super().__init__(self.message)
+
+
+def _default_handle_tool_errors(e: Exception) -> str:
+    """LangGraph 1.x's default: a model's bad arguments go back to it as a message; any other
+    exception of a tool fails the node (and the run, which ``invoke(None, config)`` resumes)."""
+    if isinstance(e, ToolInvocationError):
+        return e.message
+    raise e
 
 
 def _handled_types(handler: Callable[..., str]) -> tuple[type[Exception], ...]:
@@ -116,7 +163,9 @@ class ToolNode:
 
     ``tools`` are langchain ``BaseTool``\\ s or plain functions (turned into
     tools with ``langchain_core.tools.tool``). ``handle_tool_errors`` decides
-    what a failing tool does: ``True`` answers with LangGraph's error text
+    what a failing tool does, as in LangGraph 1.x: by default arguments that
+    do not validate are answered with LangGraph's ``ToolInvocationError`` text
+    and any other exception fails the node; ``True`` answers with LangGraph's error text
     (``status="error"``), a string answers with that string, a function
     with its result (only for the exception types its first parameter is
     annotated with), an exception type or tuple handles only those, and
@@ -129,7 +178,7 @@ class ToolNode:
         *,
         name: str = "tools",
         tags: list[str] | None = None,
-        handle_tool_errors: ErrorHandler = True,
+        handle_tool_errors: ErrorHandler = _default_handle_tool_errors,
         messages_key: str = "messages",
     ) -> None:
         self.name = name
@@ -214,7 +263,11 @@ class ToolNode:
         if tool_ is None:
             return prepared
         try:
-            return self._normalize(tool_.invoke(prepared, config), call)
+            try:
+                response = tool_.invoke(prepared, config)
+            except ValidationError as exc:
+                raise ToolInvocationError(call["name"], exc, dict(call.get("args") or {}), self._injected[call["name"]].keys) from exc
+            return self._normalize(response, call)
         except GraphInterrupt:
             raise
         except Exception as exc:
@@ -225,7 +278,11 @@ class ToolNode:
         if tool_ is None:
             return prepared
         try:
-            return self._normalize(await tool_.ainvoke(prepared, config), call)
+            try:
+                response = await tool_.ainvoke(prepared, config)
+            except ValidationError as exc:
+                raise ToolInvocationError(call["name"], exc, dict(call.get("args") or {}), self._injected[call["name"]].keys) from exc
+            return self._normalize(response, call)
         except GraphInterrupt:
             raise
         except Exception as exc:

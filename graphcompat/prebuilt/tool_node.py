@@ -4,7 +4,9 @@ from graphcompat.prebuilt._injection import InjectedState, InjectedStore
 from graphcompat.prebuilt._tool_node import (
     INVALID_TOOL_NAME_ERROR_TEMPLATE,
     TOOL_CALL_ERROR_TEMPLATE,
+    TOOL_INVOCATION_ERROR_TEMPLATE,
     ToolCallWithContext,
+    ToolInvocationError,
     ToolNode,
     msg_content_output,
     tools_condition,
@@ -13,9 +15,11 @@ from graphcompat.prebuilt._tool_node import (
 __all__ = [
     "INVALID_TOOL_NAME_ERROR_TEMPLATE",
     "TOOL_CALL_ERROR_TEMPLATE",
+    "TOOL_INVOCATION_ERROR_TEMPLATE",
     "InjectedState",
     "InjectedStore",
     "ToolCallWithContext",
+    "ToolInvocationError",
     "ToolNode",
     "msg_content_output",
     "tools_condition",

@@ -32,6 +32,7 @@ resolve their annotations at build time.
 import collections
 import dataclasses
 import difflib
+import importlib
 import pprint
 import threading
 import types as _pytypes
@@ -152,6 +153,9 @@ class Lib:
             MessagesState=self.MessagesState,
             add_messages=self.add_messages,
             GraphRecursionError=self.GraphRecursionError,
+            Saver=self.Saver,
+            # t.imp("prebuilt") is this library's ``prebuilt`` module: the import swap itself
+            imp=lambda module: importlib.import_module(f"{self.name}.{module}"),
             calls=collections.Counter(),
             events=collections.defaultdict(threading.Event),
             log=[],
@@ -374,13 +378,20 @@ class Differential:
         interrupt_before: list[str] | None = None,
         interrupt_after: list[str] | None = None,
         checkpointer: bool = True,
+        compiled: bool = False,
     ) -> None:
+        """``compiled=True``: ``make(t)`` returns a compiled graph (e.g. ``t.imp("prebuilt").create_react_agent(...,
+        checkpointer=t.Saver())``), built by the program itself with its own compile options."""
         self.sides: dict[str, Side] = {}
         self.transcript: list[str] = []
         self.workarounds = dict(KNOWN_BUG_WORKAROUNDS)
         self.quirks: dict[str, bool] = {name: False for name in LANGGRAPH_QUIRKS}
         for lib in (langgraph_lib(), graphcompat_lib()):
             t = lib.namespace()
+            if compiled:
+                graph = make(t)
+                self.sides[lib.name] = Side(lib.name, lib, t, graph.builder, graph, {"configurable": {"thread_id": thread_id}})
+                continue
             builder = make(lib.StateGraph, lib.START, lib.END, t)
             kwargs: dict[str, Any] = {}
             if checkpointer:

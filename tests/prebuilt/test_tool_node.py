@@ -77,8 +77,20 @@ def test_invalid_tool_name():
     assert msg.status == "error" and msg.tool_call_id == "c1"
 
 
-def test_errors_handled_by_default_with_langgraph_template():
-    (msg,) = ToolNode([fail]).invoke([ai(("fail", {"reason": "boom"}, "c1"))])
+def test_default_raises_tool_errors_and_answers_bad_arguments_like_langgraph():
+    # LangGraph 1.x's default handle_tool_errors: a tool's own exception fails the node ...
+    with pytest.raises(ValueError, match="boom"):
+        ToolNode([fail]).invoke([ai(("fail", {"reason": "boom"}, "c1"))])
+    # ... and arguments that do not validate go back to the model as a message
+    (msg,) = ToolNode([add]).invoke([ai(("add", {"a": 1}, "c1"))])
+    assert msg.content == (
+        "Error invoking tool 'add' with kwargs {'a': 1} with error:\n b: Field required\n Please fix the error and try again."
+    )
+    assert msg.status == "error"
+
+
+def test_true_handles_every_error_with_langgraph_template():
+    (msg,) = ToolNode([fail], handle_tool_errors=True).invoke([ai(("fail", {"reason": "boom"}, "c1"))])
     assert msg.content == f"Error: {ValueError('boom')!r}\n Please fix your mistakes."
     assert msg.status == "error"
 
