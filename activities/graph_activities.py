@@ -198,22 +198,21 @@ class GraphActivities:
             self.cache.put(key, record)
         return record
 
-    async def _put(self, graph: GraphBinding, record: CheckpointRecord) -> None:
-        await graph.store.aput_checkpoint(record)
-        self.cache.put((graph.store.url, record.thread_id, record.checkpoint_ns, record.checkpoint_id), record)
-
-    async def _written(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str) -> CheckpointRecord | None:
-        """The checkpoint an earlier attempt of this step already wrote under ``checkpoint_id``, if any.
+    async def _put(self, graph: GraphBinding, record: CheckpointRecord) -> CheckpointRecord:
+        """Store ``record``; returns the checkpoint the store holds under its id.
 
         A local activity runs again when its workflow task is lost after the
-        write; the workflow derives the same id, and continuing from what is
-        stored (not from a recomputation, whose routers or reducers may decide
-        differently) keeps the store, the workflow and the cache agreeing.
+        write; the workflow derives the same id, the store keeps the first
+        write, and the step continues from what is stored (not from this
+        attempt's recomputation, whose routers or reducers may decide
+        differently), so the store, the workflow and the cache agree.
         """
-        key = (graph.store.url, thread_id, ns, checkpoint_id)
-        record = self.cache.get(key) or await graph.store.aget_checkpoint(thread_id, ns, checkpoint_id)
-        if record is not None:
-            self.cache.put(key, record)
+        key = (graph.store.url, record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        if not await graph.store.aput_checkpoint(record):
+            stored = await graph.store.aget_checkpoint(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+            if stored is not None:
+                record = stored
+        self.cache.put(key, record)
         return record
 
     # -- activities ----------------------------------------------------------------
@@ -229,9 +228,6 @@ class GraphActivities:
 
     async def _start(self, graph: GraphBinding, inp: StartInput) -> StartResult:
         store = graph.store
-        again = await self._written(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
-        if again is not None:  # this opening already wrote its input or fork checkpoint
-            return StartResult(again.checkpoint_id, again.step, _refs(again.next_tasks), [], graph.plans)
         addressed = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id) if inp.checkpoint_id else None
         latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
         opening = open_run(
@@ -248,7 +244,7 @@ class GraphActivities:
         )
         record = opening.record
         if opening.new:
-            await self._put(graph, record)
+            record = await self._put(graph, record)
             return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
         done, rows = resume_run(graph.engine, inp.mode, record, writes, inp.resume)
@@ -329,9 +325,6 @@ class GraphActivities:
         """Apply a super-step's writes with the reducers, decide the next tasks, write the checkpoint."""
         graph = self._graph(inp.graph_key)
         engine = graph.engine
-        again = await self._written(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
-        if again is not None:
-            return CommitResult(again.checkpoint_id, again.step, _refs(again.next_tasks))
         try:
             parent = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.parent_checkpoint_id)
             tasks = record_tasks(parent)
@@ -364,7 +357,7 @@ class GraphActivities:
             versions=outcome.versions,
             next_tasks=outcome.next_tasks,
         )
-        await self._put(graph, record)
+        record = await self._put(graph, record)
         return CommitResult(record.checkpoint_id, record.step, _refs(record.next_tasks))
 
     @activity.defn(name=SAVE_WRITES)
@@ -385,9 +378,6 @@ class GraphActivities:
         """``update_state``: a new checkpoint with the values applied as if ``as_node`` wrote them."""
         graph = self._graph(inp.graph_key)
         store, engine = graph.store, graph.engine
-        again = await self._written(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
-        if again is not None:
-            return RunResult(RunStatus.UPDATED, again.checkpoint_id, again.step)
         try:
             parent = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             if parent is None and inp.checkpoint_id:
@@ -421,5 +411,5 @@ class GraphActivities:
             versions=outcome.versions,
             next_tasks=outcome.next_tasks,
         )
-        await self._put(graph, record)
+        record = await self._put(graph, record)
         return RunResult(RunStatus.UPDATED, record.checkpoint_id, record.step)

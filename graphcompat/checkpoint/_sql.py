@@ -290,25 +290,26 @@ class SqlSaver(ArchivingSaver, abc.ABC):
 
     # -- checkpoints -------------------------------------------------------------
 
-    def put_checkpoint(self, record: CheckpointRecord) -> None:
-        self._run(self._put_checkpoint_op(record))
+    def put_checkpoint(self, record: CheckpointRecord) -> bool:
+        return self._run(self._put_checkpoint_op(record))
 
-    def _put_checkpoint_op(self, record: CheckpointRecord) -> Op[None]:
+    def _put_checkpoint_op(self, record: CheckpointRecord) -> Op[bool]:
         check_versions(record)
         fresh: list[tuple[tuple[str, str, str, str], JSON, int]] = []
-        yield Txn(self._put_checkpoint_body(record, fresh), write=True, thread_id=record.thread_id)
+        stored = yield Txn(self._put_checkpoint_body(record, fresh), write=True, thread_id=record.thread_id)
         for key, value, cost in fresh:  # only once committed
             self._cache.put(key, value, cost)
+        return bool(stored)
 
     def _put_checkpoint_body(
         self, record: CheckpointRecord, fresh: list[tuple[tuple[str, str, str, str], JSON, int]]
-    ) -> Body[None]:
+    ) -> Body[bool]:
         tid, ns, cid = record.thread_id, record.checkpoint_ns, record.checkpoint_id
         if (yield from _rows(
             "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
             (tid, ns, cid),
         )):
-            return  # checkpoints are immutable: a retried write changes nothing
+            return False  # checkpoints are immutable: a retried write changes nothing
         wanted = {ch: record.channel_versions[ch] for ch in record.channel_values}
         previous = yield from self._parent_versions(record, wanted)
         metas = yield from self._blob_metas(tid, ns, set(wanted.items()) | set(previous.items()))
@@ -347,6 +348,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         )
         if inserted:
             yield from _exec(_THREAD_ADD, (tid, 1, cid, record.step, record.created_at))
+        return bool(inserted)
 
     def _parent_versions(self, record: CheckpointRecord, wanted: Mapping[str, str]) -> Body[dict[str, str]]:
         """Versions of changed channels in the parent checkpoint: candidate delta bases."""

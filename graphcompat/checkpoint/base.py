@@ -191,8 +191,12 @@ class BaseCheckpointSaver(abc.ABC):
     # -- checkpoints -------------------------------------------------------
 
     @abc.abstractmethod
-    def put_checkpoint(self, record: CheckpointRecord) -> None:
-        """Store a checkpoint. Writing the same id again changes nothing."""
+    def put_checkpoint(self, record: CheckpointRecord) -> bool:
+        """Store a checkpoint; True when stored, False when the id was already there.
+
+        Writing the same id again changes nothing (first write wins); the False
+        lets a re-run step continue from what is stored.
+        """
 
     @abc.abstractmethod
     def get_checkpoint(
@@ -281,8 +285,8 @@ class BaseCheckpointSaver(abc.ABC):
 
     # -- async twins ---------------------------------------------------------
 
-    async def aput_checkpoint(self, record: CheckpointRecord) -> None:
-        await asyncio.to_thread(self.put_checkpoint, record)
+    async def aput_checkpoint(self, record: CheckpointRecord) -> bool:
+        return await asyncio.to_thread(self.put_checkpoint, record)
 
     async def aget_checkpoint(
         self, thread_id: str, checkpoint_ns: str = "", checkpoint_id: str | None = None

@@ -85,13 +85,13 @@ class InMemorySaver(ArchivingSaver):
 
     # -- checkpoints -------------------------------------------------------------
 
-    def put_checkpoint(self, record: CheckpointRecord) -> None:
+    def put_checkpoint(self, record: CheckpointRecord) -> bool:
         check_versions(record)
         key = (record.checkpoint_ns, record.checkpoint_id)
         with self._lock:
             thread = self._threads.setdefault(record.thread_id, _Thread())
             if key in thread.checkpoints:
-                return
+                return False
             for channel, value in record.channel_values.items():
                 blob = (record.checkpoint_ns, channel, record.channel_versions[channel])
                 if blob not in thread.blobs:
@@ -103,6 +103,7 @@ class InMemorySaver(ArchivingSaver):
                 channel_versions=dict(record.channel_versions),
                 next_tasks=json_copy(record.next_tasks),
             )
+            return True
 
     def _assemble(self, thread: _Thread, stored: CheckpointRecord) -> CheckpointRecord:
         ns = stored.checkpoint_ns

@@ -361,8 +361,8 @@ class PostgresSaver(SqlSaver):
 
     # -- async twins ------------------------------------------------------------------
 
-    async def aput_checkpoint(self, record: CheckpointRecord) -> None:
-        await self._arun(self._put_checkpoint_op(record))
+    async def aput_checkpoint(self, record: CheckpointRecord) -> bool:
+        return await self._arun(self._put_checkpoint_op(record))
 
     async def aget_checkpoint(
         self, thread_id: str, checkpoint_ns: str = "", checkpoint_id: str | None = None

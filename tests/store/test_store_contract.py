@@ -109,11 +109,20 @@ def test_writing_the_same_checkpoint_again_changes_nothing(saver):
     w.write(a=1, log=["x"])
     record = w.write(a=2, log=["x", "y"])
     before = saver._stats()
-    saver.put_checkpoint(record)
-    saver.put_checkpoint(dataclasses.replace(record, channel_values={"a": 99, "log": []}))
+    assert saver.put_checkpoint(record) is False  # says it was already there
+    assert saver.put_checkpoint(dataclasses.replace(record, channel_values={"a": 99, "log": []})) is False
     assert saver._stats() == before
     assert saver.get_checkpoint("t1") == record
     assert before["checkpoints"] == 2
+
+
+async def test_put_says_whether_it_stored_sync_and_async(saver):
+    w = ThreadWriter(saver, "t2")
+    record = w.write(a=1)
+    assert await saver.aput_checkpoint(record) is False
+    fresh = dataclasses.replace(record, checkpoint_id=record.checkpoint_id[:-1] + ("0" if record.checkpoint_id[-1] != "0" else "1"))
+    assert await saver.aput_checkpoint(fresh) is True
+    assert await saver.aput_checkpoint(fresh) is False
 
 
 def test_unchanged_channels_are_stored_once(saver):
