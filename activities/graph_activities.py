@@ -1,10 +1,12 @@
 """The activities of a graph run: open a run, run a node, commit a super-step, save pending writes.
 
 All user code (nodes, conditional edges, reducers) runs here, never in the
-workflow. Activities find the compiled graph in the worker's registry by the
-key the client sent, and the state in the graph's snapshot store by
-checkpoint id (invariant 3), through a small per-worker cache: checkpoints
-are immutable, so a cached one is never stale.
+workflow, through the engine. Activities find the graph's binding (spec,
+engine, store, node plans) in the worker's registry by the key the client
+sent, and the state in the graph's snapshot store by checkpoint id
+(invariant 3), through a small per-worker cache: checkpoints are immutable,
+so a cached one is never stale. The rules (which checkpoint a run opens
+from, what a commit writes) are the engine's; this module does the I/O.
 """
 
 from __future__ import annotations
