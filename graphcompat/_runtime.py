@@ -74,6 +74,8 @@ class Runtime:
         self._workers: dict[str, tuple[Worker, asyncio.Task[None]]] = {}
         #: (workflow id, first run id) of every run started through this runtime.
         self.started_runs: list[tuple[str, str]] = []
+        #: Helper tasks on the loop (e.g. the no-worker watch); cancelled at close.
+        self._background: set[asyncio.Task[Any]] = set()
         self._lock: asyncio.Lock | None = None
         self._closed = False
         self.loop = asyncio.new_event_loop()
@@ -140,7 +142,15 @@ class Runtime:
             runner = asyncio.get_running_loop().create_task(worker.run())
             self._workers[task_queue] = (worker, runner)
 
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a helper coroutine on the loop (call from the loop); it is cancelled at close."""
+        task = self.loop.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def _aclose(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         for worker, runner in list(self._workers.values()):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(worker.shutdown(), timeout=10)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import queue
 import threading
 import uuid
@@ -119,6 +120,11 @@ def _json_config(config: Config | None) -> dict[str, Any]:
 
 _DONE = object()
 _UNREAD: Any = object()
+
+log = logging.getLogger("graphcompat")
+
+#: A run on a queue nobody polls waits silently; after this long the caller is told why.
+NO_WORKER_WARNING_S = 5.0
 
 
 class CompiledStateGraph:
@@ -384,7 +390,7 @@ class CompiledStateGraph:
         await runtime.ensure_worker(task_queue)
         workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
         try:
-            return await client.start_workflow(
+            handle = await client.start_workflow(
                 WORKFLOW_NAME,
                 run,
                 id=workflow_id,
@@ -396,6 +402,9 @@ class CompiledStateGraph:
                 static_details=f"graph `{self.name}` ({self.graph_key}), thread `{run.thread_id}`, store {self.store.display_url}",
                 search_attributes=self._search_attributes(run) if runtime.search_attributes else None,
             )
+            if not runtime.in_process_worker:
+                runtime.spawn(self._watch_for_workers(client, handle, task_queue))
+            return handle
         except WorkflowAlreadyStartedError:
             raise errors.ThreadBusyError(
                 f"Thread {run.thread_id!r} already has a run in flight (workflow {workflow_id!r}); one run per "
@@ -425,6 +434,40 @@ class CompiledStateGraph:
             return await self._output(run, result)
         finally:
             await self._forget(run)
+
+    @staticmethod
+    async def _watch_for_workers(client: Any, handle: Any, task_queue: str) -> None:
+        """Warn (once, after a few seconds) when no worker polls the run's task queue: without
+        one the run waits forever, and the caller would see nothing."""
+        from temporalio.api.enums.v1 import TaskQueueType
+        from temporalio.api.taskqueue.v1 import TaskQueue
+        from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+        from temporalio.client import WorkflowExecutionStatus
+
+        await asyncio.sleep(NO_WORKER_WARNING_S)
+        try:
+            if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+                return
+            response = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace,
+                    task_queue=TaskQueue(name=task_queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                )
+            )
+        except Exception as exc:  # best effort: the warning must never break a run
+            log.debug("could not check the pollers of task queue %r: %s", task_queue, exc)
+            return
+        if not response.pollers:
+            log.warning(
+                "graphcompat: run %s has waited %.0f s and no worker polls task queue %r; start one with "
+                "`python worker.py --graph package.module:graph --task-queue %s` (or set "
+                "GRAPHCOMPAT_INPROCESS_WORKER=1 to run nodes in this process)",
+                handle.id,
+                NO_WORKER_WARNING_S,
+                task_queue,
+                task_queue,
+            )
 
     async def _forget(self, run: RunInput) -> None:
         """Drop an ephemeral thread (a graph without a checkpointer keeps nothing after a call)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from operator import add
 from typing import Annotated, TypedDict
 
@@ -108,3 +109,57 @@ def test_without_a_checkpointer_nothing_outlives_the_call(env, thread):
     assert graph.invoke({"log": []}, thread) == {"log": ["a"]}
     assert list(graph.stream({"log": []}, thread, stream_mode="updates")) == [{"a": {"log": ["a"]}}]
     assert list(graph.store.list_threads()) == []
+
+
+def test_a_run_no_worker_polls_for_is_reported_with_what_to_do(local_env, thread, tmp_path, monkeypatch, caplog):
+    # The dev server: the time-skipping test server does not implement DescribeTaskQueue.
+    env = local_env
+    import logging
+    import threading
+    import uuid
+
+    from temporalio.client import Client
+
+    from graphcompat._runtime import Runtime, use_runtime
+    from graphcompat.checkpoint.sqlite import SqliteSaver
+    from graphcompat.errors import RunTerminatedError
+    from graphcompat.graph import _compiled
+    from graphcompat.plugin import GraphcompatPlugin
+
+    monkeypatch.setattr(_compiled, "NO_WORKER_WARNING_S", 0.5)
+    queue = f"nobody-{uuid.uuid4().hex[:8]}"
+    service, namespace = env.client.service_client, env.client.namespace
+
+    async def connect():
+        return Client(service, namespace=namespace, plugins=[GraphcompatPlugin()]), None
+
+    runtime = Runtime(connect, in_process_worker=False, task_queue=queue, search_attributes=False)
+    builder = StateGraph(Counter)
+    builder.add_node("tick", lambda s: {"n": s["n"] + 1})
+    builder.add_edge(START, "tick")
+    graph = builder.compile(checkpointer=SqliteSaver(str(tmp_path / "s.db")))
+    box: dict = {}
+
+    def call():
+        try:
+            with use_runtime(runtime):
+                graph.invoke({"n": 0, "limit": 1}, thread)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            box["error"] = exc
+
+    caller = threading.Thread(target=call)
+    try:
+        with caplog.at_level(logging.WARNING, logger="graphcompat"):
+            caller.start()
+            deadline = time.monotonic() + 20
+            while not any("no worker polls task queue" in r.getMessage() for r in caplog.records):
+                assert time.monotonic() < deadline, "no warning about the missing worker"
+                time.sleep(0.1)
+        message = next(r.getMessage() for r in caplog.records if "no worker polls" in r.getMessage())
+        assert repr(queue) in message and "python worker.py --graph" in message
+    finally:
+        wid = workflow_id_for(thread["configurable"]["thread_id"])
+        env.run(env.client.get_workflow_handle(wid).terminate("test over"))
+        caller.join(30)
+        runtime.close()
+    assert isinstance(box.get("error"), RunTerminatedError)
