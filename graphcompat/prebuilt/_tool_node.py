@@ -266,7 +266,7 @@ class ToolNode:
             try:
                 response = tool_.invoke(prepared, config)
             except ValidationError as exc:
-                raise ToolInvocationError(call["name"], exc, dict(call.get("args") or {}), self._injected[call["name"]].keys) from exc
+                raise self._invocation_error(call, exc) from exc
             return self._normalize(response, call)
         except GraphInterrupt:
             raise
@@ -281,12 +281,16 @@ class ToolNode:
             try:
                 response = await tool_.ainvoke(prepared, config)
             except ValidationError as exc:
-                raise ToolInvocationError(call["name"], exc, dict(call.get("args") or {}), self._injected[call["name"]].keys) from exc
+                raise self._invocation_error(call, exc) from exc
             return self._normalize(response, call)
         except GraphInterrupt:
             raise
         except Exception as exc:
             return self._on_error(exc, call)
+
+    def _invocation_error(self, call: ToolCall, exc: ValidationError) -> ToolInvocationError:
+        """The model's arguments did not fit the tool: LangGraph's error, naming what was sent."""
+        return ToolInvocationError(call["name"], exc, dict(call.get("args") or {}), self._injected[call["name"]].keys)
 
     def _on_error(self, exc: Exception, call: ToolCall) -> ToolMessage:
         if not self.handle_tool_errors or not isinstance(exc, self._handled):
