@@ -278,7 +278,8 @@ class GraphActivities:
                 resume = resume_values(writes, task.id)
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
+            context = graph.engine.load_context(inp.context)
+            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, context))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -340,7 +341,9 @@ class GraphActivities:
             config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
             for task in tasks:
                 if task.kind == "input":
-                    results[task.id] = await engine.run_task(task, parent.channel_values, config)
+                    results[task.id] = await engine.run_task(
+                        task, parent.channel_values, config, context=engine.load_context(inp.context)
+                    )
             outcome = engine.commit(parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id)
         except GraphCompatError as exc:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc

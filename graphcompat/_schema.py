@@ -29,9 +29,9 @@ import pydantic
 from pydantic import TypeAdapter
 
 from graphcompat import _messages
-from graphcompat.errors import GraphValidationError, InvalidUpdateError, StateSerializationError, UnknownStateKeyError
+from graphcompat.errors import ConfigurationError, GraphValidationError, InvalidUpdateError, StateSerializationError, UnknownStateKeyError
 
-__all__ = ["Field", "StateSchema"]
+__all__ = ["Field", "StateSchema", "coerce_context", "dump_context", "load_context"]
 
 
 
@@ -106,7 +106,10 @@ def _empty_value(annotation: Any) -> Callable[[], Any] | None:
 class StateSchema:
     """The fields of a state schema and how to read, write and serialize them."""
 
-    def __init__(self, schema: type[Any]) -> None:
+    def __init__(self, schema: type[Any], extra: typing.Sequence[type[Any]] = (), *, allow_empty: bool = False) -> None:
+        """``schema`` is the class nodes receive; ``extra`` lists the other schemas whose keys are
+        channels too (the graph's input and output schemas, nodes' own input schemas: private
+        state), as LangGraph makes a channel of every key any of them declares."""
         self.schema = schema
         self.kind = self._kind(schema)
         try:
@@ -126,7 +129,14 @@ class StateSchema:
             if name in defaults:
                 factory = defaults[name]
             self.fields[name] = Field(name, base, reducer, factory)
-        if not self.fields:
+        #: The keys ``schema`` itself declares: what ``to_input`` hands a node.
+        self.own: tuple[str, ...] = tuple(self.fields)
+        for other in extra:
+            if other is schema:
+                continue
+            for name, field in StateSchema(other, allow_empty=True).fields.items():
+                self.fields.setdefault(name, field)  # the state schema's declaration wins
+        if not self.fields and not allow_empty:
             raise GraphValidationError(
                 f"State schema {schema.__name__} has no fields; declare at least one annotated key, "
                 "e.g. `class State(TypedDict): messages: list[str]`."
@@ -170,6 +180,23 @@ class StateSchema:
                 keys=unknown,
             )
 
+    def check_input_keys(self, keys: typing.Iterable[str], allowed: typing.Collection[str], schema_name: str) -> None:
+        """Refuse input keys the graph's input schema does not declare.
+
+        LangGraph drops them silently; a key the caller meant to set and that
+        never arrives is a bug that is hard to see, so graphcompat refuses it
+        (BEHAVIOUR.md, "Bad input").
+        """
+        unknown = [k for k in keys if k not in allowed]
+        if unknown:
+            raise UnknownStateKeyError(
+                f"The input has key(s) {', '.join(map(repr, unknown))} that the graph's input schema "
+                f"{schema_name} does not declare (it has {', '.join(map(repr, allowed)) or 'no keys'}). "
+                "Pass only those keys, or declare the key in the input schema "
+                "(StateGraph(..., input_schema=...)).",
+                keys=unknown,
+            )
+
     # -- serialization ----------------------------------------------------------
 
     def normalize(self, key: str, value: Any, salt: str | None) -> Any:
@@ -186,11 +213,16 @@ class StateSchema:
         try:
             return field.adapter.validate_python(value)
         except pydantic.ValidationError as exc:
-            raise InvalidUpdateError(
-                f"{where}: the value for state key {key!r} does not fit its type "
-                f"({exc.errors()[0].get('msg', exc)}; got {value!r:.60}). Pass a value of the declared type.",
-                key=key,
-            ) from None
+            # pydantic's own error, titled with the model's name as LangGraph's is, so
+            # `except ValidationError:` written for LangGraph works; the note says what to do.
+            details: list[Any] = [
+                {"type": e["type"], "loc": (key, *e["loc"]), "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                for e in exc.errors()
+            ]
+            error = pydantic.ValidationError.from_exception_data(self.schema.__name__, details)
+            error.add_note(f"graphcompat: {where} has a value for state key {key!r} that does not fit its type; "
+                           "pass a value of the declared type. Nothing was stored.")
+            raise error from None
 
     def dump(self, key: str, value: Any, *, where: str) -> Any:
         """A field's value as JSON-compatible data; refuses what JSON cannot hold."""
@@ -239,9 +271,10 @@ class StateSchema:
     def to_input(self, values: Mapping[str, Any]) -> Any:
         """The state as a node receives it: a dict, a dataclass or a model instance."""
         if self.kind == "typeddict":
-            return dict(values)
+            return {k: values[k] for k in self.own if k in values}
         full = {}
-        for name, field in self.fields.items():
+        for name in self.own:
+            field = self.fields[name]
             if name in values:
                 full[name] = values[name]
             elif field.default_factory is not None:
@@ -251,7 +284,7 @@ class StateSchema:
         try:
             return self.schema(**full)
         except TypeError as exc:
-            missing = [n for n in self.fields if n not in full]
+            missing = [n for n in self.own if n not in full]
             raise InvalidUpdateError(
                 f"Cannot build {self.schema.__name__} from the state: {exc}. Missing key(s) "
                 f"{missing}; give them defaults in the dataclass or pass them in the input."
@@ -303,3 +336,45 @@ def _refuse_streams(value: Any, key: str, where: str, depth: int = 0) -> None:
             for item in value:
                 _refuse_streams(item, key, where, depth + 1)
 
+
+
+# -- run context (``invoke(..., context=...)``) ---------------------------------------
+
+
+def _is_class_schema(schema: Any) -> bool:
+    return isinstance(schema, type) and (issubclass(schema, pydantic.BaseModel) or dataclasses.is_dataclass(schema))
+
+
+def coerce_context(schema: type[Any] | None, value: Any) -> Any:
+    """LangGraph's rule: a dict given for a dataclass or pydantic ``context_schema`` becomes an instance.
+
+    Anything else is kept as given. A dict that does not fit the schema
+    raises what constructing the class raises (``TypeError``, pydantic's
+    ``ValidationError``), at ``invoke``, before anything runs.
+    """
+    if value is None or schema is None:
+        return value
+    if isinstance(value, dict) and _is_class_schema(schema):
+        return schema(**value)
+    return value
+
+
+def dump_context(value: Any) -> Any:
+    """The run's context as JSON, to travel to the workers with each task."""
+    if value is None:
+        return None
+    try:
+        return _ANY.dump_python(value, mode="json")
+    except Exception as exc:
+        raise ConfigurationError(
+            f"context= must be plain data to travel to the workers that run the nodes, got "
+            f"{type(value).__name__} ({exc.__class__.__name__}: {str(exc).splitlines()[0]}). Pass JSON data, a "
+            "dataclass or a pydantic model; reach clients and connections through module-level globals instead."
+        ) from exc
+
+
+def load_context(schema: type[Any] | None, data: Any) -> Any:
+    """The context back on the worker: an instance of a dataclass or pydantic ``context_schema``, else the data."""
+    if data is None or not _is_class_schema(schema):
+        return data
+    return TypeAdapter(schema).validate_python(data)

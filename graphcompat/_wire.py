@@ -136,6 +136,9 @@ class RunInput:
     update_values: Any = None
     update_skip: bool = False
     as_node: str | None = None
+    #: ``invoke(..., context=...)`` as JSON (coerced to the context schema first); every node
+    #: task carries it, and the worker rebuilds it (``Engine.load_context``) for ``Runtime.context``
+    context: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +185,8 @@ class NodeInput:
     resume: bool = False
     #: One attempt's limit, enforced in the activity as the node's own failure (NodeTimeoutError)
     timeout_s: float | None = None
+    #: The run's context as JSON (``RunInput.context``)
+    context: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +201,8 @@ class CommitInput:
     config: dict[str, Any]
     #: True when tasks of this step completed in an earlier attempt (their writes are in the store)
     load_pending: bool = False
+    #: The run's context as JSON, for START's conditional edges (``RunInput.context``)
+    context: Any = None
 
 
 @dataclasses.dataclass(frozen=True)

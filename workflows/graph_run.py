@@ -269,6 +269,7 @@ class GraphRunWorkflow:
                 results=results,
                 config=inp.config,
                 load_pending=load_pending,
+                context=inp.context,
             ),
             result_type=CommitResult,
             summary=f"commit step {self._step + 1}",
@@ -290,7 +291,10 @@ class GraphRunWorkflow:
             try:
                 return await workflow.execute_activity(
                     RUN_NODE,
-                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
+                    NodeInput(
+                        inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout,
+                        context=inp.context,
+                    ),
                     result_type=TaskResult,
                     start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
                     heartbeat_timeout=timedelta(seconds=inp.heartbeat_timeout_s),

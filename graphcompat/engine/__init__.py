@@ -42,6 +42,7 @@ from graphcompat.engine._spec import (
     check_node_names,
     node_plans,
 )
+from graphcompat.engine._user_code import Injection, injection_of
 
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
@@ -49,6 +50,7 @@ __all__ = [
     "BranchSpec",
     "Engine",
     "GraphSpec",
+    "Injection",
     "NodePlan",
     "NodeSpec",
     "Opening",
@@ -60,6 +62,7 @@ __all__ = [
     "TaskSpec",
     "TaskState",
     "check_node_names",
+    "injection_of",
     "interrupt_id",
     "interrupts_after",
     "interrupts_before",

@@ -33,10 +33,13 @@ from typing import Any
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
 from graphcompat._interrupts import GraphInterrupt
+from graphcompat._node_context import current_writer
+from graphcompat._schema import load_context
 from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
 from graphcompat.engine import _user_code
 from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
 from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, UnknownNodeError
+from graphcompat.runtime import ExecutionInfo, Runtime
 from graphcompat.types import Command, Send
 
 __all__ = ["Engine", "StepOutcome", "interrupt_id", "task_id"]
@@ -110,9 +113,15 @@ class Engine:
             )
         return {tid: (task.name, resume) for tid, task in waiting.items()}
 
-    def dump_input(self, value: Any, *, where: str = "The input") -> dict[str, Any]:
-        """Validate and serialize the caller's input (unknown keys and ill-typed values are refused)."""
+    def dump_input(self, value: Any, *, where: str = "The input", graph_input: bool = False) -> dict[str, Any]:
+        """Validate and serialize the caller's input (unknown keys and ill-typed values are refused).
+
+        ``graph_input``: the input of ``invoke``/``stream``, whose keys are the
+        graph's input schema's (``update_state`` may write any state key).
+        """
         update = self.schema.update_to_dict(value, where=where)
+        if graph_input and self.spec.input_keys:
+            self.schema.check_input_keys(update, self.spec.input_keys, self.spec.input_schema_name)
         # salt None: ids of new messages come from the reducer (from the messages already in the
         # thread), so the same input twice on a thread is two messages, not one replaced.
         update = {k: self.schema.normalize(k, self.schema.validate(k, v, where=where), None) for k, v in update.items()}
@@ -150,17 +159,35 @@ class Engine:
         config["metadata"] = {**dict(base.get("metadata", {})), "langgraph_node": task.name, "langgraph_path": task.path}
         return config
 
+    def load_context(self, data: Any) -> Any:
+        """The run's ``context=`` from its JSON form, as an instance of the graph's ``context_schema``."""
+        return load_context(self.spec.context_schema, data)
+
+    def runtime(self, task: TaskSpec, config: Mapping[str, Any], context: Any) -> Runtime[Any]:
+        """The ``Runtime`` a task's node and routers get (and ``get_runtime()`` returns inside them)."""
+        conf = config.get("configurable") or {}
+        info = ExecutionInfo(
+            checkpoint_id=str(conf.get("checkpoint_id") or ""),
+            checkpoint_ns=str(conf.get("checkpoint_ns") or ""),
+            task_id=task.id,
+            thread_id=conf.get("thread_id"),
+        )
+        return Runtime(context=context, stream_writer=current_writer(), execution_info=info)
+
     async def run_task(
         self,
         task: TaskSpec,
         values_json: Mapping[str, Any],
         config: Mapping[str, Any],
         resume: Sequence[Any] = (),
+        context: Any = None,
     ) -> TaskResult:
         """Run one task: the node, then its conditional edges on its own view of the state.
 
-        Raises whatever the node raises; returns interrupts as a result.
+        ``context`` is the run's ``context=`` (already loaded). Raises whatever
+        the node raises; returns interrupts as a result.
         """
+        runtime = self.runtime(task, config, context)
         # A copy: the values come from the worker's cache of immutable checkpoints, and
         # a node that mutates its input in place must not change what others see.
         values = self.schema.load_values(copy.deepcopy(dict(values_json)))
@@ -170,7 +197,7 @@ class Engine:
             writes = list(task.arg.items()) if task.arg else []
             result = TaskResult(task.id, START, writes=writes, update=task.arg)
             view = self._local_view(values, given)
-            await self._route(START, view, config, result)
+            await self._route(START, view, config, result, runtime)
             return result
         spec = self.nodes.get(task.name)
         if spec is None:
@@ -178,13 +205,13 @@ class Engine:
         if task.kind == TaskKind.PUSH:  # a copy, as for the state: the argument comes from the cached record
             node_input = self.schema.load("__send__", copy.deepcopy(task.arg))
         else:
-            node_input = self.schema.to_input(self._with_defaults(values))
+            node_input = (spec.input_schema or self.schema).to_input(self._with_defaults(values))
         if task.kind == TaskKind.PUSH and isinstance(node_input, Mapping):
             node_input = dict(node_input)
         cfg = self.node_config(config, task)
         try:
             output = await _user_code.call_node(
-                spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume
+                spec.fn, spec.is_async, spec.injection, node_input, cfg, task_id=task.id, resume=resume, runtime=runtime
             )
         except GraphInterrupt as gi:
             value = self.schema.dump("__interrupt__", gi.value, where=where)
@@ -211,7 +238,7 @@ class Engine:
         result.writes.extend(self.schema.dump_values(update, where=where).items())
         result = dataclasses.replace(result, same_update=bool(update or output is not None))
         view = self._local_view(values, update)
-        await self._route(task.name, view, cfg, result)
+        await self._route(task.name, view, cfg, result, runtime)
         return result
 
     def _with_defaults(self, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -230,9 +257,11 @@ class Engine:
             merged[key] = _user_code.reduce(field.reducer, merged[key], value) if field.reducer is not None and key in merged else value
         return self.schema.to_input(merged)
 
-    async def _route(self, source: str, view: Any, config: Mapping[str, Any], result: TaskResult) -> None:
+    async def _route(
+        self, source: str, view: Any, config: Mapping[str, Any], result: TaskResult, runtime: Runtime[Any] | None = None
+    ) -> None:
         for branch in self.spec.branches.get(source, ()):
-            decision = await _user_code.call(branch.path, branch.is_async, branch.takes_config, view, config)
+            decision = await _user_code.call(branch.path, branch.is_async, branch.injection, view, config, runtime)
             items = decision if isinstance(decision, (list, tuple)) else [decision]
             if not items:
                 raise UnknownNodeError(
@@ -417,6 +446,12 @@ class Engine:
         if done:
             self.apply_writes(values, self.order_results(tasks, done))
         return values
+
+    def output_values(self, values_json: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``invoke`` returns: the output schema's keys only (the state schema's by default), as LangGraph."""
+        values = self.state_values(values_json)
+        keys = self.spec.output_keys
+        return {k: v for k, v in values.items() if k in keys} if keys else values
 
     def state_values(self, values_json: Mapping[str, Any], *, defaults: bool = True) -> dict[str, Any]:
         """User-facing values: state keys only, as Python objects.

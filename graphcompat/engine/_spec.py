@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from graphcompat._schema import StateSchema
+from graphcompat.engine._user_code import Injection
 from graphcompat.errors import GraphCompatError, UnknownNodeError
 from graphcompat.types import RetryPolicy
 
@@ -42,11 +43,15 @@ class NodeSpec:
 
     name: str
     fn: Callable[..., Any]
-    takes_config: bool
+    #: The arguments besides the state it takes (``config``, ``runtime``, ...), from its signature.
+    injection: Injection
     is_async: bool
     retry_policy: RetryPolicy | None
     metadata: Mapping[str, Any]
     timeout: timedelta | None
+    #: The node's own input schema (given, or its first parameter's annotation) when it is not the
+    #: graph's state schema: the node receives those keys only (private state, as in LangGraph).
+    input_schema: StateSchema | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +61,7 @@ class BranchSpec:
     source: str
     path: Callable[..., Any]
     path_map: Mapping[Hashable, str] | None
-    takes_config: bool
+    injection: Injection
     is_async: bool
 
     def targets(self) -> list[str] | None:
@@ -80,6 +85,13 @@ class GraphSpec:
     task_queue: str | None = None
     node_timeout: timedelta = DEFAULT_NODE_TIMEOUT
     heartbeat_timeout: timedelta = DEFAULT_HEARTBEAT_TIMEOUT
+    #: Keys ``invoke`` accepts (the input schema's) and returns (the output schema's); empty: all state keys.
+    input_keys: tuple[str, ...] = ()
+    output_keys: tuple[str, ...] = ()
+    #: The name of the input schema, for error messages.
+    input_schema_name: str = ""
+    #: ``StateGraph(..., context_schema=...)``: what ``context=`` is coerced to.
+    context_schema: type[Any] | None = None
 
     @classmethod
     def freeze(

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import typing
+import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
-from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
+from graphcompat.engine import (
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_NODE_TIMEOUT,
+    BranchSpec,
+    GraphSpec,
+    NodeSpec,
+    check_node_names,
+    injection_of,
+)
 from graphcompat.errors import GraphTypeError, GraphValidationError
 from graphcompat.types import RetryPolicy
 
@@ -27,21 +37,26 @@ if TYPE_CHECKING:
 __all__ = ["StateGraph"]
 
 
-def _accepts_config(fn: Callable[..., Any]) -> bool:
-    """True when ``fn`` takes ``config``: a parameter named so, or a second required positional one.
+def _declared_input_schema(fn: Callable[..., Any]) -> type[Any] | None:
+    """The class a function's first parameter is annotated with, when that class declares keys.
 
-    A second parameter with a default (``def node(state, suffix="!")``) is
-    the user's own and is left alone, as in LangGraph.
+    LangGraph's rule for a node's input schema: a function (or a method, or an
+    object whose ``__call__`` is a method) whose first parameter is annotated
+    with a class that has type hints (a TypedDict, dataclass or pydantic
+    model) reads the state through that class, and its keys are state keys.
     """
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.ismethod(getattr(fn, "__call__", None))):
+        return None
     try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    params = list(sig.parameters.values())
-    if any(p.name == "config" for p in params):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
+        hints = typing.get_type_hints(getattr(fn, "__call__")) or typing.get_type_hints(fn)
+        first = next(iter(inspect.signature(fn).parameters))
+    except (NameError, TypeError, ValueError, StopIteration):
+        return None
+    hint = hints.get(first)
+    try:
+        return hint if isinstance(hint, type) and typing.get_type_hints(hint) else None
+    except Exception:
+        return None
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:
@@ -74,17 +89,63 @@ class StateGraph:
         *,
         input_schema: type[Any] | None = None,
         output_schema: type[Any] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """``StateGraph(State, context_schema=..., input_schema=..., output_schema=...)``, as LangGraph 1.2.
+
+        The deprecated keywords LangGraph 1.2 still takes (``config_schema``,
+        ``input``, ``output``) work with a ``DeprecationWarning``.
+        """
+        for old, new in (("config_schema", "context_schema"), ("input", "input_schema"), ("output", "output_schema")):
+            if old not in kwargs:
+                continue
+            warnings.warn(
+                f"`{old}` is deprecated and will be removed. Please use `{new}` instead.", DeprecationWarning, stacklevel=2
+            )
+            value = kwargs.pop(old)
+            if old == "config_schema" and context_schema is None:
+                context_schema = value
+            elif old == "input" and input_schema is None:
+                input_schema = value
+            elif old == "output" and output_schema is None:
+                output_schema = value
+        if kwargs:
+            raise GraphTypeError(
+                f"StateGraph() got unexpected keyword argument(s) {', '.join(map(repr, kwargs))}; it takes "
+                "state_schema, context_schema, input_schema and output_schema."
+            )
         self.state_schema = state_schema
-        self.schema = StateSchema(state_schema)
         self.context_schema = context_schema
-        self.input_schema = input_schema
-        self.output_schema = output_schema
+        self.input_schema = input_schema or state_schema
+        self.output_schema = output_schema or state_schema
+        #: Every schema whose keys are channels: state, input, output, then nodes' input schemas.
+        self._schemas: list[type[Any]] = [state_schema]
+        self._schema: StateSchema | None = None
+        for extra in (self.input_schema, self.output_schema):
+            self._add_schema(extra)
+        self.schema  # refuse a bad state schema now, not at compile
         self.nodes: dict[str, NodeSpec] = {}
         self.edges: list[tuple[str, str]] = []
         self.waiting_edges: list[tuple[tuple[str, ...], str]] = []
         self.branches: dict[str, list[BranchSpec]] = {}
         self.compiled = False
+
+    # -- schemas ----------------------------------------------------------------
+
+    def _add_schema(self, schema: type[Any]) -> None:
+        if schema not in self._schemas:
+            self._schemas.append(schema)
+            self._schema = None
+
+    @property
+    def schema(self) -> StateSchema:
+        """The graph's channels: every key any of its schemas declares (private state included)."""
+        if self._schema is None:
+            self._schema = StateSchema(self.state_schema, self._schemas[1:])
+        return self._schema
+
+    def _keys_of(self, schema: type[Any]) -> tuple[str, ...]:
+        return self.schema.own if schema is self.state_schema else StateSchema(schema, allow_empty=True).own
 
     # -- nodes ------------------------------------------------------------------
 
@@ -96,13 +157,20 @@ class StateGraph:
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         metadata: Mapping[str, Any] | None = None,
         timeout: timedelta | None = None,
+        input_schema: type[Any] | None = None,
         **_ignored: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after the function).
 
-        ``timeout`` (graphcompat's own) bounds one attempt of the node; the
-        graph's default applies when it is None.
+        ``input_schema`` (or, as in LangGraph, the annotation of the
+        function's first parameter) is the schema the node reads the state
+        through; its keys become state keys (private state). ``timeout``
+        bounds one attempt of the node; the graph's default applies when it
+        is None.
         """
+        if "input" in _ignored:
+            warnings.warn("`input` is deprecated and will be removed. Please use `input_schema` instead.", DeprecationWarning, stacklevel=2)
+            input_schema = input_schema or _ignored.pop("input")
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", None) or type(node).__name__
         if action is None:
@@ -121,14 +189,26 @@ class StateGraph:
             raise GraphValidationError(f"Node {node!r} is already present; node names must be unique.")
         if isinstance(retry_policy, Sequence):
             retry_policy = retry_policy[0] if retry_policy else None
+        node_schema = input_schema or _declared_input_schema(action)
+        node_view: StateSchema | None = None
+        if node_schema is not None and node_schema is not self.state_schema:
+            try:
+                node_view = StateSchema(node_schema, allow_empty=True)
+            except GraphValidationError:
+                if input_schema is not None:
+                    raise
+                node_schema = None  # an annotation that is no state schema (a plain class): LangGraph's state
+        if node_schema is not None:
+            self._add_schema(node_schema)
         self.nodes[node] = NodeSpec(
             name=node,
             fn=action,
-            takes_config=_accepts_config(action),
+            injection=injection_of(action),
             is_async=_is_async(action),
             retry_policy=retry_policy,
             metadata=dict(metadata or {}),
             timeout=timeout,
+            input_schema=node_view,
         )
         return self
 
@@ -193,7 +273,7 @@ class StateGraph:
         else:
             mapping = {name: name for name in path_map}
         self.branches.setdefault(source, []).append(
-            BranchSpec(source, path, mapping, _accepts_config(path), _is_async(path))
+            BranchSpec(source, path, mapping, injection_of(path), _is_async(path))
         )
         return self
 
@@ -242,7 +322,7 @@ class StateGraph:
 
     def fingerprint(self) -> str:
         """A short hash of the graph's structure and code, equal in every process with the same code."""
-        parts: list[str] = [self.state_schema.__qualname__]
+        parts: list[str] = [getattr(schema, "__qualname__", repr(schema)) for schema in self._schemas]
         for name, spec in self.nodes.items():
             parts.append(f"n:{name}:{_code_identity(spec.fn)}")
         parts += [f"e:{s}>{e}" for s, e in self.edges]
@@ -301,6 +381,10 @@ class StateGraph:
             name=name or "LangGraph",
             schema=self.schema,
             nodes=self.nodes,
+            input_keys=self._keys_of(self.input_schema),
+            output_keys=self._keys_of(self.output_schema),
+            input_schema_name=getattr(self.input_schema, "__name__", repr(self.input_schema)),
+            context_schema=self.context_schema,
             edges=self.edges,
             waiting_edges=self.waiting_edges,
             branches=self.branches,

@@ -39,6 +39,7 @@ from graphcompat import _ids, _settings, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
+from graphcompat._schema import coerce_context, dump_context
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
@@ -272,6 +273,7 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Run the graph on Temporal until it ends, is interrupted or fails; return the final values.
@@ -279,10 +281,12 @@ class CompiledStateGraph:
         ``invoke(None, config)`` resumes the thread's latest checkpoint;
         with a ``checkpoint_id`` in ``config`` it replays from that checkpoint
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
-        ``interrupt()``. A node's exception is re-raised with its own type.
+        ``interrupt()``. ``context`` is the run's ``Runtime.context`` (coerced
+        to the graph's ``context_schema``). A node's exception is re-raised
+        with its own type.
         """
         runtime = self._runtime()
-        return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
+        return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after, context))
 
     async def ainvoke(
         self,
@@ -291,11 +295,12 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Async twin of :meth:`invoke`."""
         runtime = self._runtime()
-        return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
+        return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after, context))
 
     def _run_input(
         self,
@@ -303,6 +308,7 @@ class CompiledStateGraph:
         config: Config | None,
         interrupt_before: Sequence[str] | None,
         interrupt_after: Sequence[str] | None,
+        context: Any = None,
     ) -> RunInput:
         if self.checkpointer is None:
             # As in LangGraph: without a checkpointer nothing outlives the call, whatever
@@ -334,8 +340,10 @@ class CompiledStateGraph:
             mode = RunMode.REPLAY if checkpoint_id else RunMode.RESUME
         else:
             mode = RunMode.INPUT
-            payload = self.engine.dump_input(input)
+            payload = self.engine.dump_input(input, graph_input=True)
         json_config = _json_config(config)
+        context_json = dump_context(coerce_context(self.spec.context_schema, context))
+        self._check_size(context_json, "context")
         self._check_size(payload, "input")
         return RunInput(
             graph_key=self.graph_key,
@@ -350,6 +358,7 @@ class CompiledStateGraph:
             interrupt_before=list(self.interrupt_before_nodes if interrupt_before is None else interrupt_before),
             interrupt_after=list(self.interrupt_after_nodes if interrupt_after is None else interrupt_after),
             recursion_limit=recursion_limit,
+            context=context_json,
             node_timeout_s=self.node_timeout.total_seconds(),
             heartbeat_timeout_s=self.heartbeat_timeout.total_seconds(),
         )
@@ -420,8 +429,9 @@ class CompiledStateGraph:
         config: Config | None,
         interrupt_before: Sequence[str] | None,
         interrupt_after: Sequence[str] | None,
+        context: Any = None,
     ) -> dict[str, Any]:
-        run = self._run_input(input, config, interrupt_before, interrupt_after)
+        run = self._run_input(input, config, interrupt_before, interrupt_after, context)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
         handle = await self._start(runtime, run, latest)
@@ -531,9 +541,10 @@ class CompiledStateGraph:
                 "hold it; the worker and this process must use the same store."
             )
         if result.status != RunStatus.INTERRUPTED:
-            return self.engine.state_values(record.channel_values)
+            return self.engine.output_values(record.channel_values)
         snapshot = await self._snapshot(record, live=True)
-        out = dict(snapshot.values)
+        keys = self.spec.output_keys
+        out = {k: v for k, v in snapshot.values.items() if not keys or k in keys}
         if snapshot.interrupts:
             out["__interrupt__"] = list(snapshot.interrupts)
         return out
@@ -707,13 +718,14 @@ class CompiledStateGraph:
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         poll_interval: float = 0.05,
+        context: Any = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`."""
         runtime = self._runtime()
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[Any] = asyncio.Queue()
-        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval, context)
         def deliver(item: Any) -> None:
             loop.call_soon_threadsafe(chunks.put_nowait, item)
 
@@ -735,6 +747,7 @@ class CompiledStateGraph:
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         poll_interval: float = 0.05,
+        context: Any = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run like :meth:`invoke`, yielding each super-step as it is committed.
@@ -749,7 +762,7 @@ class CompiledStateGraph:
         """
         runtime = self._runtime()
         chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval, context)
         future = runtime.submit(self._produce(runtime, chunks.put, *args))
         try:
             while (item := chunks.get()) is not _DONE:
@@ -768,6 +781,7 @@ class CompiledStateGraph:
         interrupt_before: Sequence[str] | None,
         interrupt_after: Sequence[str] | None,
         poll_interval: float,
+        context: Any = None,
     ) -> AsyncIterator[Any]:
         modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
         for mode in modes:
@@ -775,7 +789,7 @@ class CompiledStateGraph:
                 raise errors.ConfigurationError(
                     f"stream_mode {mode!r} is not supported; use 'values', 'updates' or a list of them."
                 )
-        run = self._run_input(input, config, interrupt_before, interrupt_after)
+        run = self._run_input(input, config, interrupt_before, interrupt_after, context)
         follower = StoreFollower(self.store, run.thread_id, run.checkpoint_ns)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
