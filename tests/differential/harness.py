@@ -479,12 +479,19 @@ class Differential:
         *,
         at: Ref | None = None,
         check: bool = True,
+        context: Any = None,
         **config: Any,
     ) -> dict[str, Outcome]:
-        """``graph.invoke(input, config)`` on both sides; ``at`` names a checkpoint (replay / fork)."""
-        label = f"invoke({'<fn>' if callable(input) else input!r}{', at' if at is not None else ''}{', ' + repr(config) if config else ''})"
+        """``graph.invoke(input, config)`` on both sides; ``at`` names a checkpoint (replay / fork);
+        ``context``: ``invoke(..., context=...)`` (a callable gets the side's ``t``)."""
+        label = f"invoke({'<fn>' if callable(input) else input!r}{', at' if at is not None else ''}{', ' + repr(config) if config else ''}{f', context={context!r}' if context is not None else ''})"
         self.transcript.append(label)
-        outcomes = self._call(lambda s: s.graph.invoke(input(s.t) if callable(input) else input, s.cfg(at, **config)))
+        kwargs: Callable[[Side], dict[str, Any]] = lambda s: (
+            {} if context is None else {"context": context(s.t) if callable(context) else context}
+        )
+        outcomes = self._call(
+            lambda s: s.graph.invoke(input(s.t) if callable(input) else input, s.cfg(at, **config), **kwargs(s))
+        )
         self.same(f"{label} / outcome", _views(outcomes))
         if check:
             self.check(label)

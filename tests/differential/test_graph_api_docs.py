@@ -1,0 +1,289 @@
+"""LangGraph's "Use the graph API" examples for schemas, private state, pydantic state and runtime
+context (langchain-ai/docs, src/oss/use-graph-api.mdx), run on both libraries with only the
+imports swapped; what the nodes saw is compared too (``t.log``).
+"""
+
+import dataclasses
+from typing import Any, TypedDict
+
+import pydantic
+import pytest
+
+from .harness import Differential
+
+pytest.importorskip("langgraph")
+
+
+def tid(thread: dict) -> str:
+    return thread["configurable"]["thread_id"]
+
+
+def same_log(d: Differential) -> None:
+    assert d.gc.t.log == d.lg.t.log and d.gc.t.log
+
+
+# -- "Define input and output schemas" --------------------------------------------------------
+
+
+class InputState(TypedDict):
+    question: str
+
+
+class OutputState(TypedDict):
+    answer: str
+
+
+class OverallState(InputState, OutputState):
+    pass
+
+
+def make_input_output(StateGraph, START, END, t):
+    def answer_node(state: InputState):
+        t.log.append(("answer_node", dict(state)))
+        return {"answer": "bye", "question": state["question"]}
+
+    builder = StateGraph(OverallState, input_schema=InputState, output_schema=OutputState)
+    builder.add_node(answer_node)
+    builder.add_edge(START, "answer_node")
+    builder.add_edge("answer_node", END)
+    return builder
+
+
+def test_doc_define_input_and_output_schemas(env, thread):
+    d = Differential(make_input_output, tid(thread))
+    outcomes = d.invoke({"question": "hi"})
+    assert outcomes["graphcompat"].value == {"answer": "bye"}  # the doc prints {'answer': 'bye'}
+    same_log(d)
+
+
+# -- "Pass private state between nodes" --------------------------------------------------------
+
+
+class PublicState(TypedDict):
+    a: str
+
+
+class Node1Output(TypedDict):
+    private_data: str
+
+
+class Node2Input(TypedDict):
+    private_data: str
+
+
+def make_private_state(StateGraph, START, END, t):
+    def node_1(state: PublicState) -> Node1Output:
+        output = {"private_data": "set by node_1"}
+        t.log.append(f"Entered node `node_1`:\n\tInput: {state}.\n\tReturned: {output}")
+        return output
+
+    def node_2(state: Node2Input) -> PublicState:
+        output = {"a": "set by node_2"}
+        t.log.append(f"Entered node `node_2`:\n\tInput: {state}.\n\tReturned: {output}")
+        return output
+
+    def node_3(state: PublicState) -> PublicState:
+        output = {"a": "set by node_3"}
+        t.log.append(f"Entered node `node_3`:\n\tInput: {state}.\n\tReturned: {output}")
+        return output
+
+    builder = StateGraph(PublicState).add_sequence([node_1, node_2, node_3])
+    builder.add_edge(START, "node_1")
+    return builder
+
+
+def test_doc_pass_private_state_between_nodes(env, thread):
+    d = Differential(make_private_state, tid(thread))
+    outcomes = d.invoke({"a": "set at start"})
+    assert outcomes["graphcompat"].value == {"a": "set by node_3"}
+    same_log(d)
+    assert d.gc.t.log[1] == "Entered node `node_2`:\n\tInput: {'private_data': 'set by node_1'}.\n\tReturned: {'a': 'set by node_2'}"
+
+
+# -- multiple schemas (the graph-api concepts page's example) -------------------------------
+
+
+class MInput(TypedDict):
+    user_input: str
+
+
+class MOutput(TypedDict):
+    graph_output: str
+
+
+class MOverall(TypedDict):
+    foo: str
+    user_input: str
+    graph_output: str
+
+
+class MPrivate(TypedDict):
+    bar: str
+
+
+def make_multiple_schemas(StateGraph, START, END, t):
+    def node_1(state: MInput) -> MOverall:
+        t.log.append(("node_1", dict(state)))
+        return {"foo": state["user_input"] + " name"}
+
+    def node_2(state: MOverall) -> MPrivate:
+        t.log.append(("node_2", dict(state)))
+        return {"bar": state["foo"] + " is"}
+
+    def node_3(state: MPrivate) -> MOutput:
+        t.log.append(("node_3", dict(state)))
+        return {"graph_output": state["bar"] + " Lance"}
+
+    builder = StateGraph(MOverall, input_schema=MInput, output_schema=MOutput)
+    builder.add_node("node_1", node_1)
+    builder.add_node("node_2", node_2)
+    builder.add_node("node_3", node_3)
+    builder.add_edge(START, "node_1")
+    builder.add_edge("node_1", "node_2")
+    builder.add_edge("node_2", "node_3")
+    builder.add_edge("node_3", END)
+    return builder
+
+
+def test_doc_multiple_schemas_with_private_state(env, thread):
+    d = Differential(make_multiple_schemas, tid(thread))
+    outcomes = d.invoke({"user_input": "My"})
+    assert outcomes["graphcompat"].value == {"graph_output": "My name is Lance"}
+    same_log(d)
+    # update_state may set a private key; the next run reads it through node_3's schema.
+    d.update_state({"bar": "Your name is"}, as_node="node_2")
+    d.invoke(None)
+
+
+# -- "Use Pydantic models for graph state" ------------------------------------------------
+
+
+class PydanticOverall(pydantic.BaseModel):
+    a: str
+
+
+def make_pydantic(StateGraph, START, END, t):
+    def node(state: PydanticOverall):
+        t.log.append(repr(state))
+        return {"a": "goodbye"}
+
+    builder = StateGraph(PydanticOverall)
+    builder.add_node(node)
+    builder.add_edge(START, "node")
+    builder.add_edge("node", END)
+    return builder
+
+
+def test_doc_pydantic_state_valid_input(env, thread):
+    d = Differential(make_pydantic, tid(thread))
+    d.invoke({"a": "hello"})
+    same_log(d)
+
+
+def test_doc_pydantic_state_invalid_input_raises_pydantics_validation_error(env, thread):
+    d = Differential(make_pydantic, tid(thread))
+    # The same exception class and message on both (the doc prints the message). LangGraph
+    # stores the input checkpoints before it raises; graphcompat refuses the input first
+    # (BEHAVIOUR.md "Bad input": nothing stored changes), so the state is not compared.
+    outcomes = d.invoke({"a": 123}, check=False)
+    error = outcomes["graphcompat"].error
+    assert error is not None and error.type == "pydantic_core._pydantic_core.ValidationError"
+    assert error.message.startswith("1 validation error for PydanticOverall\na\n  Input should be a valid string")
+    assert d.gc.graph.get_state(d.gc.config).values == {}
+
+
+# -- "Add runtime configuration" ----------------------------------------------------------
+
+
+class ContextSchema(TypedDict):
+    my_runtime_value: str
+
+
+class ValueState(TypedDict):
+    my_state_value: str
+
+
+def make_runtime_context(StateGraph, START, END, t):
+    Runtime = t.imp("runtime").Runtime
+
+    def node(state: ValueState, runtime: Runtime[ContextSchema]):
+        if runtime.context["my_runtime_value"] == "a":
+            return {"my_state_value": 1}
+        elif runtime.context["my_runtime_value"] == "b":
+            return {"my_state_value": 2}
+        else:
+            raise ValueError("Unknown values.")
+
+    builder = StateGraph(ValueState, context_schema=ContextSchema)
+    builder.add_node(node)
+    builder.add_edge(START, "node")
+    builder.add_edge("node", END)
+    return builder
+
+
+def test_doc_add_runtime_configuration(env, thread):
+    d = Differential(make_runtime_context, tid(thread))
+    assert d.invoke({}, context={"my_runtime_value": "a"})["graphcompat"].value == {"my_state_value": 1}
+    assert d.invoke({}, context={"my_runtime_value": "b"})["graphcompat"].value == {"my_state_value": 2}
+    # A node's own exception: same class and message on both.
+    outcomes = d.invoke({}, context={"my_runtime_value": "c"})
+    assert outcomes["graphcompat"].error.message == "Unknown values."
+
+
+@dataclasses.dataclass
+class ProviderContext:
+    model_provider: str = "anthropic"
+
+
+class Messages(TypedDict, total=False):
+    reply: str
+    route: str
+
+
+def make_dataclass_context(StateGraph, START, END, t):
+    Runtime = t.imp("runtime").Runtime
+    get_runtime = t.imp("runtime").get_runtime
+
+    def call_model(state: Messages, runtime: Runtime[ProviderContext]):
+        t.log.append(("call_model", runtime.context))
+        return {"reply": f"answered by {runtime.context.model_provider}"}
+
+    def route(state: Messages) -> str:
+        t.log.append(("route", get_runtime(ProviderContext).context))
+        return END
+
+    builder = StateGraph(Messages, context_schema=ProviderContext)
+    builder.add_node("model", call_model)
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", route)
+    return builder
+
+
+def test_doc_runtime_context_dataclass_with_defaults_and_get_runtime(env, thread):
+    """The "specifying LLM at runtime" example, without a network model: a dict context is
+    coerced to the dataclass, a missing context leaves runtime.context None."""
+    d = Differential(make_dataclass_context, tid(thread))
+    d.invoke({"reply": ""}, context={"model_provider": "openai"})
+    d.invoke({"reply": ""}, context=lambda t: ProviderContext())
+    same_log(d)
+    assert d.gc.t.log[0] == ("call_model", ProviderContext("openai"))
+
+
+def make_configurable(StateGraph, START, END, t):
+    get_config = t.imp("config").get_config
+
+    def node(state: Messages, config):
+        t.log.append(("node", config["configurable"].get("user_id"), get_config()["configurable"].get("user_id")))
+        return {"reply": "hi " + config["configurable"].get("user_id", "?")}
+
+    builder = StateGraph(Messages)
+    builder.add_node("node", node)
+    builder.add_edge(START, "node")
+    return builder
+
+
+def test_configurable_keys_reach_nodes_and_get_config(env, thread):
+    d = Differential(make_configurable, tid(thread))
+    d.invoke({"reply": ""}, configurable={"thread_id": tid(thread), "user_id": "ada"})
+    same_log(d)
+    assert d.gc.t.log == [("node", "ada", "ada")]
