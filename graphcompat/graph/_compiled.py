@@ -109,6 +109,10 @@ def _json_config(config: Config | None) -> dict[str, Any]:
     for key in ("configurable", "metadata", "tags", "recursion_limit", "run_name"):
         if config and key in config:
             out[key] = config[key]
+    thread_id = (out.get("configurable") or {}).get("thread_id")
+    if isinstance(thread_id, int | uuid.UUID) and not isinstance(thread_id, bool):
+        # An int or UUID thread id is the thread named by its string (``_thread``), in nodes' configs too.
+        out["configurable"] = {**out["configurable"], "thread_id": str(thread_id)}
     try:
         json.dumps(out)
     except (TypeError, ValueError) as exc:

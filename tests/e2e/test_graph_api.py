@@ -5,6 +5,7 @@ Every test replays the thread's workflow histories (``replay_thread``).
 """
 
 import dataclasses
+import uuid
 import warnings
 from typing import Any, TypedDict
 
@@ -352,3 +353,20 @@ def test_get_config_and_get_runtime_outside_a_node_raise_runtime_error():
     with pytest.raises(RuntimeError, match="outside a running node"):
         get_runtime()
     get_stream_writer()("dropped")  # always safe
+
+
+# -- thread ids ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_id", [lambda: uuid.uuid4(), lambda: 4242 + uuid.uuid4().int % 10**6], ids=["uuid", "int"])
+def test_thread_ids_of_any_type_langgraph_accepts_are_stored_as_their_string(env, make_id):
+    raw = make_id()
+    config = {"configurable": {"thread_id": raw}}
+    graph = multiple_schemas({})
+    assert graph.invoke({"user_input": "My"}, config) == {"graph_output": "My name is Lance"}
+    # The same thread, named by the id itself or by its string.
+    assert graph.get_state({"configurable": {"thread_id": str(raw)}}).values["bar"] == "My name is"
+    snapshot = graph.get_state(config)
+    assert snapshot.config["configurable"]["thread_id"] == str(raw)
+    assert graph.invoke({"user_input": "Your"}, config) == {"graph_output": "Your name is Lance"}
+    replay_thread(env, str(raw))
