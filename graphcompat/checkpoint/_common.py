@@ -159,3 +159,8 @@ def _parse_archive_line(line: str, source: Path, number: int) -> tuple[Checkpoin
     except (KeyError, TypeError) as exc:
         raise StoreError(f"archive {where} is missing fields ({exc}); the file is damaged") from exc
     return record, writes
+
+
+def cache_now(now: datetime | None = None) -> float:
+    """The moment node-cache expiry is measured at, as a UTC timestamp (``now`` for tests)."""
+    return (now or datetime.now(UTC)).timestamp()

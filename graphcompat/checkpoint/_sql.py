@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from ..errors import StoreError
 from ._codec import BlobMeta, BlobRow, ValueCache, decode_all, dumps, encode, json_copy, loads
 from ._common import (
+    cache_now,
     ArchivingSaver,
     check_keep_last,
     check_limit,
@@ -95,6 +96,16 @@ MIGRATIONS: list[list[str]] = [
             latest_step INTEGER NOT NULL,
             updated_at TEXT NOT NULL)""",
         "CREATE INDEX threads_by_update ON threads (updated_at)",
+    ],
+    [
+        # Node results cached by CachePolicy, shared by threads and workers; no thread owns them.
+        # expires_at: a UTC timestamp in seconds, NULL for no expiry.
+        """CREATE TABLE node_cache (
+            namespace {id} NOT NULL,
+            cache_key {id} NOT NULL,
+            value TEXT NOT NULL,
+            expires_at DOUBLE PRECISION,
+            PRIMARY KEY (namespace, cache_key))""",
     ],
 ]
 
@@ -595,6 +606,52 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             snapshot=False,
         )
         return [PendingWrite(t, n, i, c, loads(v)) for t, n, i, c, v in rows]
+
+    # -- node cache ------------------------------------------------------------------
+
+    def get_cached(self, namespace: str, key: str, *, now: datetime | None = None) -> JSON | None:
+        return self._run(self._get_cached_op(namespace, key, now))
+
+    def _get_cached_op(self, namespace: str, key: str, now: datetime | None) -> Op[JSON | None]:
+        rows = yield Txn(
+            _rows(
+                "SELECT value FROM node_cache WHERE namespace = ? AND cache_key = ? "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                (namespace, key, cache_now(now)),
+            ),
+            snapshot=False,
+        )
+        return loads(rows[0][0]) if rows else None
+
+    def put_cached(
+        self, namespace: str, key: str, value: JSON, *, ttl: float | None = None, now: datetime | None = None
+    ) -> None:
+        self._run(self._put_cached_op(namespace, key, value, ttl, now))
+
+    def _put_cached_op(
+        self, namespace: str, key: str, value: JSON, ttl: float | None, now: datetime | None
+    ) -> Op[None]:
+        expires = None if ttl is None else cache_now(now) + ttl
+        sql = (
+            "INSERT INTO node_cache (namespace, cache_key, value, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (namespace, cache_key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+        )
+        yield Txn(_exec(sql, (namespace, key, dumps(value), expires)), write=True)
+
+    def clear_cache(self, namespaces: Sequence[str] | None = None) -> int:
+        return self._run(self._clear_cache_op(namespaces))
+
+    def _clear_cache_op(self, namespaces: Sequence[str] | None) -> Op[int]:
+        if namespaces is None:
+            return (yield Txn(_exec("DELETE FROM node_cache"), write=True))
+        if not namespaces:
+            return 0
+        return (
+            yield Txn(
+                _exec(f"DELETE FROM node_cache WHERE namespace IN ({_marks(len(namespaces))})", tuple(namespaces)),
+                write=True,
+            )
+        )
 
     # -- threads and cleanup ---------------------------------------------------------
 

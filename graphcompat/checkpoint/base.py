@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -261,6 +262,25 @@ class BaseCheckpointSaver(abc.ABC):
     def expire_threads(self, idle_for: timedelta, *, now: datetime | None = None) -> list[str]:
         """Delete threads whose latest checkpoint is older than ``idle_for``. Returns their ids."""
 
+    # -- node cache (``CachePolicy``) ----------------------------------------
+
+    @abc.abstractmethod
+    def get_cached(self, namespace: str, key: str, *, now: datetime | None = None) -> JSON | None:
+        """The value cached under ``(namespace, key)``, or None when absent or expired at ``now``.
+
+        Cached node results are shared by every thread and every worker of the
+        store (LangGraph's node cache is keyed by the node's input, not by thread)
+        and belong to no thread: deleting a thread keeps them.
+        """
+
+    @abc.abstractmethod
+    def put_cached(self, namespace: str, key: str, value: JSON, *, ttl: float | None = None, now: datetime | None = None) -> None:
+        """Cache ``value`` (JSON) under ``(namespace, key)`` for ``ttl`` seconds (None: forever); replaces an entry."""
+
+    @abc.abstractmethod
+    def clear_cache(self, namespaces: Sequence[str] | None = None) -> int:
+        """Delete the cache entries of ``namespaces`` (every entry when None). Returns how many."""
+
     def archive_thread(self, thread_id: str, path: str | Path, *, delete: bool = True) -> int:
         """Append the thread's checkpoints and writes to a JSON Lines file, then delete them.
 
@@ -287,6 +307,17 @@ class BaseCheckpointSaver(abc.ABC):
 
     async def aput_checkpoint(self, record: CheckpointRecord) -> bool:
         return await asyncio.to_thread(self.put_checkpoint, record)
+
+    async def aget_cached(self, namespace: str, key: str, *, now: datetime | None = None) -> JSON | None:
+        return await asyncio.to_thread(functools.partial(self.get_cached, namespace, key, now=now))
+
+    async def aput_cached(
+        self, namespace: str, key: str, value: JSON, *, ttl: float | None = None, now: datetime | None = None
+    ) -> None:
+        await asyncio.to_thread(functools.partial(self.put_cached, namespace, key, value, ttl=ttl, now=now))
+
+    async def aclear_cache(self, namespaces: Sequence[str] | None = None) -> int:
+        return await asyncio.to_thread(self.clear_cache, namespaces)
 
     async def aget_checkpoint(
         self, thread_id: str, checkpoint_ns: str = "", checkpoint_id: str | None = None

@@ -24,6 +24,7 @@ from typing import Any
 
 from ._codec import dumps, json_copy
 from ._common import (
+    cache_now,
     ArchivingSaver,
     check_keep_last,
     check_limit,
@@ -63,6 +64,8 @@ class InMemorySaver(ArchivingSaver):
         self._name = name or uuid.uuid4().hex[:12]
         self._lock = threading.RLock()
         self._threads: dict[str, _Thread] = {}
+        #: Node cache: (namespace, key) -> (JSON value, expiry as a UTC timestamp or None).
+        self._node_cache: dict[tuple[str, str], tuple[Any, float | None]] = {}
         with _registry_lock:
             _registry[self._name] = self
 
@@ -198,6 +201,31 @@ class InMemorySaver(ArchivingSaver):
         infos.sort(key=lambda t: t.thread_id)
         infos.sort(key=lambda t: t.updated_at, reverse=True)
         return infos
+
+    # -- node cache --------------------------------------------------------------
+
+    def get_cached(self, namespace: str, key: str, *, now: datetime | None = None) -> Any | None:
+        moment = cache_now(now)
+        with self._lock:
+            entry = self._node_cache.get((namespace, key))
+            if entry is None or (entry[1] is not None and entry[1] <= moment):
+                return None
+            return json_copy(entry[0])
+
+    def put_cached(
+        self, namespace: str, key: str, value: Any, *, ttl: float | None = None, now: datetime | None = None
+    ) -> None:
+        dumps(value)  # refuse what the SQL stores would refuse
+        expires = None if ttl is None else cache_now(now) + ttl
+        with self._lock:
+            self._node_cache[(namespace, key)] = (json_copy(value), expires)
+
+    def clear_cache(self, namespaces: Sequence[str] | None = None) -> int:
+        with self._lock:
+            doomed = [k for k in self._node_cache if namespaces is None or k[0] in namespaces]
+            for k in doomed:
+                del self._node_cache[k]
+            return len(doomed)
 
     def delete_thread(self, thread_id: str) -> int:
         with self._lock:

@@ -395,6 +395,17 @@ class PostgresSaver(SqlSaver):
     async def alist_threads(self) -> list[ThreadInfo]:
         return await self._arun(self._list_threads_op())
 
+    async def aget_cached(self, namespace: str, key: str, *, now: datetime | None = None) -> Any:
+        return await self._arun(self._get_cached_op(namespace, key, now))
+
+    async def aput_cached(
+        self, namespace: str, key: str, value: Any, *, ttl: float | None = None, now: datetime | None = None
+    ) -> None:
+        await self._arun(self._put_cached_op(namespace, key, value, ttl, now))
+
+    async def aclear_cache(self, namespaces: Sequence[str] | None = None) -> int:
+        return await self._arun(self._clear_cache_op(namespaces))
+
     async def adelete_thread(self, thread_id: str) -> int:
         return await self._arun(self._delete_thread_op(thread_id))
 

@@ -171,9 +171,9 @@ def test_sqlite_store_written_by_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "s.db"
     SqliteSaver(path).close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(2,)]
         conn.execute("UPDATE graphcompat_schema SET version = 42")
-    with pytest.raises(StoreError, match=r"schema version 42, but this graphcompat knows versions up to 1.*upgrade graphcompat"):
+    with pytest.raises(StoreError, match=r"schema version 42, but this graphcompat knows versions up to 2.*upgrade graphcompat"):
         SqliteSaver(path)
 
 
@@ -185,7 +185,22 @@ def test_sqlite_store_at_an_older_version_is_migrated(tmp_path):
     with SqliteSaver(path) as saver:
         ThreadWriter(saver, "t").write(a=1)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(2,)]
+
+
+def test_sqlite_store_at_version_1_gets_the_node_cache_table_and_keeps_its_threads(tmp_path):
+    path = tmp_path / "v1.db"
+    with SqliteSaver(path) as saver:
+        written = ThreadWriter(saver, "t").write(a=1)
+    with sqlite3.connect(path) as conn:  # as graphcompat before node caching left it
+        conn.execute("DROP TABLE node_cache")
+        conn.execute("UPDATE graphcompat_schema SET version = 1")
+    with SqliteSaver(path) as saver:
+        assert saver.get_checkpoint("t") == written
+        saver.put_cached("ns", "k", {"v": 1})
+        assert saver.get_cached("ns", "k") == {"v": 1}
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(2,)]
 
 
 @pytest.mark.postgres
@@ -197,7 +212,7 @@ def test_postgres_store_written_by_a_newer_version_is_refused(postgres_schema):
     PostgresSaver(url, schema=schema).close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'UPDATE "{schema}".graphcompat_schema SET version = 3')
-    with pytest.raises(StoreError, match=r"schema version 3, but this graphcompat knows versions up to 1"):
+    with pytest.raises(StoreError, match=r"schema version 3, but this graphcompat knows versions up to 2"):
         PostgresSaver(url, schema=schema)
 
 
