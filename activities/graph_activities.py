@@ -164,6 +164,25 @@ class _RecordCache:
                 self._items.popitem(last=False)
 
 
+class _StoreCache:
+    """The node cache (``CachePolicy``) over the graph's snapshot store.
+
+    Entries are written by the node activity when the node finishes, before
+    the workflow records its result; unlike checkpoints they belong to no
+    thread's history (a cache is by nature outside it), and a retried attempt
+    rewrites the same key, so invariant 2 is not at stake.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def get(self, namespace: str, key: str) -> Any | None:
+        return await self.store.aget_cached(namespace, key)
+
+    async def put(self, namespace: str, key: str, value: Any, ttl: float | None) -> None:
+        await self.store.aput_cached(namespace, key, value, ttl=ttl)
+
+
 class GraphActivities:
     """The activity implementations, bound to a registry of graph bindings."""
 
@@ -279,7 +298,10 @@ class GraphActivities:
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
             context = graph.engine.load_context(inp.context)
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, context))
+            cache = _StoreCache(graph.store) if graph.spec.cache else None
+            running = asyncio.ensure_future(
+                graph.engine.run_task(task, record.channel_values, config, resume, context, cache)
+            )
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)

@@ -15,6 +15,7 @@ from graphcompat._interrupts import GraphInterrupt, interrupt
 
 __all__ = [
     "All",
+    "CachePolicy",
     "Command",
     "GraphInterrupt",
     "Interrupt",
@@ -23,6 +24,7 @@ __all__ = [
     "Send",
     "StateSnapshot",
     "interrupt",
+    "default_cache_key",
     "default_retry_on",
 ]
 
@@ -60,6 +62,40 @@ def default_retry_on(exc: Exception) -> bool:
     ):
         return False
     return True
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> str:
+    """``CachePolicy``'s default key: a hash of the node's input as JSON (LangGraph pickles it).
+
+    JSON, not pickle, so that every worker computes the same key for the same
+    state whatever its Python process; values JSON cannot hold are keyed by
+    their ``repr``.
+    """
+    import hashlib
+    import json
+
+    from pydantic import TypeAdapter
+
+    try:
+        data = TypeAdapter(Any).dump_python([args, kwargs], mode="json", warnings=False)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=repr)
+    except Exception:
+        text = repr((args, sorted(kwargs.items())))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class CachePolicy(Generic[N]):
+    """Cache a node's result: ``add_node(..., cache_policy=CachePolicy(ttl=120))`` plus ``compile(cache=InMemoryCache())``.
+
+    A node whose ``key_func(input)`` was seen within ``ttl`` seconds (None:
+    forever) does not run; its cached writes are applied instead. The entries
+    live in the graph's snapshot store, so every worker and every restart
+    shares them.
+    """
+
+    key_func: Callable[..., str | bytes] = default_cache_key
+    ttl: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)

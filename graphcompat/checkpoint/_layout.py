@@ -131,6 +131,8 @@ class TaskResult:
     #: The update is exactly ``dict(writes)`` (the usual case): it is not sent a
     #: second time, so a write travels through history once (invariant 3).
     same_update: bool = False
+    #: The node did not run: its ``CachePolicy`` found these writes in the node cache.
+    cached: bool = False
 
     @property
     def node_update(self) -> Any:
@@ -147,6 +149,7 @@ class TaskResult:
             "update": self.update,
             "interrupts": list(self.interrupts),
             "same_update": self.same_update,
+            "cached": self.cached,
         }
 
     @classmethod
@@ -160,6 +163,7 @@ class TaskResult:
             update=data.get("update"),
             interrupts=list(data.get("interrupts", [])),
             same_update=bool(data.get("same_update", False)),
+            cached=bool(data.get("cached", False)),
         )
 
     def to_pending_writes(self, generation: int) -> list[PendingWrite]:

@@ -29,7 +29,7 @@ import dataclasses
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
 from graphcompat._interrupts import GraphInterrupt
@@ -42,7 +42,7 @@ from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, Unknown
 from graphcompat.runtime import ExecutionInfo, Runtime
 from graphcompat.types import Command, Send
 
-__all__ = ["Engine", "StepOutcome", "interrupt_id", "task_id"]
+__all__ = ["Engine", "NodeCache", "StepOutcome", "interrupt_id", "task_id"]
 
 _TASK_NS = uuid.UUID("5b0b6a5e-52a5-4f0e-9a57-6d2f3c1b7e11")
 _EMPTY: Any = object()
@@ -66,6 +66,14 @@ def task_id(checkpoint_id: str, kind: str, name: str, index: int) -> str:
 
 def interrupt_id(task: str, index: int) -> str:
     return hashlib.sha1(f"{task}|{index}".encode()).hexdigest()[:32]
+
+
+class NodeCache(Protocol):
+    """Where cached node results live (the snapshot store, adapted by the node activity)."""
+
+    async def get(self, namespace: str, key: str) -> Any | None: ...
+
+    async def put(self, namespace: str, key: str, value: Any, ttl: float | None) -> None: ...
 
 
 class Engine:
@@ -181,11 +189,15 @@ class Engine:
         config: Mapping[str, Any],
         resume: Sequence[Any] = (),
         context: Any = None,
+        cache: NodeCache | None = None,
     ) -> TaskResult:
         """Run one task: the node, then its conditional edges on its own view of the state.
 
-        ``context`` is the run's ``context=`` (already loaded). Raises whatever
-        the node raises; returns interrupts as a result.
+        ``context`` is the run's ``context=`` (already loaded). With ``cache``
+        (a graph compiled with a cache) a node with a ``CachePolicy`` whose key
+        is cached does not run: the cached result (writes and routes) is
+        returned, marked ``cached``. Raises whatever the node raises; returns
+        interrupts as a result.
         """
         runtime = self.runtime(task, config, context)
         # A copy: the values come from the worker's cache of immutable checkpoints, and
@@ -209,6 +221,13 @@ class Engine:
         if task.kind == TaskKind.PUSH and isinstance(node_input, Mapping):
             node_input = dict(node_input)
         cfg = self.node_config(config, task)
+        policy = spec.cache_policy if cache is not None and self.spec.cache else None
+        key = ""
+        if policy is not None and cache is not None:
+            key = _user_code.cache_key(policy.key_func, node_input)
+            hit = await cache.get(spec.cache_namespace, key)
+            if hit is not None:
+                return dataclasses.replace(TaskResult.from_json(hit), task_id=task.id, name=task.name, cached=True)
         try:
             output = await _user_code.call_node(
                 spec.fn, spec.is_async, spec.injection, node_input, cfg, task_id=task.id, resume=resume, runtime=runtime
@@ -239,6 +258,8 @@ class Engine:
         result = dataclasses.replace(result, same_update=bool(update or output is not None))
         view = self._local_view(values, update)
         await self._route(task.name, view, cfg, result, runtime)
+        if policy is not None and cache is not None:
+            await cache.put(spec.cache_namespace, key, result.to_json(), policy.ttl)
         return result
 
     def _with_defaults(self, values: Mapping[str, Any]) -> dict[str, Any]:

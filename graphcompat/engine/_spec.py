@@ -18,7 +18,7 @@ from typing import Any
 from graphcompat._schema import StateSchema
 from graphcompat.engine._user_code import Injection
 from graphcompat.errors import GraphCompatError, UnknownNodeError
-from graphcompat.types import RetryPolicy
+from graphcompat.types import CachePolicy, RetryPolicy
 
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
@@ -52,6 +52,11 @@ class NodeSpec:
     #: The node's own input schema (given, or its first parameter's annotation) when it is not the
     #: graph's state schema: the node receives those keys only (private state, as in LangGraph).
     input_schema: StateSchema | None = None
+    #: ``add_node(..., cache_policy=...)``; used when the graph is compiled with a cache.
+    cache_policy: CachePolicy | None = None
+    #: Where its cached results live in the node cache: the node's name and code, so that
+    #: changing the node's code never returns results of the old code.
+    cache_namespace: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +97,8 @@ class GraphSpec:
     input_schema_name: str = ""
     #: ``StateGraph(..., context_schema=...)``: what ``context=`` is coerced to.
     context_schema: type[Any] | None = None
+    #: ``compile(cache=...)`` was given: nodes with a ``CachePolicy`` use the node cache.
+    cache: bool = False
 
     @classmethod
     def freeze(

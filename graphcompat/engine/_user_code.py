@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,7 +24,7 @@ from graphcompat._node_context import current_writer, node_scope
 from graphcompat.errors import NodeExitError, StoreNotSupportedError
 from graphcompat.runtime import Runtime
 
-__all__ = ["Injection", "call", "call_node", "injection_of", "reduce"]
+__all__ = ["Injection", "cache_key", "call", "call_node", "injection_of", "reduce"]
 
 _EMPTY = inspect.Parameter.empty
 _KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -195,6 +196,15 @@ async def call_node(
         return await call(fn, is_async, injection, arg, config, runtime)
     finally:
         _scope.reset(token)
+
+
+def cache_key(key_func: Callable[..., Any], node_input: Any) -> str:
+    """A ``CachePolicy``'s key for a node's input, as text (bytes and long keys are hashed)."""
+    key = key_func(node_input)
+    if isinstance(key, bytes):
+        return hashlib.sha256(key).hexdigest()
+    text = key if isinstance(key, str) else repr(key)
+    return text if len(text) <= 200 else hashlib.sha256(text.encode()).hexdigest()
 
 
 def reduce(reducer: Callable[[Any, Any], Any], current: Any, value: Any) -> Any:

@@ -28,7 +28,8 @@ from graphcompat.engine import (
     injection_of,
 )
 from graphcompat.errors import GraphTypeError, GraphValidationError
-from graphcompat.types import RetryPolicy
+from graphcompat.cache.base import BaseCache
+from graphcompat.types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:
     from graphcompat.checkpoint.base import BaseCheckpointSaver
@@ -158,6 +159,7 @@ class StateGraph:
         metadata: Mapping[str, Any] | None = None,
         timeout: timedelta | None = None,
         input_schema: type[Any] | None = None,
+        cache_policy: CachePolicy | None = None,
         **_ignored: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after the function).
@@ -209,6 +211,8 @@ class StateGraph:
             metadata=dict(metadata or {}),
             timeout=timeout,
             input_schema=node_view,
+            cache_policy=cache_policy,
+            cache_namespace=f"{node}:{_code_identity(action)}",
         )
         return self
 
@@ -342,6 +346,7 @@ class StateGraph:
         task_queue: str | None = None,
         node_timeout: timedelta = DEFAULT_NODE_TIMEOUT,
         heartbeat_timeout: timedelta = DEFAULT_HEARTBEAT_TIMEOUT,
+        cache: BaseCache | None = None,
         **_ignored: Any,
     ) -> CompiledStateGraph:
         """Check the graph and return a runnable, durable ``CompiledStateGraph``.
@@ -376,6 +381,17 @@ class StateGraph:
                     f"checkpointer must be a graphcompat saver (InMemorySaver, SqliteSaver, PostgresSaver), "
                     f"got {type(checkpointer).__name__}. Import savers from graphcompat.checkpoint.*."
                 )
+        if cache is not None and not isinstance(cache, BaseCache):
+            raise GraphTypeError(
+                f"cache must be a graphcompat cache (graphcompat.cache.memory.InMemoryCache), got "
+                f"{type(cache).__name__}; cached results are kept in the graph's snapshot store."
+            )
+        for node_name, node_spec in self.nodes.items():
+            if node_spec.cache_policy is not None and not isinstance(node_spec.cache_policy, CachePolicy):
+                raise GraphTypeError(
+                    f"Node {node_name!r}: cache_policy must be a graphcompat.types.CachePolicy, got "
+                    f"{type(node_spec.cache_policy).__name__}."
+                )
         self.compiled = True
         spec = GraphSpec.freeze(
             name=name or "LangGraph",
@@ -385,6 +401,7 @@ class StateGraph:
             output_keys=self._keys_of(self.output_schema),
             input_schema_name=getattr(self.input_schema, "__name__", repr(self.input_schema)),
             context_schema=self.context_schema,
+            cache=cache is not None,
             edges=self.edges,
             waiting_edges=self.waiting_edges,
             branches=self.branches,

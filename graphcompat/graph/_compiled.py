@@ -855,6 +855,21 @@ class CompiledStateGraph:
             else:
                 await self._forget(run)
 
+    # -- node cache -------------------------------------------------------------------
+
+    def _cache_namespaces(self, nodes: Sequence[str] | None) -> list[str]:
+        names = list(self.spec.nodes) if nodes is None else list(nodes)
+        check_node_names(self.spec, names, "clear_cache: node")
+        return [self.spec.nodes[n].cache_namespace for n in names if self.spec.nodes[n].cache_policy is not None]
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget the cached results of ``nodes`` (every node with a ``CachePolicy`` when None), as LangGraph."""
+        self.store.clear_cache(self._cache_namespaces(nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Async twin of :meth:`clear_cache`."""
+        await self.store.aclear_cache(self._cache_namespaces(nodes))
+
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""
         from graphcompat._history_drawing import draw_history_mermaid

@@ -287,3 +287,39 @@ def test_configurable_keys_reach_nodes_and_get_config(env, thread):
     d.invoke({"reply": ""}, configurable={"thread_id": tid(thread), "user_id": "ada"})
     same_log(d)
     assert d.gc.t.log == [("node", "ada", "ada")]
+
+
+# -- "Add node caching" ---------------------------------------------------------------------
+
+
+class CacheState(TypedDict, total=False):
+    x: int
+    result: int
+
+
+def make_cached(t):
+    CachePolicy = t.imp("types").CachePolicy
+    InMemoryCache = t.imp("cache.memory").InMemoryCache
+    StateGraph = t.imp("graph").StateGraph
+
+    def expensive_node(state: CacheState) -> dict:
+        t.calls["expensive_node"] += 1
+        return {"result": 10 * state["x"]}
+
+    builder = StateGraph(CacheState)
+    builder.add_node("expensive_node", expensive_node, cache_policy=CachePolicy(ttl=120))
+    builder.add_edge(t.imp("graph").START, "expensive_node")
+    builder.add_edge("expensive_node", t.imp("graph").END)
+    return builder.compile(checkpointer=t.Saver(), cache=InMemoryCache())
+
+
+def test_doc_add_node_caching(env, thread):
+    d = Differential(make_cached, tid(thread), compiled=True)
+    d.invoke({"x": 5})
+    # The same input on another thread is a cache hit on both: the node does not run again.
+    d.invoke({"x": 5}, configurable={"thread_id": tid(thread) + "-other"})
+    assert d.gc.t.calls["expensive_node"] == 1
+    # The same thread again: its state now holds `result`, so the node's input differs: it runs.
+    d.invoke({"x": 5})
+    d.invoke({"x": 6})
+    assert d.gc.t.calls["expensive_node"] == 3
