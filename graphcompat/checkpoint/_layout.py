@@ -54,6 +54,7 @@ __all__ = [
     "error_row",
     "externalize",
     "has_refs",
+    "DEFERRED_CHANNEL",
     "is_state_channel",
     "join_channel",
     "next_generation",
@@ -342,6 +343,10 @@ def resolve_refs(results: Mapping[str, TaskResult], rows: Sequence[PendingWrite]
 def join_channel(starts: Sequence[str], end: str) -> str:
     """The internal channel of a waiting edge: which of ``starts`` have run since ``end`` last did."""
     return f"join:{'+'.join(starts)}:{end}"
+
+
+#: The internal channel of ``defer=True`` nodes that were triggered and wait for the run's end.
+DEFERRED_CHANNEL = "defer:pending"
 
 
 def is_state_channel(name: str) -> bool:

@@ -35,7 +35,15 @@ from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
 from graphcompat._interrupts import GraphInterrupt
 from graphcompat._node_context import current_writer
 from graphcompat._schema import load_context
-from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
+from graphcompat.checkpoint._layout import (
+    DEFERRED_CHANNEL,
+    TaskKind,
+    TaskResult,
+    TaskSpec,
+    TaskState,
+    is_state_channel,
+    join_channel,
+)
 from graphcompat.engine import _user_code
 from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
 from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, UnknownNodeError
@@ -393,6 +401,7 @@ class Engine:
                     arrived = set()
                 values[channel] = sorted(arrived)
                 changed.append(channel)
+        next_tasks = self._next_with_deferred(values, changed, new_checkpoint_id, pulls, sends)
         new_versions = dict(versions)
         for channel in changed:
             new_versions[channel] = new_checkpoint_id
@@ -406,10 +415,32 @@ class Engine:
         return StepOutcome(
             values=values,
             versions=new_versions,
-            next_tasks=self._next_tasks(new_checkpoint_id, pulls, sends),
+            next_tasks=next_tasks,
             writes_metadata=writes_md,
             updated_channels=changed,
         )
+
+    def _next_with_deferred(
+        self, values: dict[str, Any], changed: list[str], checkpoint_id: str, pulls: list[str], sends: list[tuple[str, Any]]
+    ) -> list[TaskSpec]:
+        """The next tasks, with LangGraph's ``defer=True``: a deferred node that was triggered waits
+        (in the ``DEFERRED_CHANNEL`` of the state) until nothing else is left to run, then runs once."""
+        previous = set(values.get(DEFERRED_CHANNEL) or [])
+        waiting = set(previous)
+        now: list[str] = []
+        for name in pulls:
+            node = self.nodes.get(name)
+            if node is not None and node.defer:
+                waiting.add(name)
+            else:
+                now.append(name)
+        tasks = self._next_tasks(checkpoint_id, now, sends)
+        if not tasks and waiting:
+            tasks, waiting = self._next_tasks(checkpoint_id, waiting, []), set()
+        if waiting != previous:
+            values[DEFERRED_CHANNEL] = sorted(waiting)
+            changed.append(DEFERRED_CHANNEL)
+        return tasks
 
     async def update_as_node(
         self,

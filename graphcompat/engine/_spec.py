@@ -57,6 +57,8 @@ class NodeSpec:
     #: Where its cached results live in the node cache: the node's name and code, so that
     #: changing the node's code never returns results of the old code.
     cache_namespace: str = ""
+    #: ``add_node(..., defer=True)``: run only when nothing else is left to run (LangGraph's rule).
+    defer: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

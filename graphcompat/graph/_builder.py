@@ -160,6 +160,7 @@ class StateGraph:
         timeout: timedelta | None = None,
         input_schema: type[Any] | None = None,
         cache_policy: CachePolicy | None = None,
+        defer: bool = False,
         **_ignored: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after the function).
@@ -213,6 +214,7 @@ class StateGraph:
             input_schema=node_view,
             cache_policy=cache_policy,
             cache_namespace=f"{node}:{_code_identity(action)}",
+            defer=bool(defer),
         )
         return self
 
@@ -328,7 +330,7 @@ class StateGraph:
         """A short hash of the graph's structure and code, equal in every process with the same code."""
         parts: list[str] = [getattr(schema, "__qualname__", repr(schema)) for schema in self._schemas]
         for name, spec in self.nodes.items():
-            parts.append(f"n:{name}:{_code_identity(spec.fn)}")
+            parts.append(f"n:{name}:{_code_identity(spec.fn)}" + (":defer" if spec.defer else ""))
         parts += [f"e:{s}>{e}" for s, e in self.edges]
         parts += [f"w:{'+'.join(s)}>{e}" for s, e in self.waiting_edges]
         for source, branches in self.branches.items():

@@ -4,7 +4,8 @@ imports swapped; what the nodes saw is compared too (``t.log``).
 """
 
 import dataclasses
-from typing import Any, TypedDict
+import operator
+from typing import Annotated, Any, TypedDict
 
 import pydantic
 import pytest
@@ -323,3 +324,76 @@ def test_doc_add_node_caching(env, thread):
     d.invoke({"x": 5})
     d.invoke({"x": 6})
     assert d.gc.t.calls["expensive_node"] == 3
+
+
+# -- "Defer node execution" ------------------------------------------------------------------
+
+
+class Aggregate(TypedDict):
+    aggregate: Annotated[list, operator.add]
+
+
+def make_deferred(StateGraph, START, END, t):
+    def node(name):
+        def fn(state: Aggregate):
+            t.log.append(f'Adding "{name}" to {state["aggregate"]}')
+            t.calls[name] += 1
+            return {"aggregate": [name]}
+
+        fn.__name__ = name.lower()
+        return fn
+
+    builder = StateGraph(Aggregate)
+    builder.add_node("a", node("A"))
+    builder.add_node("b", node("B"))
+    builder.add_node("b_2", node("B_2"))
+    builder.add_node("c", node("C"))
+    builder.add_node("d", node("D"), defer=True)
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("a", "c")
+    builder.add_edge("b", "b_2")
+    builder.add_edge("b_2", "d")
+    builder.add_edge("c", "d")
+    builder.add_edge("d", END)
+    return builder
+
+
+def test_doc_defer_node_execution(env, thread):
+    d = Differential(make_deferred, tid(thread))
+    outcomes = d.invoke({"aggregate": []})
+    assert outcomes["graphcompat"].value == {"aggregate": ["A", "B", "C", "B_2", "D"]}
+    assert d.gc.t.log == [
+        'Adding "A" to []',
+        'Adding "B" to [\'A\']',
+        'Adding "C" to [\'A\']',
+        'Adding "B_2" to [\'A\', \'B\', \'C\']',
+        'Adding "D" to [\'A\', \'B\', \'C\', \'B_2\']',
+    ]
+    same_log(d)
+
+
+def make_deferred_join(StateGraph, START, END, t):
+    def node(name):
+        def fn(state: Aggregate):
+            t.calls[name] += 1
+            return {"aggregate": [name]}
+
+        return fn
+
+    builder = StateGraph(Aggregate)
+    for name in ("a", "b", "b_2", "c"):
+        builder.add_node(name, node(name))
+    builder.add_node("d", node("d"), defer=True)
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("a", "c")
+    builder.add_edge("b", "b_2")
+    builder.add_edge(["b_2", "c"], "d")
+    return builder
+
+
+def test_deferred_node_behind_a_waiting_edge_and_a_second_run(env, thread):
+    d = Differential(make_deferred_join, tid(thread))
+    d.invoke({"aggregate": []})
+    d.invoke({"aggregate": ["again"]})

@@ -7,7 +7,8 @@ Every test replays the thread's workflow histories (``replay_thread``).
 import dataclasses
 import uuid
 import warnings
-from typing import Any, TypedDict
+from operator import add
+from typing import Annotated, Any, TypedDict
 
 import pydantic
 import pytest
@@ -370,3 +371,37 @@ def test_thread_ids_of_any_type_langgraph_accepts_are_stored_as_their_string(env
     assert snapshot.config["configurable"]["thread_id"] == str(raw)
     assert graph.invoke({"user_input": "Your"}, config) == {"graph_output": "Your name is Lance"}
     replay_thread(env, str(raw))
+
+
+# -- defer=True ---------------------------------------------------------------------------
+
+
+class Agg(TypedDict):
+    aggregate: Annotated[list, add]
+
+
+def test_a_deferred_node_runs_once_when_every_branch_has_finished(env, thread):
+    from graphcompat.types import Send
+
+    def fan_out(state: Agg) -> list:
+        return [Send("work", {"aggregate": [f"w{i}"]}) for i in range(3)]
+
+    builder = StateGraph(Agg)
+    builder.add_node("start", lambda s: {"aggregate": ["start"]})
+    builder.add_node("work", lambda s: {"aggregate": [s["aggregate"][0] + " done"]})
+    builder.add_node("long_1", lambda s: {"aggregate": ["long_1"]})
+    builder.add_node("long_2", lambda s: {"aggregate": ["long_2"]})
+    builder.add_node("summary", lambda s: {"aggregate": [f"summary of {len(s['aggregate'])}"]}, defer=True)
+    builder.add_edge(START, "start")
+    builder.add_conditional_edges("start", fan_out)
+    builder.add_edge("start", "long_1")
+    builder.add_edge("long_1", "long_2")
+    builder.add_edge("work", "summary")
+    builder.add_edge("long_2", "summary")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    out = graph.invoke({"aggregate": []}, thread)
+    assert out["aggregate"] == ["start", "long_1", "w0 done", "w1 done", "w2 done", "long_2", "summary of 6"]
+    history = list(graph.get_state_history(thread))
+    # summary waited while long_2 ran, then ran alone, once.
+    assert [h.next for h in history[:3]] == [(), ("summary",), ("long_2",)]
+    replay_thread(env, tid(thread))
