@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import ConfigurationError, ConfigurationTypeError, StoreError, UnknownThreadError
+from ._tuples import LangGraphCheckpointAPI, langgraph_writes
 from .base import FORMAT_VERSION, BaseCheckpointSaver, CheckpointRecord, PendingWrite
 
 JSON = object
@@ -84,13 +85,17 @@ def metadata_matches(metadata: Mapping[str, object], filter: Mapping[str, object
     return all(key in metadata and metadata[key] == value for key, value in filter.items())
 
 
-class ArchivingSaver(BaseCheckpointSaver, abc.ABC):
-    """Archive and restore written once on top of the contract's other methods.
+class ArchivingSaver(LangGraphCheckpointAPI, BaseCheckpointSaver, abc.ABC):
+    """Archive and restore written once on top of the contract's other methods, plus LangGraph's
+    checkpointer API (``get_tuple``, ``list``, ``put``, ...: :mod:`._tuples`).
 
     A backend only supplies :meth:`_delete_checkpoints`, which removes the
     named checkpoints (and whatever only they used) in one transaction; so an
     archive never deletes a checkpoint written after the archive was read.
     """
+
+    #: ``aput_writes`` takes LangGraph's ``(config, writes, task_id)`` too, as ``put_writes`` does.
+    aput_writes = langgraph_writes(BaseCheckpointSaver.aput_writes)
 
     @abc.abstractmethod
     def _delete_checkpoints(self, thread_id: str, keys: Sequence[tuple[str, str]]) -> int:

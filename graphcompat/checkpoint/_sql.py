@@ -38,6 +38,7 @@ from ._common import (
     metadata_matches,
     parse_time,
 )
+from ._tuples import langgraph_writes
 from .base import CheckpointRecord, PendingWrite, ThreadInfo
 
 JSON = Any
@@ -573,6 +574,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
 
     # -- pending writes ------------------------------------------------------------
 
+    @langgraph_writes
     def put_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:

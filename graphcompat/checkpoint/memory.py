@@ -33,6 +33,7 @@ from ._common import (
     metadata_matches,
     parse_time,
 )
+from ._tuples import langgraph_writes
 from .base import CheckpointRecord, PendingWrite, ThreadInfo
 
 __all__ = ["InMemorySaver", "MemorySaver"]
@@ -171,6 +172,7 @@ class InMemorySaver(ArchivingSaver):
 
     # -- pending writes ------------------------------------------------------------
 
+    @langgraph_writes
     def put_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:

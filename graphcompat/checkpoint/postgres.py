@@ -40,6 +40,7 @@ from ..errors import ConfigurationError, StoreError, StoreUnavailableError
 from ._codec import dumps
 from ._masking import mask_password
 from ._sql import Op, SqlSaver, Stmt, Tx, Txn, advance
+from ._tuples import langgraph_writes
 from .base import CheckpointRecord, PendingWrite, ThreadInfo
 
 __all__ = ["PostgresSaver"]
@@ -384,6 +385,7 @@ class PostgresSaver(SqlSaver):
             records.extend(await self._arun(self._page_op(paging)))
         return records
 
+    @langgraph_writes
     async def aput_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
