@@ -113,6 +113,11 @@ def checkpoint_tuple(record: CheckpointRecord, writes: Sequence[PendingWrite]) -
     )
 
 
+def _as_named(tup: CheckpointTuple, config: Mapping[str, Any], checkpoint_id: str | None) -> CheckpointTuple:
+    """LangGraph's savers hand back the caller's own config when it named the checkpoint."""
+    return tup._replace(config=dict(config)) if checkpoint_id is not None else tup
+
+
 def langgraph_writes(method: F) -> F:
     """Let ``put_writes``/``aput_writes`` also take LangGraph's ``(config, writes, task_id, task_path="")``.
 
@@ -167,7 +172,7 @@ class LangGraphCheckpointAPI:
         record = self.get_checkpoint(thread_id, ns, checkpoint_id)
         if record is None:
             return None
-        return checkpoint_tuple(record, self.get_writes(thread_id, ns, record.checkpoint_id))
+        return _as_named(checkpoint_tuple(record, self.get_writes(thread_id, ns, record.checkpoint_id)), config, checkpoint_id)
 
     async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
         """Async twin of :meth:`get_tuple`."""
@@ -175,7 +180,7 @@ class LangGraphCheckpointAPI:
         record = await self.aget_checkpoint(thread_id, ns, checkpoint_id)
         if record is None:
             return None
-        return checkpoint_tuple(record, await self.aget_writes(thread_id, ns, record.checkpoint_id))
+        return _as_named(checkpoint_tuple(record, await self.aget_writes(thread_id, ns, record.checkpoint_id)), config, checkpoint_id)
 
     def _list_args(self, config: Any, before: Any, call: str) -> tuple[list[str] | None, str | None, str | None, str | None]:
         threads: list[str] | None = None
