@@ -383,6 +383,7 @@ class GraphActivities:
             values=outcome.values,
             versions=outcome.versions,
             next_tasks=outcome.next_tasks,
+            cached=outcome.cached,
         )
         record = await self._put(graph, record)
         return CommitResult(record.checkpoint_id, record.step, _refs(record.next_tasks))

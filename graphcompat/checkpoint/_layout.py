@@ -370,15 +370,24 @@ def child_record(
     next_tasks: Sequence[TaskSpec],
     values: dict[str, Any] | None = None,
     versions: dict[str, str] | None = None,
+    cached: Sequence[str] = (),
 ) -> CheckpointRecord:
-    """A checkpoint following ``parent``; values and versions default to the parent's."""
+    """A checkpoint following ``parent``; values and versions default to the parent's.
+
+    ``cached`` names the nodes of the step whose writes came from the node cache
+    (``metadata["cached"]``, present only then: the ``updates`` stream marks their
+    chunks ``{"__metadata__": {"cached": True}}`` as LangGraph does).
+    """
+    metadata: dict[str, Any] = {"source": source, "step": step, "writes": writes, "parents": {}}
+    if cached:
+        metadata["cached"] = sorted(set(cached))
     return CheckpointRecord(
         thread_id=thread_id,
         checkpoint_ns=checkpoint_ns,
         checkpoint_id=checkpoint_id,
         parent_checkpoint_id=parent.checkpoint_id if parent else None,
         created_at=created_at,
-        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
+        metadata=metadata,
         channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
         channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
         next_tasks=[t.to_json() for t in next_tasks],

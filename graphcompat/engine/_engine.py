@@ -65,6 +65,8 @@ class StepOutcome:
     next_tasks: list[TaskSpec]
     writes_metadata: dict[str, Any]
     updated_channels: list[str]
+    #: Nodes whose writes came from the node cache (they did not run).
+    cached: list[str] = dataclasses.field(default_factory=list)
 
 
 def task_id(checkpoint_id: str, kind: str, name: str, index: int) -> str:
@@ -418,6 +420,7 @@ class Engine:
             next_tasks=next_tasks,
             writes_metadata=writes_md,
             updated_channels=changed,
+            cached=[task.name for task, result in ordered if result.cached],
         )
 
     def _next_with_deferred(

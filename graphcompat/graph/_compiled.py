@@ -825,6 +825,8 @@ class CompiledStateGraph:
                         writes = record.metadata.get("writes") or {}
                         load = self.engine.schema.load_values
                         update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+                        if update and record.metadata.get("cached"):
+                            update["__metadata__"] = {"cached": True}  # cached writes are marked, as in LangGraph
                         if update:
                             yield emit(mode, update)
 

@@ -126,3 +126,18 @@ def test_a_cache_that_is_not_graphcompats_is_refused_with_what_to_use():
     builder.add_edge(START, "n")
     with pytest.raises(GraphTypeError, match="cache must be a graphcompat cache.*InMemoryCache"):
         builder.compile(cache={"not": "a cache"})
+
+
+def test_the_updates_stream_marks_cached_writes_as_langgraph_does(env):
+    calls: list[int] = []
+    graph = build(calls, InMemorySaver())
+    first, second = new_thread(), new_thread()
+    assert list(graph.stream({"x": 3}, first, stream_mode="updates")) == [
+        {"expensive": {"result": 30, "log": ["ran with 3"]}}
+    ]
+    assert list(graph.stream({"x": 3}, second, stream_mode="updates")) == [
+        {"expensive": {"result": 30, "log": ["ran with 3"]}, "__metadata__": {"cached": True}}
+    ]
+    assert graph.get_state(second).metadata["cached"] == ["expensive"]
+    assert "cached" not in graph.get_state(first).metadata
+    replay_thread(env, second["configurable"]["thread_id"])
