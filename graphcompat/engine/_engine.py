@@ -280,19 +280,26 @@ class Engine:
                 out[name] = field.default_factory()
         return out
 
-    def _local_view(self, values: Mapping[str, Any], update: Mapping[str, Any]) -> Any:
-        """The state as the task sees it after its own writes (what its conditional edges read)."""
+    def _local_view(self, values: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+        """The state as the task sees it after its own writes (what its conditional edges read),
+        as values; each router reads them through its own input schema (``_route``)."""
         merged = self._with_defaults(values)
         for key, value in update.items():
             field = self.schema.fields[key]
             merged[key] = _user_code.reduce(field.reducer, merged[key], value) if field.reducer is not None and key in merged else value
-        return self.schema.to_input(merged)
+        return merged
 
     async def _route(
-        self, source: str, view: Any, config: Mapping[str, Any], result: TaskResult, runtime: Runtime[Any] | None = None
+        self,
+        source: str,
+        view: Mapping[str, Any],
+        config: Mapping[str, Any],
+        result: TaskResult,
+        runtime: Runtime[Any] | None = None,
     ) -> None:
         for branch in self.spec.branches.get(source, ()):
-            decision = await _user_code.call(branch.path, branch.is_async, branch.injection, view, config, runtime)
+            state = (branch.input_schema or self.schema).to_input(view)
+            decision = await _user_code.call(branch.path, branch.is_async, branch.injection, state, config, runtime)
             items = decision if isinstance(decision, (list, tuple)) else [decision]
             if not items:
                 raise UnknownNodeError(
@@ -471,7 +478,7 @@ class Engine:
                 view = self._local_view(values, upd)
             else:
                 result = TaskResult(task.id, as_node)
-                view = self.schema.to_input(self._with_defaults(values))
+                view = self._with_defaults(values)
             await self._route(as_node, view, config, result)
         return self.commit(values_json, versions, [task], {task.id: result}, new_checkpoint_id)
 

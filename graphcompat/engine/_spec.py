@@ -70,6 +70,8 @@ class BranchSpec:
     path_map: Mapping[Hashable, str] | None
     injection: Injection
     is_async: bool
+    #: The router's own input schema (its first parameter's annotation) when it is not the state's.
+    input_schema: StateSchema | None = None
 
     def targets(self) -> list[str] | None:
         return None if self.path_map is None else list(self.path_map.values())

@@ -145,6 +145,24 @@ class StateGraph:
             self._schema = StateSchema(self.state_schema, self._schemas[1:])
         return self._schema
 
+    def _input_view(self, fn: Callable[..., Any], given: type[Any] | None) -> StateSchema | None:
+        """The schema a node or router reads the state through, when it is not the state schema.
+
+        ``given`` (``add_node(..., input_schema=...)``) or the annotation of the
+        function's first parameter; its keys become channels of the graph.
+        """
+        schema = given or _declared_input_schema(fn)
+        if schema is None or schema is self.state_schema:
+            return None
+        try:
+            view = StateSchema(schema, allow_empty=True)
+        except GraphValidationError:
+            if given is not None:
+                raise
+            return None  # an annotation that is no state schema (a plain class): the state it is
+        self._add_schema(schema)
+        return view
+
     def _keys_of(self, schema: type[Any]) -> tuple[str, ...]:
         return self.schema.own if schema is self.state_schema else StateSchema(schema, allow_empty=True).own
 
@@ -192,17 +210,7 @@ class StateGraph:
             raise GraphValidationError(f"Node {node!r} is already present; node names must be unique.")
         if isinstance(retry_policy, Sequence):
             retry_policy = retry_policy[0] if retry_policy else None
-        node_schema = input_schema or _declared_input_schema(action)
-        node_view: StateSchema | None = None
-        if node_schema is not None and node_schema is not self.state_schema:
-            try:
-                node_view = StateSchema(node_schema, allow_empty=True)
-            except GraphValidationError:
-                if input_schema is not None:
-                    raise
-                node_schema = None  # an annotation that is no state schema (a plain class): LangGraph's state
-        if node_schema is not None:
-            self._add_schema(node_schema)
+        node_view = self._input_view(action, input_schema)
         self.nodes[node] = NodeSpec(
             name=node,
             fn=action,
@@ -279,7 +287,7 @@ class StateGraph:
         else:
             mapping = {name: name for name in path_map}
         self.branches.setdefault(source, []).append(
-            BranchSpec(source, path, mapping, injection_of(path), _is_async(path))
+            BranchSpec(source, path, mapping, injection_of(path), _is_async(path), self._input_view(path, None))
         )
         return self
 

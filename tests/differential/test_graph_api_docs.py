@@ -397,3 +397,41 @@ def test_deferred_node_behind_a_waiting_edge_and_a_second_run(env, thread):
     d = Differential(make_deferred_join, tid(thread))
     d.invoke({"aggregate": []})
     d.invoke({"aggregate": ["again"]})
+
+
+# -- a router that reads the state through its own schema -----------------------------------
+
+
+class RouteState(TypedDict, total=False):
+    a: str
+    hidden: str
+
+
+class RouterView(TypedDict):
+    flag: str
+
+
+def make_router_schema(StateGraph, START, END, t):
+    def first(state: RouteState):
+        return {"flag": "go"}  # a private key: declared only by the router's annotation
+
+    def router(state: RouterView) -> str:
+        t.log.append(("router", dict(state)))
+        return "second" if state["flag"] == "go" else END
+
+    def second(state: RouteState):
+        return {"a": "second ran"}
+
+    builder = StateGraph(RouteState)
+    builder.add_node("first", first)
+    builder.add_node("second", second)
+    builder.add_edge(START, "first")
+    builder.add_conditional_edges("first", router, ["second", END])
+    return builder
+
+
+def test_router_input_schema_declares_private_keys_and_filters_what_it_reads(env, thread):
+    d = Differential(make_router_schema, tid(thread))
+    d.invoke({"a": "start", "hidden": "x"})
+    same_log(d)
+    assert d.gc.t.log == [("router", {"flag": "go"})]
