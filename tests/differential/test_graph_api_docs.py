@@ -363,14 +363,15 @@ def test_doc_defer_node_execution(env, thread):
     d = Differential(make_deferred, tid(thread))
     outcomes = d.invoke({"aggregate": []})
     assert outcomes["graphcompat"].value == {"aggregate": ["A", "B", "C", "B_2", "D"]}
-    assert d.gc.t.log == [
+    # B and C run in parallel (one super-step): their lines may come in either order, on both.
+    log = d.gc.t.log
+    assert [log[0], sorted(log[1:3]), *log[3:]] == [
         'Adding "A" to []',
-        'Adding "B" to [\'A\']',
-        'Adding "C" to [\'A\']',
+        ['Adding "B" to [\'A\']', 'Adding "C" to [\'A\']'],
         'Adding "B_2" to [\'A\', \'B\', \'C\']',
         'Adding "D" to [\'A\', \'B\', \'C\', \'B_2\']',
     ]
-    same_log(d)
+    assert sorted(d.lg.t.log) == sorted(log)
 
 
 def make_deferred_join(StateGraph, START, END, t):
