@@ -27,7 +27,7 @@ from graphcompat.engine import (
     check_node_names,
     injection_of,
 )
-from graphcompat.errors import GraphTypeError, GraphValidationError
+from graphcompat.errors import GraphTypeError, GraphValidationError, StoreNotSupportedError
 from graphcompat.cache.base import BaseCache
 from graphcompat.types import CachePolicy, RetryPolicy
 
@@ -391,6 +391,13 @@ class StateGraph:
                     f"checkpointer must be a graphcompat saver (InMemorySaver, SqliteSaver, PostgresSaver), "
                     f"got {type(checkpointer).__name__}. Import savers from graphcompat.checkpoint.*."
                 )
+        if _ignored.get("store") is not None:
+            raise StoreNotSupportedError(
+                "compile(store=...): graphcompat has no long-term memory store (LangGraph's BaseStore) yet; "
+                "leave it out and keep such data in the state or in your own database (nodes' `store` "
+                "parameter is then None).",
+                argument="store",
+            )
         if cache is not None and not isinstance(cache, BaseCache):
             raise GraphTypeError(
                 f"cache must be a graphcompat cache (graphcompat.cache.memory.InMemoryCache), got "

@@ -405,3 +405,14 @@ def test_a_deferred_node_runs_once_when_every_branch_has_finished(env, thread):
     # summary waited while long_2 ran, then ran alone, once.
     assert [h.next for h in history[:3]] == [(), ("summary",), ("long_2",)]
     replay_thread(env, tid(thread))
+
+
+def test_compile_with_a_long_term_store_is_refused_with_what_to_do():
+    from langgraph.store.memory import InMemoryStore
+
+    builder = StateGraph(Answer)
+    builder.add_node("node", lambda s: {"answer": "x"})
+    builder.add_edge(START, "node")
+    with pytest.raises(StoreNotSupportedError, match=r"compile\(store=\.\.\.\).*no long-term memory store"):
+        builder.compile(checkpointer=InMemorySaver(), store=InMemoryStore())
+    builder.compile(checkpointer=InMemorySaver(), store=None)  # the default is fine
