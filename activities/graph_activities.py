@@ -24,6 +24,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from graphcompat._constants import START
+from graphcompat._schema import validation_error_data
 from graphcompat._wire import (
     COMMIT_STEP,
     MAX_PAYLOAD_BYTES,
@@ -118,6 +119,7 @@ def _app_error(
             "args": _json_args(exc),
             "node": node,
             "fields": getattr(exc, "fields", None) if isinstance(exc, GraphCompatError) else None,
+            "validation": validation_error_data(exc),
             "traceback": "".join(traceback.format_exception(exc))[-8000:],
         },
         type=type(exc).__name__,

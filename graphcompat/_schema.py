@@ -19,6 +19,7 @@ import collections.abc
 import dataclasses
 import functools
 import io
+import json
 import types
 import inspect
 import typing
@@ -31,7 +32,15 @@ from pydantic import TypeAdapter
 from graphcompat import _messages
 from graphcompat.errors import ConfigurationError, GraphValidationError, InvalidUpdateError, StateSerializationError, UnknownStateKeyError
 
-__all__ = ["Field", "StateSchema", "coerce_context", "dump_context", "load_context"]
+__all__ = [
+    "Field",
+    "StateSchema",
+    "coerce_context",
+    "dump_context",
+    "load_context",
+    "validation_error_data",
+    "validation_error_from",
+]
 
 
 
@@ -280,7 +289,9 @@ class StateSchema:
             elif field.default_factory is not None:
                 full[name] = field.default_factory()
         if self.kind == "pydantic":
-            return self.schema.model_construct(**full)
+            # Validated, as LangGraph builds a pydantic node input (`schema(**state)`): a state a
+            # node left ill-typed, or a required key never given, is pydantic's ValidationError.
+            return self.schema(**full)
         try:
             return self.schema(**full)
         except TypeError as exc:
@@ -378,3 +389,35 @@ def load_context(schema: type[Any] | None, data: Any) -> Any:
     if data is None or not _is_class_schema(schema):
         return data
     return TypeAdapter(schema).validate_python(data)
+
+
+# -- pydantic's ValidationError across the worker/client boundary ----------------------------
+
+
+def validation_error_data(exc: BaseException) -> dict[str, Any] | None:
+    """A pydantic ``ValidationError`` as JSON (title and line errors), so the caller can raise
+    the same class with the same message; None for any other exception."""
+    if not isinstance(exc, pydantic.ValidationError):
+        return None
+    lines: list[dict[str, Any]] = []
+    for error in exc.errors(include_url=False):
+        line = {"type": error["type"], "loc": list(error["loc"]), "input": error.get("input")}
+        if "ctx" in error:
+            line["ctx"] = error["ctx"]
+        try:
+            json.dumps(line)
+        except (TypeError, ValueError):
+            line = {**line, "input": repr(line["input"]), "ctx": {k: repr(v) for k, v in (line.get("ctx") or {}).items()}}
+            if not line["ctx"]:
+                del line["ctx"]
+        lines.append(line)
+    return {"title": exc.title, "errors": lines}
+
+
+def validation_error_from(data: Mapping[str, Any]) -> BaseException | None:
+    """The ``ValidationError`` :func:`validation_error_data` described (None if it cannot be rebuilt)."""
+    try:
+        lines = [{**line, "loc": tuple(line["loc"])} for line in data["errors"]]
+        return pydantic.ValidationError.from_exception_data(str(data["title"]), lines)  # type: ignore[arg-type]
+    except Exception:
+        return None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat import errors
 from graphcompat._constants import ERROR
+from graphcompat._schema import validation_error_from
 from graphcompat.checkpoint._layout import completed_results, is_state_channel, record_tasks, task_states
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.types import Interrupt, PregelTask, StateSnapshot
@@ -179,7 +180,9 @@ def rebuild_exception(info: Mapping[str, Any], message: str, type_name: str) -> 
             cls = getattr(cls, part, None)
     exc: BaseException | None = None
     args = info.get("args")
-    if isinstance(cls, type) and issubclass(cls, BaseException):
+    if isinstance(info.get("validation"), Mapping):  # pydantic's ValidationError: rebuilt from its line errors
+        exc = validation_error_from(info["validation"])
+    if exc is None and isinstance(cls, type) and issubclass(cls, BaseException):
         attempts: list[tuple[Any, ...]] = [tuple(args)] if isinstance(args, list) else []
         attempts.append((message,))
         for attempt in attempts:

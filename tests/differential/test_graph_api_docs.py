@@ -502,3 +502,33 @@ def test_doc_pydantic_runtime_type_coercion(env, thread):
     # "This would fail with a validation error": pydantic's, on both (nothing stored here).
     outcomes = d.invoke({"number": "not-a-number", "flag": "true"}, check=False)
     assert outcomes["graphcompat"].error.type == "pydantic_core._pydantic_core.ValidationError"
+
+
+class StrictState(pydantic.BaseModel):
+    a: str
+    b: int = 0
+
+
+def make_strict(StateGraph, START, END, t):
+    builder = StateGraph(StrictState)
+    builder.add_node("n1", lambda s: {"b": "notint"})
+    builder.add_node("n2", lambda s: {"a": "x"})
+    builder.add_edge(START, "n1")
+    builder.add_edge("n1", "n2")
+    return builder
+
+
+def test_pydantic_state_a_node_left_ill_typed_fails_the_next_node_with_validation_error(env, thread):
+    """ "Run-time validation only occurs on inputs into nodes": n1's bad write is stored, n2's input fails."""
+    d = Differential(make_strict, tid(thread))
+    outcomes = d.invoke({"a": "q"}, check=False)
+    assert outcomes["graphcompat"].error.type == "pydantic_core._pydantic_core.ValidationError"
+    # Only the outcome is compared: LangGraph's get_state and get_state_history prepare n2's
+    # input again and raise the ValidationError themselves; graphcompat's show the failed task.
+    assert d.gc.graph.get_state(d.gc.config).next == ("n2",)
+
+
+def test_pydantic_state_a_required_key_never_given_fails_the_first_node(env, thread):
+    d = Differential(make_strict, tid(thread))
+    d.invoke({"b": 1}, check=False)  # as above: LangGraph's get_state raises the ValidationError again
+    assert d.gc.graph.get_state(d.gc.config).next == ("n1",)

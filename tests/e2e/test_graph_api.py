@@ -416,3 +416,37 @@ def test_compile_with_a_long_term_store_is_refused_with_what_to_do():
     with pytest.raises(StoreNotSupportedError, match=r"compile\(store=\.\.\.\).*no long-term memory store"):
         builder.compile(checkpointer=InMemorySaver(), store=InMemoryStore())
     builder.compile(checkpointer=InMemorySaver(), store=None)  # the default is fine
+
+
+# -- pydantic state: nodes read a validated model ----------------------------------------------
+
+
+class Strict(pydantic.BaseModel):
+    a: str
+    b: int = 0
+
+
+def strict_graph():
+    builder = StateGraph(Strict)
+    builder.add_node("n1", lambda s: {"b": "notint"})
+    builder.add_node("n2", lambda s: {"a": "x"})
+    builder.add_edge(START, "n1")
+    builder.add_edge("n1", "n2")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def test_a_node_reading_an_ill_typed_pydantic_state_raises_pydantics_validation_error(env, thread):
+    graph = strict_graph()
+    with pytest.raises(pydantic.ValidationError, match=r"1 validation error for Strict\nb\n  Input should be a valid integer") as info:
+        graph.invoke({"a": "q"}, thread)
+    assert "node 'n2' failed" in "".join(info.value.__notes__)  # LangGraph: "Before task with name 'n2'"
+    assert graph.get_state(thread).next == ("n2",)
+    replay_thread(env, tid(thread))
+
+
+def test_a_required_pydantic_key_never_given_is_a_validation_error_before_the_first_node(env, thread):
+    graph = strict_graph()
+    with pytest.raises(pydantic.ValidationError, match=r"1 validation error for Strict\na\n  Field required"):
+        graph.invoke({"b": 1}, thread)
+    assert graph.get_state(thread).next == ("n1",)
+    replay_thread(env, tid(thread))
