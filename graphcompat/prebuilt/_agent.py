@@ -22,7 +22,7 @@ Differences from LangGraph, each for a reason:
 - ``structured_response`` comes back from the store as the declared type:
   a pydantic ``response_format`` as its model, a JSON-schema dict as a dict.
 - A model given as a string or as a ``(state, runtime)`` function, and
-  ``store``/``context_schema``, are not supported yet.
+  ``store``, is not supported yet (``context_schema`` is: ``invoke(..., context=...)``).
 
 graphcompat extensions: ``task_queue``, ``node_timeout`` and
 ``heartbeat_timeout`` are keyword arguments passed to ``StateGraph.compile``
@@ -191,7 +191,17 @@ def create_react_agent(
     """
     if version not in ("v1", "v2"):
         raise ValueError(f"Invalid version {version}. Supported versions are 'v1' and 'v2'.")
-    for key in ("store", "context_schema", "config_schema"):
+    context_schema = unsupported.pop("context_schema", None)
+    if (config_schema := unsupported.pop("config_schema", None)) is not None:
+        import warnings
+
+        warnings.warn(
+            "`config_schema` is deprecated and will be removed. Please use `context_schema` instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        context_schema = context_schema or config_schema
+    for key in ("store",):
         if unsupported.pop(key, None) is not None:
             from graphcompat.errors import StoreNotSupportedError
 
@@ -307,7 +317,7 @@ def create_react_agent(
             return END
         return entry
 
-    workflow = StateGraph(state_schema)
+    workflow = StateGraph(state_schema, context_schema=context_schema)
 
     def compile_graph() -> CompiledStateGraph:
         return workflow.compile(

@@ -50,3 +50,15 @@ def test_defaults_are_compiles_defaults() -> None:
 def test_other_unknown_arguments_are_still_refused() -> None:
     with pytest.raises(TypeError, match="unexpected keyword arguments: \\['retry'\\]"):
         create_react_agent(model(), [echo], retry=3)
+
+
+def test_context_schema_reaches_the_graph_and_config_schema_is_its_deprecated_name() -> None:
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Ctx:
+        user_id: str = "anon"
+
+    assert create_react_agent(model(), [echo], context_schema=Ctx).spec.context_schema is Ctx
+    with pytest.warns(DeprecationWarning, match="`config_schema` is deprecated.*context_schema"):
+        assert create_react_agent(model(), [echo], config_schema=Ctx).spec.context_schema is Ctx
