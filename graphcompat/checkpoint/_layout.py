@@ -36,7 +36,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from graphcompat._constants import BLOB, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
+from graphcompat._constants import BLOB, CALL_RESULT, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
@@ -49,6 +49,8 @@ __all__ = [
     "TaskResult",
     "TaskSpec",
     "TaskState",
+    "call_results",
+    "call_rows",
     "child_record",
     "completed_results",
     "error_row",
@@ -131,6 +133,9 @@ class TaskResult:
     #: The update is exactly ``dict(writes)`` (the usual case): it is not sent a
     #: second time, so a write travels through history once (invariant 3).
     same_update: bool = False
+    #: ``@task`` calls the node waits on (``_calls``): not a finished result; the
+    #: workflow runs them, saves their results and runs the node again.
+    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def node_update(self) -> Any:
@@ -147,6 +152,7 @@ class TaskResult:
             "update": self.update,
             "interrupts": list(self.interrupts),
             "same_update": self.same_update,
+            "calls": list(self.calls),
         }
 
     @classmethod
@@ -160,6 +166,7 @@ class TaskResult:
             update=data.get("update"),
             interrupts=list(data.get("interrupts", [])),
             same_update=bool(data.get("same_update", False)),
+            calls=list(data.get("calls", [])),
         )
 
     def to_pending_writes(self, generation: int) -> list[PendingWrite]:
@@ -197,8 +204,21 @@ def resume_rows(states: Mapping[str, "TaskState"], targets: Mapping[str, tuple[s
     for task_id, (name, value) in targets.items():
         waiting = states[task_id].interrupts if task_id in states else []
         index = max((int(i.get("index", 0)) for i in waiting), default=len(states[task_id].resume) if task_id in states else 0)
-        rows.append(PendingWrite(task_id, name, RESUME_BASE + index, RESUME, value))
+        # An interrupt raised inside a @task call is answered to that call: its resume
+        # values are keyed by the call's id (each call counts its interrupts from 0).
+        owner = next((str(i["call"]) for i in waiting if i.get("call")), task_id)
+        rows.append(PendingWrite(owner, name, RESUME_BASE + index, RESUME, value))
     return rows
+
+
+def call_results(rows: Sequence[PendingWrite]) -> dict[str, Any]:
+    """Results of the ``@task`` calls saved against a checkpoint: ``{call_id: JSON}``."""
+    return {w.task_id: w.value for w in rows if w.channel == CALL_RESULT}
+
+
+def call_rows(rows: Sequence[PendingWrite]) -> list[PendingWrite]:
+    """The saved ``@task`` results of a checkpoint, in call order (``idx`` is the call's position)."""
+    return sorted((w for w in rows if w.channel == CALL_RESULT), key=lambda w: w.idx)
 
 
 def resume_values(rows: Sequence[PendingWrite], task_id: str) -> list[Any]:
@@ -224,7 +244,7 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
     states: dict[str, TaskState] = {}
     writes: dict[str, list[tuple[str, Any]]] = {}  # the newest generation's writes being assembled
     for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
-        if row.channel == BLOB:
+        if row.channel in (BLOB, CALL_RESULT):  # large values; @task results (``call_results``)
             continue
         state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
         if row.channel == RESUME:

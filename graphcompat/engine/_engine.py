@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
+from graphcompat._calls import TaskCallsPending
 from graphcompat._interrupts import GraphInterrupt
 from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
 from graphcompat.engine import _user_code
@@ -156,10 +157,13 @@ class Engine:
         values_json: Mapping[str, Any],
         config: Mapping[str, Any],
         resume: Sequence[Any] = (),
+        saved_calls: Mapping[str, Any] | None = None,
     ) -> TaskResult:
         """Run one task: the node, then its conditional edges on its own view of the state.
 
-        Raises whatever the node raises; returns interrupts as a result.
+        Raises whatever the node raises; returns interrupts as a result, and
+        ``@task`` calls that must run before the node can go on as a result
+        with ``calls`` (``saved_calls``: the results of calls already run).
         """
         # A copy: the values come from the worker's cache of immutable checkpoints, and
         # a node that mutates its input in place must not change what others see.
@@ -184,8 +188,11 @@ class Engine:
         cfg = self.node_config(config, task)
         try:
             output = await _user_code.call_node(
-                spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume
+                spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume,
+                saved_calls=saved_calls,
             )
+        except TaskCallsPending as pending:
+            return TaskResult(task.id, task.name, calls=list(pending.calls))
         except GraphInterrupt as gi:
             value = self.schema.dump("__interrupt__", gi.value, where=where)
             return TaskResult(task.id, task.name, interrupts=[{"id": interrupt_id(task.id, gi.index), "value": value, "index": gi.index}])

@@ -50,7 +50,8 @@ def _is_async(fn: Callable[..., Any]) -> bool:
 
 def _code_identity(fn: Callable[..., Any]) -> str:
     """Name plus a hash of the bytecode: two processes with the same code agree on it."""
-    target = getattr(fn, "__func__", fn)
+    # unwrap: a wrapper (functools.wraps) is identified by the code it wraps
+    target = inspect.unwrap(getattr(fn, "__func__", fn))
     code = getattr(target, "__code__", None)
     name = f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', type(target).__name__)}"
     if code is None:

@@ -127,6 +127,14 @@ log = logging.getLogger("graphcompat")
 NO_WORKER_WARNING_S = 5.0
 
 
+_SKIP: Any = object()
+
+
+def _with_interrupts(values: Any, interrupts: Any) -> Any:
+    """Values plus ``"__interrupt__"``, as LangGraph returns an interrupted run (a non-dict value shows only them)."""
+    return {**values, "__interrupt__": interrupts} if isinstance(values, Mapping) else {"__interrupt__": interrupts}
+
+
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
@@ -531,12 +539,15 @@ class CompiledStateGraph:
                 "hold it; the worker and this process must use the same store."
             )
         if result.status != RunStatus.INTERRUPTED:
-            return self.engine.state_values(record.channel_values)
+            return self._final_values(record)
         snapshot = await self._snapshot(record, live=True)
-        out = dict(snapshot.values)
         if snapshot.interrupts:
-            out["__interrupt__"] = list(snapshot.interrupts)
-        return out
+            return _with_interrupts(snapshot.values, list(snapshot.interrupts))
+        return snapshot.values
+
+    def _final_values(self, record: CheckpointRecord) -> Any:
+        """What ``invoke`` returns from the final checkpoint of a finished run."""
+        return self.engine.state_values(record.channel_values)
 
     # -- state ----------------------------------------------------------------------
 
@@ -796,19 +807,17 @@ class CompiledStateGraph:
             return chunk if len(modes) == 1 else (mode, chunk)
 
         if start is not None:
-            yield emit("values", _views.user_values(self.engine, start, start.channel_values))
+            yield emit("values", self._stream_values(start))
 
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():
                 for mode in modes:
                     if mode == "values" and record.source not in ("fork", "input"):
-                        yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
+                        if (chunk := self._values_chunk(record)) is not _SKIP:
+                            yield emit(mode, chunk)
                     elif mode == "updates" and record.source == "loop":
-                        writes = record.metadata.get("writes") or {}
-                        load = self.engine.schema.load_values
-                        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
-                        if update:
-                            yield emit(mode, update)
+                        for chunk in await self._updates_chunks(record):
+                            yield emit(mode, chunk)
 
         try:
             while not waiter.done():
@@ -830,12 +839,29 @@ class CompiledStateGraph:
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
                         elif mode == "values" and snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
-                            yield emit(mode, {**snapshot.values, "__interrupt__": snapshot.interrupts})
+                            yield emit(mode, _with_interrupts(snapshot.values, snapshot.interrupts))
         finally:
             if not waiter.done():
                 waiter.cancel()
             else:
                 await self._forget(run)
+
+    # -- what a stream shows of a record (the functional API's entrypoint shows it its own way) --
+
+    def _stream_values(self, record: CheckpointRecord) -> Any:
+        """The state a ``values`` chunk shows for ``record``."""
+        return _views.user_values(self.engine, record, record.channel_values)
+
+    def _values_chunk(self, record: CheckpointRecord) -> Any:
+        """The ``values`` chunk of a new loop or update record (``_SKIP``: none)."""
+        return self._stream_values(record)
+
+    async def _updates_chunks(self, record: CheckpointRecord) -> list[Any]:
+        """The ``updates`` chunks of a new loop record: ``{node: update}`` of its super-step."""
+        writes = record.metadata.get("writes") or {}
+        load = self.engine.schema.load_values
+        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+        return [update] if update else []
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""
