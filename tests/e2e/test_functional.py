@@ -1,0 +1,250 @@
+"""The functional API on a real Temporal server: each @task call an activity, results saved and replayed.
+
+Every test replays its thread's workflow histories with ``Replayer``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+
+import pytest
+
+from graphcompat import errors
+from graphcompat._wire import RUN_CALL, RUN_NODE, workflow_id_for
+from graphcompat.checkpoint.memory import InMemorySaver
+from graphcompat.func import entrypoint, task
+from graphcompat.types import Command, RetryPolicy, interrupt
+
+from .replay import replay_thread
+
+
+def _activities(env, thread_id: str) -> collections.Counter:
+    """How many times each activity type was scheduled over the thread's runs."""
+
+    async def count() -> collections.Counter:
+        seen: collections.Counter = collections.Counter()
+        for wid, rid in env.runtime.started_runs:
+            if wid != workflow_id_for(thread_id):
+                continue
+            history = await env.client.get_workflow_handle(wid, run_id=rid).fetch_history()
+            for event in history.events:
+                if event.HasField("activity_task_scheduled_event_attributes"):
+                    seen[event.activity_task_scheduled_event_attributes.activity_type.name] += 1
+        return seen
+
+    return env.run(count())
+
+
+def test_parallel_tasks_run_as_their_own_activities_at_once(env, thread):
+    inside = threading.Barrier(3, timeout=30)  # all three must be running at the same time
+    runs: collections.Counter = collections.Counter()
+
+    @task
+    def square(x: int) -> int:
+        runs[x] += 1
+        inside.wait()
+        return x * x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def squares(n: int) -> list[int]:
+        futures = [square(i) for i in range(n)]
+        return [f.result() for f in futures]
+
+    assert squares.invoke(3, thread) == [0, 1, 4]
+    assert runs == {0: 1, 1: 1, 2: 1}
+    tid = thread["configurable"]["thread_id"]
+    scheduled = _activities(env, tid)
+    assert scheduled[RUN_CALL] == 3
+    # the entrypoint ran twice: once to submit the calls, once replaying their results
+    assert scheduled[RUN_NODE] == 2
+    assert squares.get_state(thread).values == [0, 1, 4]
+    replay_thread(env, tid)
+
+
+def test_interrupt_in_the_entrypoint_resumes_without_rerunning_finished_tasks(env, thread):
+    runs: collections.Counter = collections.Counter()
+
+    @task
+    def write_essay(topic: str) -> str:
+        runs["write_essay"] += 1
+        return f"An essay about {topic}"
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def review(topic: str) -> dict:
+        essay = write_essay(topic).result()
+        approved = interrupt({"essay": essay, "action": "Please approve/reject the essay"})
+        return {"essay": essay, "is_approved": approved}
+
+    first = review.invoke("cats", thread)
+    assert [i.value for i in first["__interrupt__"]] == [{"essay": "An essay about cats", "action": "Please approve/reject the essay"}]
+    state = review.get_state(thread)
+    assert state.next == ("review",)
+    assert state.values is None
+    assert [i.value["essay"] for i in state.interrupts] == ["An essay about cats"]
+    assert review.invoke(Command(resume=True), thread) == {"essay": "An essay about cats", "is_approved": True}
+    assert runs["write_essay"] == 1
+    assert review.get_state(thread).next == ()
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_interrupt_inside_a_task_is_answered_to_that_task(env, thread):
+    runs: collections.Counter = collections.Counter()
+
+    @task
+    def draft(topic: str) -> str:
+        runs["draft"] += 1
+        return f"draft on {topic}"
+
+    @task
+    def ask_human(text: str) -> str:
+        runs["ask_human"] += 1
+        return interrupt(f"edit? {text}")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def edit(topic: str) -> str:
+        text = draft(topic).result()
+        return ask_human(text).result()
+
+    out = edit.invoke("eels", thread)
+    assert [i.value for i in out["__interrupt__"]] == ["edit? draft on eels"]
+    state = edit.get_state(thread)
+    assert [t.name for t in state.tasks] == ["edit"] and state.tasks[0].interrupts
+    assert edit.invoke(Command(resume="final text"), thread) == "final text"
+    assert runs == {"draft": 1, "ask_human": 2}
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_previous_and_final(env, thread):
+    @entrypoint(checkpointer=InMemorySaver())
+    def accumulate(n: int, *, previous: int | None = None) -> entrypoint.final[int, int]:
+        previous = previous or 0
+        return entrypoint.final(value=previous, save=previous + n)
+
+    assert accumulate.invoke(3, thread) == 0
+    assert accumulate.invoke(4, thread) == 3
+    assert accumulate.invoke(1, thread) == 7
+    assert accumulate.get_state(thread).values == 7
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_retry_policy_of_a_task_and_resume_after_a_failure(env, thread):
+    runs: collections.Counter = collections.Counter()
+
+    @task(retry_policy=RetryPolicy(max_attempts=3, initial_interval=0.01, jitter=False))
+    def flaky(x: int) -> int:
+        runs["flaky"] += 1
+        if runs["flaky"] < 3:
+            raise ConnectionError("transient")
+        return x + 1
+
+    @task
+    def once(x: int) -> int:
+        runs["once"] += 1
+        return x * 2
+
+    @task
+    def fails_first_time(x: int) -> int:
+        runs["fails"] += 1
+        if runs["fails"] == 1:
+            raise ValueError("bad luck")
+        return x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def job(x: int) -> list[int]:
+        a = flaky(x).result()
+        b = once(a).result()
+        return [a, b, fails_first_time(b).result()]
+
+    with pytest.raises(ValueError, match="bad luck"):
+        job.invoke(1, thread)
+    assert runs == {"flaky": 3, "once": 1, "fails": 1}
+    assert job.invoke(None, thread) == [2, 4, 4]
+    # the finished tasks were not run again on the resume
+    assert runs == {"flaky": 3, "once": 1, "fails": 2}
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_async_entrypoint_awaits_and_gathers_tasks(env, thread):
+    @task
+    async def fetch(i: int) -> str:
+        await asyncio.sleep(0)
+        return f"item {i}"
+
+    @task
+    def join(items: list[str]) -> str:
+        return ", ".join(items)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def collect(n: int) -> str:
+        items = await asyncio.gather(*[fetch(i) for i in range(n)])
+        return await join(list(items))
+
+    async def go() -> tuple[str, list]:
+        out = await collect.ainvoke(3, thread)
+        chunks = [c async for c in collect.astream(2, thread)]
+        return out, chunks
+
+    out, chunks = asyncio.run(go())
+    assert out == "item 0, item 1, item 2"
+    assert chunks == [{"fetch": "item 0"}, {"fetch": "item 1"}, {"join": "item 0, item 1"}, {"collect": "item 0, item 1"}]
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_messages_and_models_cross_the_task_boundary(env, thread):
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    @task
+    def reply(message: HumanMessage) -> AIMessage:
+        assert isinstance(message, HumanMessage)
+        return AIMessage(content=f"echo: {message.content}")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def chat(text: str) -> list:
+        answer = reply(HumanMessage(content=text)).result()
+        assert isinstance(answer, AIMessage)
+        return [answer]
+
+    (answer,) = chat.invoke("hi", thread)
+    assert isinstance(answer, AIMessage) and answer.content == "echo: hi"
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+# -- bad input: typed errors that say what to do -------------------------------------------
+
+
+def test_a_task_called_outside_an_entrypoint_says_where_to_call_it():
+    @task
+    def alone(x: int) -> int:
+        return x
+
+    with pytest.raises(errors.ConfigurationError, match=r"Task 'alone' was called outside a running workflow; call @task"):
+        alone(1)
+
+
+def test_unsupported_entrypoint_options_are_refused():
+    with pytest.raises(errors.StoreNotSupportedError, match=r"@entrypoint\(store=\.\.\.\) is not supported"):
+        entrypoint(checkpointer=InMemorySaver(), store=object())
+    with pytest.raises(errors.ConfigurationError, match=r"unknown option\(s\) 'bogus'"):
+        entrypoint(bogus=1)
+    with pytest.raises(errors.ConfigurationError, match=r"asks for `runtime`, which is not supported"):
+
+        @entrypoint()
+        def needs_runtime(x, *, runtime=None):
+            return x
+
+
+def test_an_argument_that_cannot_be_serialized_is_named(env, thread):
+    @task
+    def takes(x: object) -> int:
+        return 1
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def bad(x: int) -> int:
+        return takes(threading.Lock()).result()
+
+    with pytest.raises(errors.StateSerializationError, match=r"An argument of task 'takes' \(lock\) cannot be serialized"):
+        bad.invoke(1, thread)
+    assert bad.get_state(thread).next == ("bad",)
+    replay_thread(env, thread["configurable"]["thread_id"])
