@@ -791,6 +791,7 @@ class CompiledStateGraph:
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
         follower.skip_through(latest)
+        seen = await self._streamed_before(latest)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
         # the input is applied (the input checkpoint itself is never streamed).
@@ -816,7 +817,7 @@ class CompiledStateGraph:
                         if (chunk := self._values_chunk(record)) is not _SKIP:
                             yield emit(mode, chunk)
                     elif mode == "updates" and record.source == "loop":
-                        for chunk in await self._updates_chunks(record):
+                        for chunk in await self._updates_chunks(record, seen):
                             yield emit(mode, chunk)
 
         try:
@@ -836,6 +837,8 @@ class CompiledStateGraph:
                     snapshot = await self._snapshot(record, live=True)
                     for mode in modes:
                         if mode == "updates":
+                            for chunk in await self._updates_before_interrupt(record, seen):
+                                yield emit(mode, chunk)
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
                         elif mode == "values" and snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
@@ -856,12 +859,20 @@ class CompiledStateGraph:
         """The ``values`` chunk of a new loop or update record (``_SKIP``: none)."""
         return self._stream_values(record)
 
-    async def _updates_chunks(self, record: CheckpointRecord) -> list[Any]:
+    async def _streamed_before(self, latest: CheckpointRecord | None) -> set[str]:
+        """What a stream that continues ``latest`` must not show again (the functional API's saved tasks)."""
+        return set()
+
+    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
         """The ``updates`` chunks of a new loop record: ``{node: update}`` of its super-step."""
         writes = record.metadata.get("writes") or {}
         load = self.engine.schema.load_values
         update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
         return [update] if update else []
+
+    async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished in the interrupted step (none for a graph: its nodes show when committed)."""
+        return []
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""
