@@ -57,27 +57,34 @@ async def call_node(
     task_id: str,
     resume: Sequence[Any],
     saved_calls: Mapping[str, Any] | None = None,
-    inline_calls: bool = False,
 ) -> Any:
     """Call a node inside its interrupt scope and its call scope.
 
     ``interrupt()`` returns ``resume`` values by position; a ``@task`` call
     gets its result from ``saved_calls`` (``{call_id: JSON}``) or is submitted.
-    A node that returns while calls it submitted have not run raises
-    :class:`TaskCallsPending` (LangGraph waits for a node's tasks too);
-    ``inline_calls`` runs calls at once (a task called from inside a task).
+    A node that returns, is interrupted or raises while calls it submitted
+    have not run raises :class:`TaskCallsPending` instead: LangGraph runs a
+    node's submitted tasks whatever the node does next.
     """
     token = _scope.set(_InterruptScope(list(resume), task_id))
-    calls = CallScope(task_id, dict(saved_calls or {}), inline=inline_calls)
+    calls = CallScope(task_id, dict(saved_calls or {}))
     call_token = call_scope().set(calls)
     try:
         out = await call(fn, is_async, takes_config, arg, config)
+    except TaskCallsPending:
+        raise
+    except Exception as exc:
+        # Submitted tasks run even when the node then stops (an interrupt, an error), as
+        # in LangGraph: run them first; the node, run again, stops the same way after them.
         if calls.unfinished():
-            raise TaskCallsPending(calls.unfinished())
-        return out
+            raise TaskCallsPending(calls.unfinished()) from exc
+        raise
     finally:
         call_scope().reset(call_token)
         _scope.reset(token)
+    if calls.unfinished():
+        raise TaskCallsPending(calls.unfinished())
+    return out
 
 
 async def call_task(

@@ -347,6 +347,10 @@ class EntrypointGraph(CompiledStateGraph):
     async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
         return await self._task_chunks(record.thread_id, record.checkpoint_ns, record.checkpoint_id, seen)
 
+    async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        # live: each task's result as soon as it is saved, while the entrypoint still runs
+        return await self._task_chunks(record.thread_id, record.checkpoint_ns, record.checkpoint_id, seen)
+
     async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
         snap = await super()._snapshot(record, live=live)
         values = snap.values if isinstance(snap.values, Mapping) else {}

@@ -810,8 +810,11 @@ class CompiledStateGraph:
         if start is not None:
             yield emit("values", self._stream_values(start))
 
+        current = [latest]  # the newest record seen: the step that runs now
+
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():
+                current[0] = record
                 for mode in modes:
                     if mode == "values" and record.source not in ("fork", "input"):
                         if (chunk := self._values_chunk(record)) is not _SKIP:
@@ -819,6 +822,9 @@ class CompiledStateGraph:
                     elif mode == "updates" and record.source == "loop":
                         for chunk in await self._updates_chunks(record, seen):
                             yield emit(mode, chunk)
+            if "updates" in modes and current[0] is not None and current[0].next_tasks and not waiter.done():
+                for chunk in await self._updates_in_step(current[0], seen):
+                    yield emit("updates", chunk)
 
         try:
             while not waiter.done():
@@ -869,6 +875,10 @@ class CompiledStateGraph:
         load = self.engine.schema.load_values
         update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
         return [update] if update else []
+
+    async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished so far in the step running from ``record`` (polled; none for a graph)."""
+        return []
 
     async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
         """``updates`` chunks of work finished in the interrupted step (none for a graph: its nodes show when committed)."""

@@ -248,3 +248,83 @@ def test_an_argument_that_cannot_be_serialized_is_named(env, thread):
         bad.invoke(1, thread)
     assert bad.get_state(thread).next == ("bad",)
     replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_stream_shows_each_task_result_while_the_entrypoint_still_runs(env, thread):
+    seen_first = threading.Event()
+
+    @task
+    def first(x: int) -> int:
+        return x + 1
+
+    @task
+    def second(x: int) -> bool:
+        # returns True only if the caller saw first's chunk while this task was running
+        return seen_first.wait(timeout=60)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def live(x: int) -> dict:
+        a = first(x).result()
+        return {"a": a, "live": second(a).result()}
+
+    chunks = []
+    for chunk in live.stream(1, thread):
+        chunks.append(chunk)
+        if chunk == {"first": 2}:
+            seen_first.set()
+    assert chunks == [{"first": 2}, {"second": True}, {"live": {"a": 2, "live": True}}]
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_tasks_submitted_before_an_interrupt_still_run_once(env, thread):
+    runs: collections.Counter = collections.Counter()
+
+    @task
+    def side(x: int) -> int:
+        runs[x] += 1
+        return x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def submit_then_ask(n: int) -> list[int]:
+        futures = [side(i) for i in range(n)]  # not awaited before the interrupt
+        answer = interrupt("go on?")
+        return [f.result() for f in futures] + [answer]
+
+    chunks = list(submit_then_ask.stream(2, thread))
+    assert chunks[:2] == [{"side": 0}, {"side": 1}] and "__interrupt__" in chunks[2]
+    assert submit_then_ask.invoke(Command(resume=9), thread) == [0, 1, 9]
+    assert runs == {0: 1, 1: 1}
+    replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_a_task_called_from_a_graph_node_and_from_a_task(env, thread):
+    from typing import TypedDict
+
+    from graphcompat.graph import START, StateGraph
+
+    runs: collections.Counter = collections.Counter()
+
+    @task
+    def inner(x: int) -> int:
+        runs["inner"] += 1
+        return x * 10
+
+    @task
+    def outer(x: int) -> int:
+        runs["outer"] += 1
+        return inner(x).result() + 1  # runs inline, inside outer's activity
+
+    class S(TypedDict):
+        x: int
+
+    def node(state: S) -> dict:
+        return {"x": outer(state["x"]).result()}
+
+    builder = StateGraph(S)
+    builder.add_node("node", node)
+    builder.add_edge(START, "node")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    assert graph.invoke({"x": 2}, thread) == {"x": 21}
+    assert runs == {"outer": 1, "inner": 1}
+    assert _activities(env, thread["configurable"]["thread_id"])[RUN_CALL] == 1
+    replay_thread(env, thread["configurable"]["thread_id"])
