@@ -24,6 +24,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from graphcompat import _calls
+from graphcompat._views import rebuild_exception
 from graphcompat._constants import CALL_RESULT, START
 from graphcompat._interrupts import GraphInterrupt
 from graphcompat._wire import (
@@ -296,7 +297,8 @@ class GraphActivities:
                 saved = call_results(writes)  # @task results of earlier runs of this node
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved))
+            failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
+            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)

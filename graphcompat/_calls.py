@@ -159,11 +159,14 @@ class CallScope:
     saved: Mapping[str, Any]
     #: inline: calls run at once, in this thread (a task called from inside a task)
     inline: bool = False
+    #: ``{call_id: exception}`` of calls that failed in this run (after their retries):
+    #: ``.result()`` raises it, so the node may catch it, as in LangGraph
+    failed: Mapping[str, BaseException] = dataclasses.field(default_factory=dict)
     counter: int = 0
     submitted: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def unfinished(self) -> list[dict[str, Any]]:
-        return [c for cid, c in self.submitted.items() if cid not in self.saved]
+        return [c for cid, c in self.submitted.items() if cid not in self.saved and cid not in self.failed]
 
 
 _scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("graphcompat_call_scope", default=None)
@@ -184,12 +187,15 @@ class TaskFuture:
         self._ready = ready
 
     def done(self) -> bool:
-        return self._ready or (self._scope is not None and self._id in self._scope.saved)
+        scope = self._scope
+        return self._ready or (scope is not None and (self._id in scope.saved or self._id in scope.failed))
 
     def result(self, timeout: float | None = None) -> Any:
         if self._ready:
             return self._value
         scope = self._scope
+        if scope is not None and self._id in scope.failed:
+            raise scope.failed[self._id]
         if scope is not None and self._id in scope.saved:
             self._value, self._ready = load_value(scope.saved[self._id], self._annotation), True
             return self._value
@@ -217,7 +223,7 @@ def submit(task: Any, fn: Callable[..., Any], key: str, name: str, args: tuple[A
     index = scope.counter
     scope.counter += 1
     cid = call_id(scope.node_task_id, name, index)
-    if cid not in scope.saved:
+    if cid not in scope.saved and cid not in scope.failed:
         where = f"An argument of task {name!r}"
         scope.submitted[cid] = {
             "id": cid,

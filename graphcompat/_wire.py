@@ -191,6 +191,8 @@ class NodeInput:
     timeout_s: float | None = None
     #: True when results of the node's ``@task`` calls may be saved (a re-run after calls, a resumed run)
     calls: bool = False
+    #: ``{call_id: error}`` of the node's ``@task`` calls that failed in this run (type, message, details)
+    call_errors: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -297,17 +297,20 @@ class GraphRunWorkflow:
         (``_calls``): they run here as activities, in parallel, their results
         are saved against the checkpoint, and the node runs again, replaying
         against the saved results, until it returns. A task's interrupt is
-        the node's interrupt; a task's error (after its retries) the node's.
+        the node's interrupt. A task's error (after its retries) is handed to
+        the node's next run, where ``.result()`` raises it (the node may catch
+        it); it is not saved, so a resumed run runs that task again.
         """
         node = plan.get(task.name) or NodePlan()
         timeout = node.timeout_s or inp.node_timeout_s
         rounds = 0
+        call_errors: dict[str, dict[str, Any]] = {}
         while True:
             result: TaskResult = await self._attempts(
                 RUN_NODE,
                 NodeInput(
                     inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming,
-                    timeout, saved_calls or rounds > 0,
+                    timeout, saved_calls or rounds > 0, dict(call_errors),
                 ),
                 TaskResult,
                 node,
@@ -330,9 +333,9 @@ class GraphRunWorkflow:
                     SaveCallsInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, finished),
                     summary=f"save {len(finished)} task result(s) of {task.name}",
                 )
-            failures = [o for o in outcomes if isinstance(o, BaseException)]
-            if failures:
-                raise failures[0]
+            for call, outcome in zip(result.calls, outcomes):
+                if isinstance(outcome, BaseException):
+                    call_errors[str(call["id"])] = _describe(outcome)
             interrupts = [i for o in finished for i in o.interrupts]
             if interrupts:
                 return TaskResult(task.id, task.name, interrupts=interrupts)

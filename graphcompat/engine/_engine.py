@@ -158,12 +158,14 @@ class Engine:
         config: Mapping[str, Any],
         resume: Sequence[Any] = (),
         saved_calls: Mapping[str, Any] | None = None,
+        failed_calls: Mapping[str, BaseException] | None = None,
     ) -> TaskResult:
         """Run one task: the node, then its conditional edges on its own view of the state.
 
         Raises whatever the node raises; returns interrupts as a result, and
         ``@task`` calls that must run before the node can go on as a result
-        with ``calls`` (``saved_calls``: the results of calls already run).
+        with ``calls`` (``saved_calls``: the results of calls already run;
+        ``failed_calls``: the errors of calls that failed in this run).
         """
         # A copy: the values come from the worker's cache of immutable checkpoints, and
         # a node that mutates its input in place must not change what others see.
@@ -189,7 +191,7 @@ class Engine:
         try:
             output = await _user_code.call_node(
                 spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume,
-                saved_calls=saved_calls,
+                saved_calls=saved_calls, failed_calls=failed_calls,
             )
         except TaskCallsPending as pending:
             return TaskResult(task.id, task.name, calls=list(pending.calls))

@@ -57,17 +57,19 @@ async def call_node(
     task_id: str,
     resume: Sequence[Any],
     saved_calls: Mapping[str, Any] | None = None,
+    failed_calls: Mapping[str, BaseException] | None = None,
 ) -> Any:
     """Call a node inside its interrupt scope and its call scope.
 
     ``interrupt()`` returns ``resume`` values by position; a ``@task`` call
-    gets its result from ``saved_calls`` (``{call_id: JSON}``) or is submitted.
+    gets its result from ``saved_calls`` (``{call_id: JSON}``), raises its
+    error from ``failed_calls`` (``{call_id: exception}``), or is submitted.
     A node that returns, is interrupted or raises while calls it submitted
     have not run raises :class:`TaskCallsPending` instead: LangGraph runs a
     node's submitted tasks whatever the node does next.
     """
     token = _scope.set(_InterruptScope(list(resume), task_id))
-    calls = CallScope(task_id, dict(saved_calls or {}))
+    calls = CallScope(task_id, dict(saved_calls or {}), failed=dict(failed_calls or {}))
     call_token = call_scope().set(calls)
     try:
         out = await call(fn, is_async, takes_config, arg, config)

@@ -8,7 +8,7 @@ against the namespace ``f``, which holds one library's ``entrypoint``,
 - ``f.show(value)``: record what the example prints (``invoke``'s result, a
   stream chunk);
 - ``f.state(workflow, config)``: record ``get_state``: values, ``next``,
-  interrupt values, task names with their interrupt values;
+  interrupt values, tasks (name, interrupt values, error);
 - ``f.history(workflow, config)``: record ``get_state_history`` as
   ``(source, next, values)`` per checkpoint, newest first;
 - ``f.raises(call)``: record the exception ``call()`` raises (type and message);
@@ -70,7 +70,7 @@ def namespace(lib: str) -> _pytypes.SimpleNamespace:
                 _view(snap.values),
                 list(snap.next),
                 _interrupt_values(snap.interrupts),
-                [(t.name, _interrupt_values(t.interrupts)) for t in snap.tasks],
+                [(t.name, _interrupt_values(t.interrupts), t.error) for t in snap.tasks],
             )
         )
 

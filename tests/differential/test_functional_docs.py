@@ -520,3 +520,40 @@ def test_calling_a_graph_and_an_entrypoint_from_an_entrypoint(env):
         f.show(main.invoke({"x": 6, "y": 7}, config=_config()))  # {'product': 42}
 
     assert compare(program) == [("show", {"bar": 10}), ("show", {"product": 42})]
+
+
+def test_a_task_error_raises_at_result_caught_or_not(env):
+    # functional-api.mdx, "Resuming after an error", with the error caught in one entrypoint
+    def program(f):
+        @f.task
+        def ok(x):
+            f.calls["ok"] += 1
+            return x
+
+        @f.task
+        def bad(x):
+            f.calls["bad"] += 1
+            raise KeyError(f"missing {x}")
+
+        @f.entrypoint(checkpointer=f.InMemorySaver())
+        def careful(x):
+            a = ok(x).result()
+            try:
+                b = bad(x).result()
+            except KeyError as e:
+                b = f"caught {e!r}"
+            return [a, b]
+
+        @f.entrypoint(checkpointer=f.InMemorySaver())
+        def careless(x):
+            return bad(ok(x).result()).result()
+
+        config = _config()
+        f.show(list(careful.stream(1, config)))
+        f.state(careful, config)
+        config = _config()
+        f.raises(lambda: careless.invoke(1, config))
+        f.state(careless, config)
+        f.raises(lambda: careless.invoke(None, config))  # the failed task runs again, the finished one not
+
+    compare(program)

@@ -328,3 +328,30 @@ def test_a_task_called_from_a_graph_node_and_from_a_task(env, thread):
     assert runs == {"outer": 1, "inner": 1}
     assert _activities(env, thread["configurable"]["thread_id"])[RUN_CALL] == 1
     replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_a_failed_task_raises_in_the_entrypoint_which_may_catch_it(env, thread):
+    runs: collections.Counter = collections.Counter()
+
+    @task
+    def ok(x: int) -> int:
+        runs["ok"] += 1
+        return x
+
+    @task
+    def bad(x: int) -> int:
+        runs["bad"] += 1
+        raise KeyError(f"missing {x}")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def careful(x: int) -> list:
+        a = ok(x).result()
+        try:
+            b = bad(x).result()
+        except KeyError as e:
+            b = f"caught {e!r}"
+        return [a, b]
+
+    assert list(careful.stream(1, thread)) == [{"ok": 1}, {"careful": [1, "caught KeyError('missing 1')"]}]
+    assert runs == {"ok": 1, "bad": 1}
+    replay_thread(env, thread["configurable"]["thread_id"])
