@@ -193,20 +193,19 @@ def error_row(task_id: str, name: str, generation: int, error: Mapping[str, Any]
 
 
 def resume_rows(states: Mapping[str, "TaskState"], targets: Mapping[str, tuple[str, Any]]) -> list[PendingWrite]:
-    """Rows recording resume values ``{task_id: (name, value)}``.
+    """Rows recording resume values ``{owner_id: (name, value)}``.
 
-    A value answers the interrupt the task is waiting at, so its row is keyed
-    by that interrupt's index (``RESUME_BASE + index``): the k-th ``interrupt()``
-    call of a node gets the k-th value, and writing the answer again (a
+    The owner is a task, or a ``@task`` call inside it that raised the
+    interrupt (the interrupt's ``"call"``): each counts its own interrupts
+    from 0. A value answers the interrupt the owner is waiting at, so its row
+    is keyed by that interrupt's index (``RESUME_BASE + index``): the k-th
+    ``interrupt()`` call gets the k-th value, and writing the answer again (a
     retried run opening) stores nothing new.
     """
     rows: list[PendingWrite] = []
-    for task_id, (name, value) in targets.items():
-        waiting = states[task_id].interrupts if task_id in states else []
-        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[task_id].resume) if task_id in states else 0)
-        # An interrupt raised inside a @task call is answered to that call: its resume
-        # values are keyed by the call's id (each call counts its interrupts from 0).
-        owner = next((str(i["call"]) for i in waiting if i.get("call")), task_id)
+    for owner, (name, value) in targets.items():
+        waiting = [i for tid, s in states.items() for i in s.interrupts if str(i.get("call") or tid) == owner]
+        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[owner].resume) if owner in states else 0)
         rows.append(PendingWrite(owner, name, RESUME_BASE + index, RESUME, value))
     return rows
 

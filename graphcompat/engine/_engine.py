@@ -92,24 +92,27 @@ class Engine:
     def match_resume(
         tasks: Sequence[TaskSpec], states: Mapping[str, TaskState], resume: Any
     ) -> dict[str, tuple[str, Any]]:
-        """Which interrupted task each resume value answers: ``{task_id: (name, value)}``.
+        """Which interrupt owner each resume value answers: ``{owner_id: (name, value)}``.
 
-        ``Command(resume=value)`` answers the only pending interrupt (or every
-        one, when several tasks wait); ``{interrupt_id: value}`` answers by id.
+        The owner is the interrupted task, or the ``@task`` call inside it that
+        raised the interrupt (its ``"call"``): each call counts its own resume
+        values. ``Command(resume=value)`` answers the only pending interrupt;
+        ``{interrupt_id: value}`` answers by id.
         """
         waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
         if not waiting:  # as in LangGraph: nothing to answer, the run simply resumes
             return {}
         by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
+        owner = {i["id"]: str(i.get("call") or tid) for tid in waiting for i in states[tid].interrupts}
         if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
-            return {by_id[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
+            return {owner[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
         if len(by_id) > 1:
             raise AmbiguousResumeError(
                 "When there are multiple pending interrupts, you must specify the interrupt id when resuming: "
                 "Command(resume={interrupt_id: value, ...}); the ids are in get_state(config).interrupts.",
                 pending_ids=sorted(by_id),
             )
-        return {tid: (task.name, resume) for tid, task in waiting.items()}
+        return {owner[i["id"]]: (task.name, resume) for tid, task in waiting.items() for i in states[tid].interrupts}
 
     def dump_input(self, value: Any, *, where: str = "The input") -> dict[str, Any]:
         """Validate and serialize the caller's input (unknown keys and ill-typed values are refused)."""

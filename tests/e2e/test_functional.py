@@ -355,3 +355,26 @@ def test_a_failed_task_raises_in_the_entrypoint_which_may_catch_it(env, thread):
     assert list(careful.stream(1, thread)) == [{"ok": 1}, {"careful": [1, "caught KeyError('missing 1')"]}]
     assert runs == {"ok": 1, "bad": 1}
     replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_parallel_tasks_that_interrupt_are_answered_by_interrupt_id(env, thread):
+    runs: collections.Counter = collections.Counter()
+
+    @task
+    def ask(question: str) -> str:
+        runs[question] += 1
+        return interrupt(f"answer {question}")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def both(x: int) -> list[str]:
+        a, b = ask("a"), ask("b")
+        return [a.result(), b.result()]
+
+    out = both.invoke(1, thread)
+    assert sorted(i.value for i in out["__interrupt__"]) == ["answer a", "answer b"]
+    ids = {i.value: i.id for i in both.get_state(thread).interrupts}
+    with pytest.raises(errors.AmbiguousResumeError, match="specify the interrupt id"):
+        both.invoke(Command(resume="x"), thread)
+    assert both.invoke(Command(resume={ids["answer a"]: "A", ids["answer b"]: "B"}), thread) == ["A", "B"]
+    assert runs == {"a": 2, "b": 2}
+    replay_thread(env, thread["configurable"]["thread_id"])
