@@ -356,7 +356,7 @@ class GraphActivities:
         task = _calls.find_task(str(call["key"]))
         if task is None:
             raise ApplicationError(
-                f"Task {name!r} ({call['key'].split('#')[0]}) is not known on this worker; the worker must import the "
+                f"Task {name!r} ({call['key'].split('#')[0].replace('|', ' ')}) is not known on this worker; the worker must import the "
                 "module that defines it (the module of the graph passed to `worker.py --graph`, or one it imports).",
                 type="TaskNotRegistered",
                 non_retryable=False,

@@ -27,7 +27,10 @@ that runs.
 
 from __future__ import annotations
 
+import collections.abc
 import contextvars
+import io
+import types
 import dataclasses
 import hashlib
 import inspect
@@ -71,8 +74,25 @@ def call_id(node_task_id: str, name: str, index: int) -> str:
 # -- values ------------------------------------------------------------------------------
 
 
+def _one_shot(value: Any, depth: int = 0) -> Any:
+    """A file, generator or other iterator inside ``value`` (pydantic would drain it into a list)."""
+    if isinstance(value, (str, bytes, int, float, bool, type(None))):
+        return None
+    if isinstance(value, (io.IOBase, types.GeneratorType, types.AsyncGeneratorType, collections.abc.Iterator)):
+        return value
+    if depth < 8 and isinstance(value, (dict, list, tuple, set, frozenset)):
+        items = value.values() if isinstance(value, dict) else value
+        return next((found for item in items if (found := _one_shot(item, depth + 1)) is not None), None)
+    return None
+
+
 def dump_value(value: Any, *, where: str) -> Any:
     """A task argument or result as JSON (messages in their stored form)."""
+    if (stream := _one_shot(value)) is not None:
+        raise StateSerializationError(
+            f"{where} ({type(stream).__name__}) cannot be serialized: it can be read only once. Tasks run as "
+            "Temporal activities, so pass plain data (e.g. list(...) or file.read()) or a path instead."
+        )
     try:
         return _ANY.dump_python(_messages.dump_tree(value) if _messages.available() else value, mode="json", warnings=False)
     except Exception as exc:
@@ -107,19 +127,13 @@ _counter = itertools.count(1)
 def _code_key(fn: Callable[..., Any]) -> str:
     target = inspect.unwrap(getattr(fn, "__func__", fn))
     code = getattr(target, "__code__", None)
-    name = f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', type(target).__name__)}"
-    if code is None:
-        return name
-    return f"{name}:{hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:10]}"
+    digest = hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:10] if code is not None else ""
+    qualname = getattr(target, "__qualname__", type(target).__name__)
+    return f"{getattr(target, '__module__', '')}|{qualname}|{digest}"
 
 
 def register_task(task: Any, fn: Callable[..., Any]) -> str:
-    """Register a ``@task`` object; returns its key ``module.qualname:codehash#n``.
-
-    The worker that runs a call finds the task by this key: the same object
-    in the process that submitted it, else (another worker process, which
-    imported the same module) the latest task with the same code.
-    """
+    """Register a ``@task`` object; returns its key ``module|qualname|codehash#n``."""
     key = f"{_code_key(fn)}#{next(_counter)}"
     with _registry_lock:
         _registry[key] = task
@@ -127,13 +141,29 @@ def register_task(task: Any, fn: Callable[..., Any]) -> str:
 
 
 def find_task(key: str) -> Any | None:
+    """The task a call names, as the graph registry finds graphs.
+
+    The same object in the process that submitted the call; else (a worker in
+    another process, which imported the task's module) the latest task with
+    the same module and code; the same name and code in another module (a
+    script runs as ``__main__``, its worker imports it by name); the same
+    module and name whose code changed since the run started.
+    """
     with _registry_lock:
         tasks = dict(_registry.items())
     if key in tasks:
         return tasks[key]
-    base = key.split("#", 1)[0]
-    same = [t for k, t in tasks.items() if k.split("#", 1)[0] == base]
-    return same[-1] if same else None
+    module, qualname, digest = (key.split("#", 1)[0].split("|") + ["", "", ""])[:3]
+    parsed = [(k.split("#", 1)[0].split("|"), t) for k, t in tasks.items()]
+    for match in (
+        lambda m, q, d: (m, q, d) == (module, qualname, digest),
+        lambda m, q, d: (q, d) == (qualname, digest),
+        lambda m, q, d: (m, q) == (module, qualname),
+    ):
+        found = [t for parts, t in parsed if len(parts) == 3 and match(*parts)]
+        if found:
+            return found[-1]
+    return None
 
 
 # -- futures and the scope ----------------------------------------------------------------
