@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import json
 import logging
 import threading
@@ -59,10 +60,12 @@ from graphcompat.checkpoint._layout import (
     completed_results,
     error_row,
     externalize,
+    externalize_value,
     has_refs,
     next_generation,
     record_tasks,
     resolve_refs,
+    resolve_value,
     result_rows,
     resume_values,
 )
@@ -139,6 +142,24 @@ def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
     """Tasks as the workflow needs them: id, name, kind. Arguments (the input, Send
     payloads) stay in the stored checkpoint, out of workflow history (invariant 3)."""
     return [TaskRef.of(TaskSpec.from_json(t)) for t in tasks]
+
+
+def _externalize_calls(result: TaskResult) -> tuple[TaskResult, list[PendingWrite]]:
+    """``result`` with large ``@task`` arguments replaced by references, and the blob rows to store."""
+    blobs: list[PendingWrite] = []
+    calls = []
+    for call in result.calls:
+        args = []
+        for arg in call["args"]:
+            value, rows = externalize_value(arg, str(call["name"]))
+            args.append(value)
+            blobs += rows
+        kwargs = {}
+        for key, arg in call["kwargs"].items():
+            kwargs[key], rows = externalize_value(arg, str(call["name"]))
+            blobs += rows
+        calls.append({**call, "args": args, "kwargs": kwargs})
+    return dataclasses.replace(result, calls=calls), blobs
 
 
 def _json_args(exc: BaseException) -> list[Any] | None:
@@ -328,6 +349,9 @@ class GraphActivities:
         finally:
             beating.cancel()
         result, blobs = externalize(result)
+        if result.calls:  # large @task arguments too: the calls travel through history
+            result, call_blobs = _externalize_calls(result)
+            blobs += call_blobs
         if blobs:  # large values go to the store; history carries their hash
             await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
         size = len(json.dumps(result.to_json(), separators=(",", ":"), default=str))
@@ -373,6 +397,11 @@ class GraphActivities:
         try:
             writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             resume = resume_values(writes, call["id"])
+            call = {
+                **call,
+                "args": [resolve_value(a, writes) for a in call["args"]],
+                "kwargs": {k: resolve_value(v, writes) for k, v in call["kwargs"].items()},
+            }
             args, kwargs = _calls.call_arguments(task.func, call)
             running = asyncio.ensure_future(
                 _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
@@ -390,8 +419,11 @@ class GraphActivities:
                     node=name,
                     timeout_s=inp.timeout_s,
                 )
-            value = running.result()
-            out = CallResult(call["id"], name, int(call["index"]), _calls.dump_value(value, where=f"The result of task {name!r}"))
+            value = _calls.dump_value(running.result(), where=f"The result of task {name!r}")
+            value, blobs = externalize_value(value, name)
+            if blobs:  # a large result goes to the store (content-addressed); history carries its hash
+                await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
+            out = CallResult(call["id"], name, int(call["index"]), value)
         except GraphInterrupt as gi:
             value = _calls.dump_value(gi.value, where=f"The interrupt value of task {name!r}")
             found = {"id": interrupt_id(call["id"], gi.index), "value": value, "index": gi.index, "call": call["id"]}

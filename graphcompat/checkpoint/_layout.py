@@ -55,12 +55,14 @@ __all__ = [
     "completed_results",
     "error_row",
     "externalize",
+    "externalize_value",
     "has_refs",
     "is_state_channel",
     "join_channel",
     "next_generation",
     "record_tasks",
     "resolve_refs",
+    "resolve_value",
     "result_rows",
     "resume_rows",
     "resume_values",
@@ -211,13 +213,16 @@ def resume_rows(states: Mapping[str, "TaskState"], targets: Mapping[str, tuple[s
 
 
 def call_results(rows: Sequence[PendingWrite]) -> dict[str, Any]:
-    """Results of the ``@task`` calls saved against a checkpoint: ``{call_id: JSON}``."""
-    return {w.task_id: w.value for w in rows if w.channel == CALL_RESULT}
+    """Results of the ``@task`` calls saved against a checkpoint: ``{call_id: JSON}`` (references resolved)."""
+    return {w.task_id: w.value for w in call_rows(rows)}
 
 
 def call_rows(rows: Sequence[PendingWrite]) -> list[PendingWrite]:
-    """The saved ``@task`` results of a checkpoint, in call order (``idx`` is the call's position)."""
-    return sorted((w for w in rows if w.channel == CALL_RESULT), key=lambda w: w.idx)
+    """The saved ``@task`` results of a checkpoint, in call order (``idx`` is the call's position),
+    large values back in place of their references."""
+    blobs = _blobs(rows)
+    found = sorted((w for w in rows if w.channel == CALL_RESULT), key=lambda w: w.idx)
+    return [dataclasses.replace(w, value=_back(w.value, blobs)) for w in found]
 
 
 def resume_values(rows: Sequence[PendingWrite], task_id: str) -> list[Any]:
@@ -332,17 +337,40 @@ def has_refs(results: Iterable[TaskResult]) -> bool:
     return any(isinstance(v, dict) and REF_KEY in v for r in results for _, v in r.writes)
 
 
+def externalize_value(value: Any, name: str, limit: int = INLINE_WRITE_LIMIT) -> tuple[Any, list[PendingWrite]]:
+    """One value (a ``@task`` argument or result) as :func:`externalize` treats a write:
+    over ``limit``, a reference and the blob row to store first."""
+    encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    if len(encoded) <= limit:
+        return value, []
+    digest = _blob_key(encoded)
+    return {REF_KEY: digest}, [PendingWrite(f"blob:{digest}", name, 0, BLOB, value)]
+
+
+def _back(value: Any, blobs: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict) and REF_KEY in value:
+        digest = value[REF_KEY]
+        if digest not in blobs:
+            raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
+        return blobs[digest]
+    return value
+
+
+def _blobs(rows: Sequence[PendingWrite]) -> dict[str, Any]:
+    return {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+
+
+def resolve_value(value: Any, rows: Sequence[PendingWrite]) -> Any:
+    """``value``, or the stored value its reference names."""
+    return _back(value, _blobs(rows)) if isinstance(value, dict) and REF_KEY in value else value
+
+
 def resolve_refs(results: Mapping[str, TaskResult], rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
     """``results`` with the stored values back in place of references."""
-    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+    values = _blobs(rows)
 
     def back(value: Any) -> Any:
-        if isinstance(value, dict) and REF_KEY in value:
-            digest = value[REF_KEY]
-            if digest not in values:
-                raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
-            return values[digest]
-        return value
+        return _back(value, values)
 
     out: dict[str, TaskResult] = {}
     for task_id, result in results.items():

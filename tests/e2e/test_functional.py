@@ -378,3 +378,31 @@ def test_parallel_tasks_that_interrupt_are_answered_by_interrupt_id(env, thread)
     assert both.invoke(Command(resume={ids["answer a"]: "A", ids["answer b"]: "B"}), thread) == ["A", "B"]
     assert runs == {"a": 2, "b": 2}
     replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_large_task_arguments_and_results_stay_out_of_history(env, thread):
+    big = "x" * 200_000
+
+    @task
+    def shout(text: str) -> str:
+        return text.upper() + "!"
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def loud(text: str) -> int:
+        return len(shout(text + big).result())
+
+    assert loud.invoke("a", thread) == 200_002
+    assert list(loud.stream("b", thread))[0] == {"shout": "B" + "X" * 200_000 + "!"}
+    tid = thread["configurable"]["thread_id"]
+
+    async def histories() -> list[str]:
+        return [
+            (await env.client.get_workflow_handle(w, run_id=r).fetch_history()).to_json()
+            for w, r in env.runtime.started_runs
+            if w == workflow_id_for(tid)
+        ]
+
+    for history in env.run(histories()):
+        # payloads are base64 in the JSON: one 200 kB value inline would be over 260 kB
+        assert len(history) < 150_000
+    replay_thread(env, tid)
