@@ -557,3 +557,84 @@ def test_a_task_error_raises_at_result_caught_or_not(env):
         f.raises(lambda: careless.invoke(None, config))  # the failed task runs again, the finished one not
 
     compare(program)
+
+
+def test_review_tool_calls_then_manage_checkpoints(env):
+    # use-functional-api.mdx, "Review tool calls", with a scripted model and one tool,
+    # then "Manage checkpoints": view the thread's state and history, delete the thread.
+    from typing import Union
+
+    from langchain_core.messages import AIMessage, ToolCall, ToolMessage
+
+    def program(f):
+        from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+
+        model = FakeMessagesListChatModel(responses=[
+            AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "sf"}, "id": "call_1"}]),
+            AIMessage("It's sunny in San Francisco."),
+        ])
+
+        @f.task
+        def call_model(messages):
+            f.calls["call_model"] += 1
+            return model.invoke(messages)
+
+        @f.task
+        def call_tool(tool_call):
+            f.calls["call_tool"] += 1
+            return ToolMessage(content=f"sunny in {tool_call['args']['city']}", tool_call_id=tool_call["id"])
+
+        def review_tool_call(tool_call: ToolCall) -> Union[ToolCall, ToolMessage]:
+            human_review = f.interrupt({"question": "Is this correct?", "tool_call": tool_call})
+            review_action = human_review["action"]
+            review_data = human_review.get("data")
+            if review_action == "continue":
+                return tool_call
+            elif review_action == "update":
+                return {**tool_call, **{"args": review_data}}
+            elif review_action == "feedback":
+                return ToolMessage(content=review_data, name=tool_call["name"], tool_call_id=tool_call["id"])
+
+        checkpointer = f.InMemorySaver()
+
+        @f.entrypoint(checkpointer=checkpointer)
+        def agent(messages, previous):
+            if previous is not None:
+                messages = f.add_messages(previous, messages)
+            llm_response = call_model(messages).result()
+            while True:
+                if not llm_response.tool_calls:
+                    break
+                tool_results = []
+                tool_calls = []
+                for i, tool_call in enumerate(llm_response.tool_calls):
+                    review = review_tool_call(tool_call)
+                    if isinstance(review, ToolMessage):
+                        tool_results.append(review)
+                    else:
+                        tool_calls.append(review)
+                        if review != tool_call:
+                            llm_response.tool_calls[i] = review
+                tool_result_futures = [call_tool(tool_call) for tool_call in tool_calls]
+                remaining_tool_results = [fut.result() for fut in tool_result_futures]
+                messages = f.add_messages(messages, [llm_response, *tool_results, *remaining_tool_results])
+                llm_response = call_model(messages).result()
+            messages = f.add_messages(messages, llm_response)
+            return f.entrypoint.final(value=llm_response, save=messages)
+
+        config = {"configurable": {"thread_id": "1"}}
+        user_message = {"role": "user", "content": "What's the weather in san francisco?"}
+        for update in agent.stream([user_message], config):
+            f.show(update, message_ids=False)
+        f.state(agent, config)
+        human_input = f.Command(resume={"action": "update", "data": {"city": "San Francisco"}})
+        for update in agent.stream(human_input, config):
+            f.show(update, message_ids=False)  # func_harness.QUIRKS["streamed_task_message_ids"]
+        f.state(agent, config)
+        f.history(agent, config)
+        checkpointer.delete_thread("1")
+        f.state(agent, config)
+
+    record = compare(program)
+    finals = [r[1]["agent"] for r in record if r[0] == "show" and "agent" in r[1]]
+    assert [m[2]["content"] for m in finals] == ["It's sunny in San Francisco."]
