@@ -273,7 +273,8 @@ class EntrypointGraph(CompiledStateGraph):
     ``get_state(config).values`` is the last return value (``None`` before
     the first); ``stream`` defaults to ``"updates"`` as in LangGraph, with a
     ``{task_name: result}`` chunk per finished task and ``{function_name:
-    return value}`` at the end.
+    return value}`` at the end; ``update_state(config, value)`` writes
+    ``value`` as if the function had returned it.
     """
 
     def __init__(self, compiled: CompiledStateGraph, func: Callable[..., Any]) -> None:
@@ -300,11 +301,11 @@ class EntrypointGraph(CompiledStateGraph):
         """Async twin of :meth:`stream`."""
         return super().astream(input, config, stream_mode=stream_mode, **kwargs)
 
-    def update_state(self, config: Config, values: Any, as_node: str | None = None) -> dict[str, Any]:
-        raise _not_supported("update_state on an @entrypoint", "call the entrypoint again with new input instead.")
-
-    async def aupdate_state(self, config: Config, values: Any, as_node: str | None = None) -> dict[str, Any]:
-        raise _not_supported("update_state on an @entrypoint", "call the entrypoint again with new input instead.")
+    async def _aupdate(self, runtime: Any, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
+        # As in LangGraph: the value is written as if the function had returned it
+        # (the return value and ``previous``; ``entrypoint.final`` splits them).
+        wrapped = None if values is None else _split(values)
+        return await super()._aupdate(runtime, config, wrapped, self._node if as_node is None else as_node)
 
     # -- out ---------------------------------------------------------------------------
 

@@ -638,3 +638,22 @@ def test_review_tool_calls_then_manage_checkpoints(env):
     record = compare(program)
     finals = [r[1]["agent"] for r in record if r[0] == "show" and "agent" in r[1]]
     assert [m[2]["content"] for m in finals] == ["It's sunny in San Francisco."]
+
+
+def test_update_state_on_an_entrypoint(env):
+    def program(f):
+        @f.entrypoint(checkpointer=f.InMemorySaver())
+        def acc(n: int, *, previous=None):
+            return (previous or 0) + n
+
+        config = _config()
+        f.show(acc.invoke(1, config))
+        acc.update_state(config, 10)
+        f.state(acc, config)
+        f.show(acc.invoke(1, config))  # previous is the updated value
+        acc.update_state(config, f.entrypoint.final(value="shown", save=100))
+        f.state(acc, config)
+        f.show(acc.invoke(1, config))
+        f.history(acc, config)
+
+    assert [r[1] for r in compare(program) if r[0] == "show"] == [1, 11, 101]
