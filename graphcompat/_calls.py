@@ -30,12 +30,14 @@ from __future__ import annotations
 import collections.abc
 import contextvars
 import io
+import json
 import types
 import dataclasses
 import hashlib
 import inspect
 import itertools
 import threading
+import typing
 import uuid
 import weakref
 from collections.abc import Callable, Generator, Mapping
@@ -104,7 +106,13 @@ def dump_value(value: Any, *, where: str) -> Any:
 
 
 def load_value(data: Any, annotation: Any = Any) -> Any:
-    """JSON back into ``annotation`` (messages revived); the raw data when it does not fit."""
+    """JSON back into ``annotation`` (messages revived; dataclasses, models, tuples rebuilt).
+
+    Only a faithful rebuild is taken: when the typed value dumps back to the
+    same JSON. A value that does not fit its annotation (a function annotated
+    ``-> int`` that returned ``"5"``) comes back as it was, not coerced,
+    because LangGraph hands back what the function returned.
+    """
     if data is None:
         return None
     if _messages.available():
@@ -112,9 +120,16 @@ def load_value(data: Any, annotation: Any = Any) -> Any:
     if annotation is Any or annotation is inspect.Parameter.empty:
         return data
     try:
-        return TypeAdapter(annotation).validate_python(data)
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        value = adapter.validate_python(data)
+        same = _canonical(adapter.dump_python(value, mode="json", warnings=False)) == _canonical(data)
     except Exception:
         return data
+    return value if same else data
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
 
 
 # -- the registry of task functions -------------------------------------------------------
@@ -267,14 +282,18 @@ def submit(task: Any, fn: Callable[..., Any], key: str, name: str, args: tuple[A
     return TaskFuture(scope, cid, annotation, ready=False)
 
 
-def _return_annotation(fn: Callable[..., Any]) -> Any:
+def annotations_of(fn: Callable[..., Any]) -> dict[str, Any]:
+    """``fn``'s annotations, string ones (``from __future__ import annotations``) resolved where possible."""
+    target = inspect.unwrap(getattr(fn, "__func__", fn))
     try:
-        annotation = inspect.signature(fn).return_annotation
-    except (TypeError, ValueError):
-        return Any
-    if annotation is inspect.Signature.empty or isinstance(annotation, str):
-        return Any
-    return annotation
+        return typing.get_type_hints(target)
+    except Exception:  # a name defined where get_type_hints cannot see it: keep what is already a type
+        raw = getattr(target, "__annotations__", None) or {}
+        return {k: v for k, v in raw.items() if not isinstance(v, str)}
+
+
+def _return_annotation(fn: Callable[..., Any]) -> Any:
+    return annotations_of(fn).get("return", Any)
 
 
 def call_arguments(fn: Callable[..., Any], call: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -285,11 +304,10 @@ def call_arguments(fn: Callable[..., Any], call: Mapping[str, Any]) -> tuple[lis
         params = []
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     by_name = {p.name: p for p in params}
+    hints = annotations_of(fn)
 
     def annotation(p: inspect.Parameter | None) -> Any:
-        if p is None or p.annotation is p.empty or isinstance(p.annotation, str):
-            return Any
-        return p.annotation
+        return hints.get(p.name, Any) if p is not None else Any
 
     args = [load_value(a, annotation(positional[i] if i < len(positional) else None)) for i, a in enumerate(call["args"])]
     kwargs = {k: load_value(v, annotation(by_name.get(k))) for k, v in call["kwargs"].items()}

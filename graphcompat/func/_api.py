@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Generic, TypedDict, TypeVar
@@ -215,14 +216,16 @@ class entrypoint(Generic[R]):  # noqa: N801 - LangGraph's name
                 f"Entrypoint {func.__name__!r} asks for `runtime`, which",
                 "take what you need from `config` (config['configurable']) instead.",
             )
-        input_annotation = first.annotation if first.annotation is not first.empty and not isinstance(first.annotation, str) else Any
+        hints = _calls.annotations_of(func)
+        input_annotation = hints.get(first.name, Any)
+        output_type, save_type = _result_types(hints.get("return", Any))
         wants = {name for name in _INJECTED if name in params and name != first.name}
         is_async = inspect.iscoroutinefunction(func)
 
         def arguments(state: Mapping[str, Any], config: Any) -> tuple[Any, dict[str, Any]]:
             kwargs: dict[str, Any] = {}
             if "previous" in wants:
-                kwargs["previous"] = state.get("previous")
+                kwargs["previous"] = _calls.load_value(state.get("previous"), save_type)
             if "config" in wants:
                 kwargs["config"] = config
             if "writer" in wants:
@@ -253,7 +256,22 @@ class entrypoint(Generic[R]):  # noqa: N801 - LangGraph's name
         builder.add_node(func.__name__, node, retry_policy=self.retry_policy, timeout=self.timeout)
         builder.add_edge(START, func.__name__)
         compiled = builder.compile(checkpointer=self.checkpointer, name=func.__name__)
-        return EntrypointGraph(compiled, func)
+        return EntrypointGraph(compiled, func, output_type)
+
+
+def _result_types(annotation: Any) -> tuple[Any, Any]:
+    """The types of the return value and of the saved value: ``-> T`` or ``-> entrypoint.final[T, S]``."""
+    if annotation is entrypoint.final:
+        return Any, Any
+    if typing.get_origin(annotation) is entrypoint.final:
+        args = typing.get_args(annotation)
+        if len(args) != 2:
+            raise errors.GraphTypeError(
+                "Annotate both the returned and the saved value: `-> entrypoint.final[int, str]` returns an int "
+                "and saves a str."
+            )
+        return args[0], args[1]
+    return annotation, annotation
 
 
 def _no_writer(chunk: Any) -> None:
@@ -277,10 +295,11 @@ class EntrypointGraph(CompiledStateGraph):
     ``value`` as if the function had returned it.
     """
 
-    def __init__(self, compiled: CompiledStateGraph, func: Callable[..., Any]) -> None:
+    def __init__(self, compiled: CompiledStateGraph, func: Callable[..., Any], output_type: Any = Any) -> None:
         # Same binding (registered by compile) and builder: this object is the graph's client.
         self.__dict__.update(compiled.__dict__)
         self.func = func
+        self._output_type = output_type
         self._node = func.__name__
         functools.update_wrapper(self, func, updated=())
 
@@ -310,7 +329,8 @@ class EntrypointGraph(CompiledStateGraph):
     # -- out ---------------------------------------------------------------------------
 
     def _output_of(self, values: Mapping[str, Any]) -> Any:
-        return self.engine.schema.load("output", values["output"]) if "output" in values else None
+        """The return value, back in the function's return type (JSON in the store)."""
+        return _calls.load_value(values["output"], self._output_type) if "output" in values else None
 
     def _final_values(self, record: CheckpointRecord) -> Any:
         return self._output_of(record.channel_values)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import threading
+
+import pydantic
 
 import pytest
 
@@ -406,3 +409,31 @@ def test_large_task_arguments_and_results_stay_out_of_history(env, thread):
         # payloads are base64 in the JSON: one 200 kB value inline would be over 260 kB
         assert len(history) < 150_000
     replay_thread(env, tid)
+
+
+@dataclasses.dataclass
+class Order:
+    item: str
+    qty: int
+
+
+class Quote(pydantic.BaseModel):
+    item: str
+    total: float
+
+
+def test_dataclass_input_and_pydantic_results_come_back_typed(env, thread):
+    @task
+    def price(order: Order) -> Quote:
+        assert isinstance(order, Order)
+        return Quote(item=order.item, total=order.qty * 2.5)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def checkout(order: Order) -> dict:
+        assert isinstance(order, Order)
+        quote = price(order).result()
+        assert isinstance(quote, Quote)
+        return {"item": quote.item, "total": quote.total}
+
+    assert checkout.invoke(Order("tea", 4), thread) == {"item": "tea", "total": 10.0}
+    replay_thread(env, thread["configurable"]["thread_id"])

@@ -83,3 +83,19 @@ def test_a_failed_call_raises_its_error_at_result():
 def test_values_that_cannot_be_serialized_are_refused_with_what_to_do():
     with pytest.raises(StateSerializationError, match=r"An argument of task 't' \(generator\) cannot be serialized: it can be read only once.*plain data"):
         _calls.dump_value((i for i in range(3)), where="An argument of task 't'")
+
+
+def test_loaded_values_are_rebuilt_faithfully_or_left_as_they_were():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        y: int
+
+    assert _calls.load_value({"x": 1, "y": 2}, Point) == Point(1, 2)
+    assert _calls.load_value([1, 2], tuple[int, int]) == (1, 2)
+    # LangGraph hands back what the function returned: no coercion to the annotation
+    assert _calls.load_value("5", int) == "5"
+    assert type(_calls.load_value(1, float)) is int
+    assert _calls.load_value({"x": "a"}, Point) == {"x": "a"}
