@@ -246,6 +246,20 @@ class TaskFuture:
             return self._value
         raise TaskCallsPending(scope.unfinished() if scope is not None else [])
 
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The call's exception, None when it succeeded (waits like :meth:`result`)."""
+        try:
+            self.result()
+        except TaskCallsPending:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - handed back, as concurrent.futures does
+            return exc
+        return None
+
+    def cancel(self) -> bool:
+        """A submitted call cannot be cancelled (it runs as its own activity): False, as for a running future."""
+        return False
+
     def __await__(self) -> Generator[Any, None, Any]:
         if self._ready and inspect.isawaitable(self._value):  # an inline async call
             self._value = yield from self._value.__await__()
