@@ -195,7 +195,7 @@ class entrypoint(Generic[R]):  # noqa: N801 - LangGraph's name
         self.timeout = timeout if isinstance(timeout, timedelta) or timeout is None else timedelta(seconds=timeout)
 
     @dataclasses.dataclass
-    class final(Generic[S, R]):  # noqa: N801 - LangGraph's name
+    class final(Generic[R, S]):  # noqa: N801 - LangGraph's name
         """Return ``value`` to the caller and save ``save`` as the next call's ``previous``."""
 
         value: Any

@@ -437,3 +437,40 @@ def test_dataclass_input_and_pydantic_results_come_back_typed(env, thread):
 
     assert checkout.invoke(Order("tea", 4), thread) == {"item": "tea", "total": 10.0}
     replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def _saver(kind: str, tmp_path):
+    import os
+    import uuid as _uuid
+
+    from graphcompat.checkpoint import saver_from_url
+
+    if kind == "sqlite":
+        return saver_from_url(f"sqlite:///{tmp_path / 'func.db'}")
+    url = os.environ.get("GRAPHCOMPAT_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("set GRAPHCOMPAT_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test to run the Postgres case")
+    return saver_from_url(f"{url}{'&' if '?' in url else '?'}schema=func_{_uuid.uuid4().hex[:10]}")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_saved_task_results_and_resume_on_sqlite_and_postgres(env, thread, tmp_path, kind):
+    runs: collections.Counter = collections.Counter()
+    big = "y" * 100_000
+
+    @task
+    def fetch(i: int) -> str:
+        runs[i] += 1
+        return f"{i}:{big}"
+
+    @entrypoint(checkpointer=_saver(kind, tmp_path))
+    def gather(n: int) -> list[int]:
+        sizes = [len(f.result()) for f in [fetch(i) for i in range(n)]]
+        return sizes + [interrupt("ok?")]
+
+    out = gather.invoke(2, thread)
+    assert [i.value for i in out["__interrupt__"]] == ["ok?"]
+    assert gather.invoke(Command(resume=7), thread) == [100_002, 100_002, 7]
+    assert runs == {0: 1, 1: 1}
+    assert [s.metadata["source"] for s in gather.get_state_history(thread)] == ["loop", "loop", "input"]
+    replay_thread(env, thread["configurable"]["thread_id"])
