@@ -120,3 +120,48 @@ def test_sigkill_during_a_task_reruns_only_that_task(_local: GraphTestEnvironmen
         install_runtime(previous)
         stop_workers(first_worker, second_worker)
         runtime.close()
+
+
+FUNC_ENTRY_GRAPH = "tests.graphs.func_crash_entry_graph:graph"
+
+
+def test_sigkill_in_the_entrypoint_replays_it_without_rerunning_finished_tasks(
+    _local: GraphTestEnvironment, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("CRASH_DIR", str(tmp_path))
+    sys.modules.pop("tests.graphs.func_crash_entry_graph", None)
+    func_graph = importlib.import_module("tests.graphs.func_crash_entry_graph")
+
+    address = _local.client.service_client.config.target_host
+    task_queue = f"crash-entry-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "workers.log"
+    worker_env = {"CRASH_DIR": str(tmp_path)}
+    runtime = client_runtime(address, task_queue)
+    previous = install_runtime(runtime)
+    first_worker = start_worker(address, task_queue, FUNC_ENTRY_GRAPH, log, worker_env)
+    second_worker = None
+    try:
+        config = {"configurable": {"thread_id": f"crash-entry-{uuid.uuid4().hex[:8]}"}}
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = func_graph.graph.invoke(2, config)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                outcome["error"] = exc
+
+        invoker = threading.Thread(target=run)
+        invoker.start()
+        runs = tmp_path / "runs.log"
+        wait_for(lambda: runs.exists() and "after-fetch" in runs.read_text().split(), 60, "the entrypoint to block")
+        second_worker, _ = kill_and_replace(first_worker, invoker, address, task_queue, FUNC_ENTRY_GRAPH, log, worker_env)
+        assert "error" not in outcome, outcome.get("error")
+        assert outcome["result"] == (100 + 101) * 2
+        counts = collections.Counter(runs.read_text().split())
+        # the entrypoint ran again from its start; the tasks it had finished did not
+        assert counts == {"fetch0": 1, "fetch1": 1, "after-fetch": 3, "finish": 1}
+        replay_thread(RuntimeEnv(runtime), config["configurable"]["thread_id"])
+    finally:
+        install_runtime(previous)
+        stop_workers(first_worker, second_worker)
+        runtime.close()
