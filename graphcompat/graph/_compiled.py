@@ -807,6 +807,11 @@ class CompiledStateGraph:
         def emit(mode: str, chunk: Any) -> Any:
             return chunk if len(modes) == 1 else (mode, chunk)
 
+        # LangGraph emits in the order things happen, whatever the order of the modes asked
+        # for: a step's updates (its tasks finishing), then its values (the step committed);
+        # at an interrupt, the updates chunk, then the values one.
+        ordered = [m for m in ("updates", "values") if m in modes]
+
         if start is not None:
             yield emit("values", self._stream_values(start))
 
@@ -815,7 +820,7 @@ class CompiledStateGraph:
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():
                 current[0] = record
-                for mode in modes:
+                for mode in ordered:
                     if mode == "values" and record.source not in ("fork", "input"):
                         if (chunk := self._values_chunk(record)) is not _SKIP:
                             yield emit(mode, chunk)
@@ -841,7 +846,7 @@ class CompiledStateGraph:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
-                    for mode in modes:
+                    for mode in ordered:
                         if mode == "updates":
                             for chunk in await self._updates_before_interrupt(record, seen):
                                 yield emit(mode, chunk)

@@ -657,3 +657,39 @@ def test_update_state_on_an_entrypoint(env):
         f.history(acc, config)
 
     assert [r[1] for r in compare(program) if r[0] == "show"] == [1, 11, 101]
+
+
+def test_values_and_multiple_stream_modes_around_interrupts(env):
+    def program(f):
+        @f.task
+        def add_one(x: int) -> int:
+            f.calls["add_one"] += 1
+            return x + 1
+
+        @f.task
+        def ask(x):
+            f.calls["ask"] += 1
+            return f.interrupt({"ask": x})
+
+        @f.entrypoint(checkpointer=f.InMemorySaver())
+        def hil(topic: str, *, previous=None):
+            essay = add_one(1).result()
+            v = f.interrupt({"q": "ok?", "essay": essay})
+            w = ask(v).result()
+            return {"essay": essay, "v": v, "w": w}
+
+        config = _config()
+        for chunk in hil.stream("x", config, stream_mode="values"):
+            f.show(chunk)
+        for chunk in hil.stream(f.Command(resume="yes"), config, stream_mode=["values", "updates"]):
+            f.show(chunk)
+        f.state(hil, config)
+        f.show(hil.invoke(f.Command(resume="again"), config))
+        f.show(hil.invoke("y", config))
+        f.state(hil, config)
+        for chunk in hil.stream(f.Command(resume="r1"), config, stream_mode="values"):
+            f.show(chunk)
+        f.show(hil.invoke(f.Command(resume="r2"), config))
+        f.history(hil, config)
+
+    compare(program)
