@@ -264,7 +264,6 @@ class TaskFuture:
         if self._ready and inspect.isawaitable(self._value):  # an inline async call
             self._value = yield from self._value.__await__()
         return self.result()
-        yield  # pragma: no cover - makes this a generator
 
 
 def submit(task: Any, fn: Callable[..., Any], key: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskFuture:
