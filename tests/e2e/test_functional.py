@@ -474,3 +474,26 @@ def test_saved_task_results_and_resume_on_sqlite_and_postgres(env, thread, tmp_p
     assert runs == {0: 1, 1: 1}
     assert [s.metadata["source"] for s in gather.get_state_history(thread)] == ["loop", "loop", "input"]
     replay_thread(env, thread["configurable"]["thread_id"])
+
+
+def test_config_is_injected_and_a_task_timeout_is_the_tasks_error(env, thread):
+    @task(timeout=0.2)
+    async def slow(x: int) -> int:
+        await asyncio.sleep(30)
+        return x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def where(x: int, config) -> str:
+        return config["configurable"]["thread_id"]
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def too_slow(x: int) -> int:
+        return slow(x).result()
+
+    assert where.invoke(1, thread) == thread["configurable"]["thread_id"]
+    other = {"configurable": {"thread_id": thread["configurable"]["thread_id"] + "-slow"}}
+    with pytest.raises(TimeoutError, match=r"Task 'slow' ran longer than its timeout of 0.2 s"):
+        too_slow.invoke(1, other)
+    assert too_slow.get_state(other).next == ("too_slow",)
+    replay_thread(env, thread["configurable"]["thread_id"])
+    replay_thread(env, other["configurable"]["thread_id"])
