@@ -113,6 +113,7 @@ def namespace(lib: str) -> _pytypes.SimpleNamespace:
         interrupt=types.interrupt,
         Command=types.Command,
         RetryPolicy=types.RetryPolicy,
+        StreamWriter=types.StreamWriter,
         InMemorySaver=memory.InMemorySaver,
         add_messages=message.add_messages,
         show=show,

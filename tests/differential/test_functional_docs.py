@@ -386,7 +386,7 @@ def test_resuming_after_an_error_does_not_rerun_the_slow_task(env):
             return "Ran slow task."
 
         @f.entrypoint(checkpointer=f.InMemorySaver())
-        def main(inputs, writer):
+        def main(inputs, writer: f.StreamWriter):
             slow_task_result = slow_task().result()
             get_info().result()
             return slow_task_result
