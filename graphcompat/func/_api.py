@@ -27,7 +27,6 @@ from typing import Any, Generic, TypedDict, TypeVar
 
 from graphcompat import _calls, errors
 from graphcompat._constants import START
-from graphcompat.checkpoint._layout import call_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.graph._builder import StateGraph
 from graphcompat.graph._compiled import _SKIP, CompiledStateGraph, Config
@@ -346,31 +345,13 @@ class EntrypointGraph(CompiledStateGraph):
         # LangGraph streams the return value once, when the function has returned.
         return self._stream_values(record) if self._ran(record) else _SKIP
 
-    async def _streamed_before(self, latest: CheckpointRecord | None) -> set[str]:
-        # A resumed call does not show the tasks finished before it again (LangGraph neither).
-        if latest is None:
-            return set()
-        rows = await self.store.aget_writes(latest.thread_id, latest.checkpoint_ns, latest.checkpoint_id)
-        return {row.task_id for row in call_rows(rows)}
-
-    async def _task_chunks(self, thread_id: str, ns: str, checkpoint_id: str, seen: set[str]) -> list[Any]:
-        """``{task_name: result}`` for each task saved against the checkpoint and not shown yet, in call order."""
-        rows = [r for r in call_rows(await self.store.aget_writes(thread_id, ns, checkpoint_id)) if r.task_id not in seen]
-        seen.update(r.task_id for r in rows)
-        return [{row.task_name: _calls.load_value(row.value)} for row in rows]
-
-    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
-        if not self._ran(record) or record.parent_checkpoint_id is None:
-            return []
-        chunks = await self._task_chunks(record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id, seen)
-        return [*chunks, {self._node: self._output_of(record.channel_values)}]
-
-    async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
-        return await self._task_chunks(record.thread_id, record.checkpoint_ns, record.checkpoint_id, seen)
+    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
+        # {function_name: return value}, once the function has returned (not the __start__ step)
+        return {self._node: self._output_of(record.channel_values)} if self._ran(record) else {}
 
     async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
         # live: each task's result as soon as it is saved, while the entrypoint still runs
-        return await self._task_chunks(record.thread_id, record.checkpoint_ns, record.checkpoint_id, seen)
+        return await self._task_chunks(record, record.checkpoint_id, seen)
 
     async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
         snap = await super()._snapshot(record, live=live)

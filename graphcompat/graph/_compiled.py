@@ -40,6 +40,8 @@ from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._calls import load_value
+from graphcompat.checkpoint._layout import call_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -871,23 +873,41 @@ class CompiledStateGraph:
         return self._stream_values(record)
 
     async def _streamed_before(self, latest: CheckpointRecord | None) -> set[str]:
-        """What a stream that continues ``latest`` must not show again (the functional API's saved tasks)."""
-        return set()
+        """The ``@task`` results a stream that continues ``latest`` must not show again (LangGraph neither)."""
+        if latest is None:
+            return set()
+        rows = await self.store.aget_writes(latest.thread_id, latest.checkpoint_ns, latest.checkpoint_id)
+        return {row.task_id for row in call_rows(rows)}
 
-    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
-        """The ``updates`` chunks of a new loop record: ``{node: update}`` of its super-step."""
+    async def _task_chunks(self, record: CheckpointRecord, checkpoint_id: str, seen: set[str]) -> list[Any]:
+        """``{task_name: result}`` for each ``@task`` call saved against the checkpoint and not shown yet, in call order."""
+        rows = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, checkpoint_id)
+        fresh = [r for r in call_rows(rows) if r.task_id not in seen]
+        seen.update(r.task_id for r in fresh)
+        return [{row.task_name: load_value(row.value)} for row in fresh]
+
+    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
+        """``{node: update}`` of the super-step that wrote ``record``."""
         writes = record.metadata.get("writes") or {}
         load = self.engine.schema.load_values
-        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
-        return [update] if update else []
+        return {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+
+    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """The ``updates`` chunks of a new loop record: the ``@task`` results of its
+        super-step (as LangGraph streams a task called in a node), then ``{node: update}``."""
+        chunks = await self._task_chunks(record, record.parent_checkpoint_id, seen) if record.parent_checkpoint_id else []
+        update = self._node_updates(record)
+        return [*chunks, update] if update else chunks
 
     async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
-        """``updates`` chunks of work finished so far in the step running from ``record`` (polled; none for a graph)."""
+        """``updates`` chunks of work finished so far in the step running from ``record``, read on every
+        poll. None for a graph: its ``@task`` results show when the step commits (one store read per
+        step, not per poll); an entrypoint, one long step, shows them live."""
         return []
 
     async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
-        """``updates`` chunks of work finished in the interrupted step (none for a graph: its nodes show when committed)."""
-        return []
+        """``updates`` chunks of work finished in the interrupted step: its ``@task`` results."""
+        return await self._task_chunks(record, record.checkpoint_id, seen)
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""

@@ -693,3 +693,33 @@ def test_values_and_multiple_stream_modes_around_interrupts(env):
         f.history(hil, config)
 
     compare(program)
+
+
+def test_a_task_called_from_a_graph_node_streams_its_result(env):
+    # use-functional-api.mdx shows tasks inside entrypoints; LangGraph runs them inside graph nodes too
+    from typing import TypedDict
+
+    class S(TypedDict):
+        x: int
+
+    def program(f):
+        graph_module = __import__(f"{f.lib}.graph", fromlist=["StateGraph"])
+
+        @f.task
+        def inc(x: int) -> int:
+            f.calls["inc"] += 1
+            return x + 1
+
+        def a(state: S) -> dict:
+            return {"x": inc(state["x"]).result()}
+
+        builder = graph_module.StateGraph(S)
+        builder.add_node("a", a)
+        builder.add_edge(graph_module.START, "a")
+        graph = builder.compile(checkpointer=f.InMemorySaver())
+        for chunk in graph.stream({"x": 1}, _config(), stream_mode="updates"):
+            f.show(chunk)
+        for chunk in graph.stream({"x": 1}, _config(), stream_mode="values"):
+            f.show(chunk)
+
+    assert compare(program)[:2] == [("show", {"inc": 2}), ("show", {"a": {"x": 2}})]
