@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import json
 import logging
 import threading
@@ -23,10 +24,18 @@ from typing import TYPE_CHECKING, Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from graphcompat._constants import START
+from graphcompat import _calls
+from graphcompat._constants import CALL_RESULT, START
+from graphcompat._interrupts import GraphInterrupt
 from graphcompat._schema import validation_error_data
+from graphcompat._views import rebuild_exception
 from graphcompat._wire import (
     COMMIT_STEP,
+    RUN_CALL,
+    SAVE_CALLS,
+    CallInput,
+    CallResult,
+    SaveCallsInput,
     MAX_PAYLOAD_BYTES,
     NODE_ERROR,
     RUN_NODE,
@@ -47,19 +56,22 @@ from graphcompat._wire import (
 from graphcompat.checkpoint._layout import (
     TaskResult,
     TaskSpec,
+    call_results,
     child_record,
     completed_results,
     error_row,
     externalize,
+    externalize_value,
     has_refs,
     next_generation,
     record_tasks,
     resolve_refs,
+    resolve_value,
     result_rows,
     resume_values,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
-from graphcompat.engine import open_run, resume_run
+from graphcompat.engine import _user_code, interrupt_id, open_run, resume_run
 from graphcompat.errors import (
     GraphCompatError,
     NodeTimeoutError,
@@ -134,6 +146,24 @@ def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
     return [TaskRef.of(TaskSpec.from_json(t)) for t in tasks]
 
 
+def _externalize_calls(result: TaskResult) -> tuple[TaskResult, list[PendingWrite]]:
+    """``result`` with large ``@task`` arguments replaced by references, and the blob rows to store."""
+    blobs: list[PendingWrite] = []
+    calls = []
+    for call in result.calls:
+        args = []
+        for arg in call["args"]:
+            value, rows = externalize_value(arg, str(call["name"]))
+            args.append(value)
+            blobs += rows
+        kwargs = {}
+        for key, arg in call["kwargs"].items():
+            kwargs[key], rows = externalize_value(arg, str(call["name"]))
+            blobs += rows
+        calls.append({**call, "args": args, "kwargs": kwargs})
+    return dataclasses.replace(result, calls=calls), blobs
+
+
 def _json_args(exc: BaseException) -> list[Any] | None:
     """The exception's ``args`` when they are plain JSON, so the caller can rebuild it exactly."""
     try:
@@ -193,7 +223,15 @@ class GraphActivities:
         self.cache = _RecordCache()
 
     def all(self) -> list[Any]:
-        return [self.start_run, self.run_node, self.commit_step, self.save_writes, self.update_state]
+        return [
+            self.start_run,
+            self.run_node,
+            self.run_call,
+            self.save_calls,
+            self.commit_step,
+            self.save_writes,
+            self.update_state,
+        ]
 
     # -- helpers -----------------------------------------------------------------
 
@@ -294,15 +332,18 @@ class GraphActivities:
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
-            if inp.resume:
+            saved: dict[str, Any] = {}
+            if inp.resume or inp.calls:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-                resume = resume_values(writes, task.id)
+                resume = resume_values(writes, task.id) if inp.resume else []
+                saved = call_results(writes)  # @task results of earlier runs of this node
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
             context = graph.engine.load_context(inp.context)
             cache = _StoreCache(graph.store) if graph.spec.cache else None
+            failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
             running = asyncio.ensure_future(
-                graph.engine.run_task(task, record.channel_values, config, resume, context, cache)
+                graph.engine.run_task(task, record.channel_values, config, resume, context, cache, saved, failed)
             )
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
@@ -333,6 +374,9 @@ class GraphActivities:
         finally:
             beating.cancel()
         result, blobs = externalize(result)
+        if result.calls:  # large @task arguments too: the calls travel through history
+            result, call_blobs = _externalize_calls(result)
+            blobs += call_blobs
         if blobs:  # large values go to the store; history carries their hash
             await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
         size = len(json.dumps(result.to_json(), separators=(",", ":"), default=str))
@@ -346,6 +390,99 @@ class GraphActivities:
             )
             raise _app_error(err, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id)
         return result
+
+    @activity.defn(name=RUN_CALL)
+    async def run_call(self, inp: CallInput) -> CallResult:
+        """Run one ``@task`` call a node submitted; return its result (or its interrupts) as JSON.
+
+        The task is found by its registry key (``_calls.find_task``): the
+        worker must have imported the module that defines it, as it imports
+        the graph's. Its exceptions follow the task's own ``retry_policy``.
+        """
+        graph = self._graph(inp.graph_key, local=False)
+        call = inp.call
+        name = str(call["name"])
+        task = _calls.find_task(str(call["key"]))
+        if task is None:
+            raise ApplicationError(
+                f"Task {name!r} ({call['key'].split('#')[0].replace('|', ' ')}) is not known on this worker; the worker must import the "
+                "module that defines it (the module of the graph passed to `worker.py --graph`, or one it imports).",
+                type="TaskNotRegistered",
+                non_retryable=False,
+            )
+        info = activity.info()
+        interval = max(0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 3)
+
+        async def beat() -> None:
+            while True:
+                activity.heartbeat()
+                await asyncio.sleep(interval)
+
+        beating = asyncio.create_task(beat())
+        try:
+            writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            resume = resume_values(writes, call["id"])
+            call = {
+                **call,
+                "args": [resolve_value(a, writes) for a in call["args"]],
+                "kwargs": {k: resolve_value(v, writes) for k, v in call["kwargs"].items()},
+            }
+            args, kwargs = _calls.call_arguments(task.func, call)
+            running = asyncio.ensure_future(
+                _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
+            )
+            try:
+                finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
+            except BaseException:
+                running.cancel()
+                raise
+            if not finished:
+                running.cancel()
+                raise NodeTimeoutError(
+                    f"Task {name!r} ran longer than its timeout of {inp.timeout_s:g} s; its retry_policy decides "
+                    "whether it runs again.",
+                    node=name,
+                    timeout_s=inp.timeout_s,
+                )
+            value = _calls.dump_value(running.result(), where=f"The result of task {name!r}")
+            value, blobs = externalize_value(value, name)
+            if blobs:  # a large result goes to the store (content-addressed); history carries its hash
+                await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
+            out = CallResult(call["id"], name, int(call["index"]), value)
+        except GraphInterrupt as gi:
+            value = _calls.dump_value(gi.value, where=f"The interrupt value of task {name!r}")
+            found = {"id": interrupt_id(call["id"], gi.index), "value": value, "index": gi.index, "call": call["id"]}
+            return CallResult(call["id"], name, int(call["index"]), interrupts=[found])
+        except GraphCompatError as exc:
+            raise _app_error(exc, node=name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
+        except Exception as exc:  # the task's own error: the workflow applies its retry policy
+            policy = getattr(task, "retry_policy", None)
+            retry = bool(policy and policy.should_retry(exc))
+            raise _app_error(exc, node=name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        finally:
+            beating.cancel()
+        size = len(json.dumps(out.value, separators=(",", ":"), default=str))
+        if size > MAX_PAYLOAD_BYTES:
+            err = PayloadTooLargeError(
+                f"Task {name!r} returned {size:,} bytes, more than Temporal accepts in one payload "
+                f"({MAX_PAYLOAD_BYTES:,}). Return a reference to large data (a path, a key) instead.",
+                node=name,
+                size=size,
+            )
+            raise _app_error(err, node=name, retryable=False, checkpoint_id=inp.checkpoint_id)
+        return out
+
+    @activity.defn(name=SAVE_CALLS)
+    async def save_calls(self, inp: SaveCallsInput) -> None:
+        """Save finished ``@task`` results against the node's checkpoint, as LangGraph saves them.
+
+        Rows are keyed by the call's deterministic id and position, so a
+        retried save writes nothing new (invariant 2).
+        """
+        graph = self._graph(inp.graph_key)
+        rows = [PendingWrite(r.call_id, r.name, r.index, CALL_RESULT, r.value) for r in inp.results if not r.interrupts]
+        if rows:
+            await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, rows)
 
     @activity.defn(name=COMMIT_STEP)
     async def commit_step(self, inp: CommitInput) -> CommitResult:

@@ -36,7 +36,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from graphcompat._constants import BLOB, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
+from graphcompat._constants import BLOB, CALL_RESULT, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
@@ -49,10 +49,13 @@ __all__ = [
     "TaskResult",
     "TaskSpec",
     "TaskState",
+    "call_results",
+    "call_rows",
     "child_record",
     "completed_results",
     "error_row",
     "externalize",
+    "externalize_value",
     "has_refs",
     "DEFERRED_CHANNEL",
     "is_state_channel",
@@ -60,6 +63,7 @@ __all__ = [
     "next_generation",
     "record_tasks",
     "resolve_refs",
+    "resolve_value",
     "result_rows",
     "resume_rows",
     "resume_values",
@@ -134,6 +138,9 @@ class TaskResult:
     same_update: bool = False
     #: The node did not run: its ``CachePolicy`` found these writes in the node cache.
     cached: bool = False
+    #: ``@task`` calls the node waits on (``_calls``): not a finished result; the
+    #: workflow runs them, saves their results and runs the node again.
+    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def node_update(self) -> Any:
@@ -151,6 +158,7 @@ class TaskResult:
             "interrupts": list(self.interrupts),
             "same_update": self.same_update,
             "cached": self.cached,
+            "calls": list(self.calls),
         }
 
     @classmethod
@@ -165,6 +173,7 @@ class TaskResult:
             interrupts=list(data.get("interrupts", [])),
             same_update=bool(data.get("same_update", False)),
             cached=bool(data.get("cached", False)),
+            calls=list(data.get("calls", [])),
         )
 
     def to_pending_writes(self, generation: int) -> list[PendingWrite]:
@@ -191,19 +200,34 @@ def error_row(task_id: str, name: str, generation: int, error: Mapping[str, Any]
 
 
 def resume_rows(states: Mapping[str, "TaskState"], targets: Mapping[str, tuple[str, Any]]) -> list[PendingWrite]:
-    """Rows recording resume values ``{task_id: (name, value)}``.
+    """Rows recording resume values ``{owner_id: (name, value)}``.
 
-    A value answers the interrupt the task is waiting at, so its row is keyed
-    by that interrupt's index (``RESUME_BASE + index``): the k-th ``interrupt()``
-    call of a node gets the k-th value, and writing the answer again (a
+    The owner is a task, or a ``@task`` call inside it that raised the
+    interrupt (the interrupt's ``"call"``): each counts its own interrupts
+    from 0. A value answers the interrupt the owner is waiting at, so its row
+    is keyed by that interrupt's index (``RESUME_BASE + index``): the k-th
+    ``interrupt()`` call gets the k-th value, and writing the answer again (a
     retried run opening) stores nothing new.
     """
     rows: list[PendingWrite] = []
-    for task_id, (name, value) in targets.items():
-        waiting = states[task_id].interrupts if task_id in states else []
-        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[task_id].resume) if task_id in states else 0)
-        rows.append(PendingWrite(task_id, name, RESUME_BASE + index, RESUME, value))
+    for owner, (name, value) in targets.items():
+        waiting = [i for tid, s in states.items() for i in s.interrupts if str(i.get("call") or tid) == owner]
+        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[owner].resume) if owner in states else 0)
+        rows.append(PendingWrite(owner, name, RESUME_BASE + index, RESUME, value))
     return rows
+
+
+def call_results(rows: Sequence[PendingWrite]) -> dict[str, Any]:
+    """Results of the ``@task`` calls saved against a checkpoint: ``{call_id: JSON}`` (references resolved)."""
+    return {w.task_id: w.value for w in call_rows(rows)}
+
+
+def call_rows(rows: Sequence[PendingWrite]) -> list[PendingWrite]:
+    """The saved ``@task`` results of a checkpoint, in call order (``idx`` is the call's position),
+    large values back in place of their references."""
+    blobs = _blobs(rows)
+    found = sorted((w for w in rows if w.channel == CALL_RESULT), key=lambda w: w.idx)
+    return [dataclasses.replace(w, value=_back(w.value, blobs)) for w in found]
 
 
 def resume_values(rows: Sequence[PendingWrite], task_id: str) -> list[Any]:
@@ -229,7 +253,7 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
     states: dict[str, TaskState] = {}
     writes: dict[str, list[tuple[str, Any]]] = {}  # the newest generation's writes being assembled
     for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
-        if row.channel == BLOB:
+        if row.channel in (BLOB, CALL_RESULT):  # large values; @task results (``call_results``)
             continue
         state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
         if row.channel == RESUME:
@@ -318,17 +342,40 @@ def has_refs(results: Iterable[TaskResult]) -> bool:
     return any(isinstance(v, dict) and REF_KEY in v for r in results for _, v in r.writes)
 
 
+def externalize_value(value: Any, name: str, limit: int = INLINE_WRITE_LIMIT) -> tuple[Any, list[PendingWrite]]:
+    """One value (a ``@task`` argument or result) as :func:`externalize` treats a write:
+    over ``limit``, a reference and the blob row to store first."""
+    encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    if len(encoded) <= limit:
+        return value, []
+    digest = _blob_key(encoded)
+    return {REF_KEY: digest}, [PendingWrite(f"blob:{digest}", name, 0, BLOB, value)]
+
+
+def _back(value: Any, blobs: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict) and REF_KEY in value:
+        digest = value[REF_KEY]
+        if digest not in blobs:
+            raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
+        return blobs[digest]
+    return value
+
+
+def _blobs(rows: Sequence[PendingWrite]) -> dict[str, Any]:
+    return {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+
+
+def resolve_value(value: Any, rows: Sequence[PendingWrite]) -> Any:
+    """``value``, or the stored value its reference names."""
+    return _back(value, _blobs(rows)) if isinstance(value, dict) and REF_KEY in value else value
+
+
 def resolve_refs(results: Mapping[str, TaskResult], rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
     """``results`` with the stored values back in place of references."""
-    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+    values = _blobs(rows)
 
     def back(value: Any) -> Any:
-        if isinstance(value, dict) and REF_KEY in value:
-            digest = value[REF_KEY]
-            if digest not in values:
-                raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
-            return values[digest]
-        return value
+        return _back(value, values)
 
     out: dict[str, TaskResult] = {}
     for task_id, result in results.items():

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
+from graphcompat._calls import TaskCallsPending
 from graphcompat._interrupts import GraphInterrupt
 from graphcompat._node_context import current_writer
 from graphcompat._schema import load_context
@@ -112,24 +113,27 @@ class Engine:
     def match_resume(
         tasks: Sequence[TaskSpec], states: Mapping[str, TaskState], resume: Any
     ) -> dict[str, tuple[str, Any]]:
-        """Which interrupted task each resume value answers: ``{task_id: (name, value)}``.
+        """Which interrupt owner each resume value answers: ``{owner_id: (name, value)}``.
 
-        ``Command(resume=value)`` answers the only pending interrupt (or every
-        one, when several tasks wait); ``{interrupt_id: value}`` answers by id.
+        The owner is the interrupted task, or the ``@task`` call inside it that
+        raised the interrupt (its ``"call"``): each call counts its own resume
+        values. ``Command(resume=value)`` answers the only pending interrupt;
+        ``{interrupt_id: value}`` answers by id.
         """
         waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
         if not waiting:  # as in LangGraph: nothing to answer, the run simply resumes
             return {}
         by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
+        owner = {i["id"]: str(i.get("call") or tid) for tid in waiting for i in states[tid].interrupts}
         if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
-            return {by_id[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
+            return {owner[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
         if len(by_id) > 1:
             raise AmbiguousResumeError(
                 "When there are multiple pending interrupts, you must specify the interrupt id when resuming: "
                 "Command(resume={interrupt_id: value, ...}); the ids are in get_state(config).interrupts.",
                 pending_ids=sorted(by_id),
             )
-        return {tid: (task.name, resume) for tid, task in waiting.items()}
+        return {owner[i["id"]]: (task.name, resume) for tid, task in waiting.items() for i in states[tid].interrupts}
 
     def dump_input(self, value: Any, *, where: str = "The input", graph_input: bool = False) -> dict[str, Any]:
         """Validate and serialize the caller's input (unknown keys and ill-typed values are refused).
@@ -200,6 +204,8 @@ class Engine:
         resume: Sequence[Any] = (),
         context: Any = None,
         cache: NodeCache | None = None,
+        saved_calls: Mapping[str, Any] | None = None,
+        failed_calls: Mapping[str, BaseException] | None = None,
     ) -> TaskResult:
         """Run one task: the node, then its conditional edges on its own view of the state.
 
@@ -207,7 +213,10 @@ class Engine:
         (a graph compiled with a cache) a node with a ``CachePolicy`` whose key
         is cached does not run: the cached result (writes and routes) is
         returned, marked ``cached``. Raises whatever the node raises; returns
-        interrupts as a result.
+        interrupts as a result, and ``@task`` calls that must run before the
+        node can go on as a result with ``calls`` (``saved_calls``: the results
+        of calls already run; ``failed_calls``: the errors of calls that failed
+        in this run).
         """
         runtime = self.runtime(task, config, context)
         # A copy: the values come from the worker's cache of immutable checkpoints, and
@@ -240,8 +249,11 @@ class Engine:
                 return dataclasses.replace(TaskResult.from_json(hit), task_id=task.id, name=task.name, cached=True)
         try:
             output = await _user_code.call_node(
-                spec.fn, spec.is_async, spec.injection, node_input, cfg, task_id=task.id, resume=resume, runtime=runtime
+                spec.fn, spec.is_async, spec.injection, node_input, cfg, task_id=task.id, resume=resume, runtime=runtime,
+                saved_calls=saved_calls, failed_calls=failed_calls,
             )
+        except TaskCallsPending as pending:
+            return TaskResult(task.id, task.name, calls=list(pending.calls))
         except GraphInterrupt as gi:
             value = self.schema.dump("__interrupt__", gi.value, where=where)
             return TaskResult(task.id, task.name, interrupts=[{"id": interrupt_id(task.id, gi.index), "value": value, "index": gi.index}])

@@ -49,11 +49,11 @@ def _declared_input_schema(fn: Callable[..., Any]) -> type[Any] | None:
     if not (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.ismethod(getattr(fn, "__call__", None))):
         return None
     try:
-        hints = typing.get_type_hints(getattr(fn, "__call__")) or typing.get_type_hints(fn)
-        first = next(iter(inspect.signature(fn).parameters))
-    except (NameError, TypeError, ValueError, StopIteration):
+        # The signature's own annotation (a wrapper that sets __signature__ says what it is called with).
+        first = next(iter(inspect.signature(fn, eval_str=True).parameters.values()))
+    except (NameError, TypeError, ValueError, SyntaxError, AttributeError, StopIteration):
         return None
-    hint = hints.get(first)
+    hint = first.annotation
     try:
         return hint if isinstance(hint, type) and typing.get_type_hints(hint) else None
     except Exception:
@@ -66,7 +66,8 @@ def _is_async(fn: Callable[..., Any]) -> bool:
 
 def _code_identity(fn: Callable[..., Any]) -> str:
     """Name plus a hash of the bytecode: two processes with the same code agree on it."""
-    target = getattr(fn, "__func__", fn)
+    # unwrap: a wrapper (functools.wraps) is identified by the code it wraps
+    target = inspect.unwrap(getattr(fn, "__func__", fn))
     code = getattr(target, "__code__", None)
     name = f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', type(target).__name__)}"
     if code is None:

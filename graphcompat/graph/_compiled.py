@@ -41,6 +41,8 @@ from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._schema import coerce_context, dump_context
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._calls import load_value
+from graphcompat.checkpoint._layout import call_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -130,6 +132,14 @@ log = logging.getLogger("graphcompat")
 
 #: A run on a queue nobody polls waits silently; after this long the caller is told why.
 NO_WORKER_WARNING_S = 5.0
+
+
+_SKIP: Any = object()
+
+
+def _with_interrupts(values: Any, interrupts: Any) -> Any:
+    """Values plus ``"__interrupt__"``, as LangGraph returns an interrupted run (a non-dict value shows only them)."""
+    return {**values, "__interrupt__": interrupts} if isinstance(values, Mapping) else {"__interrupt__": interrupts}
 
 
 class CompiledStateGraph:
@@ -545,13 +555,22 @@ class CompiledStateGraph:
                 "hold it; the worker and this process must use the same store."
             )
         if result.status != RunStatus.INTERRUPTED:
-            return self.engine.output_values(record.channel_values)
+            return self._final_values(record)
         snapshot = await self._snapshot(record, live=True)
-        keys = self.spec.output_keys
-        out = {k: v for k, v in snapshot.values.items() if not keys or k in keys}
+        values = self._interrupted_values(snapshot)
         if snapshot.interrupts:
-            out["__interrupt__"] = list(snapshot.interrupts)
-        return out
+            return _with_interrupts(values, list(snapshot.interrupts))
+        return values
+
+    def _final_values(self, record: CheckpointRecord) -> Any:
+        """What ``invoke`` returns from the final checkpoint of a finished run (the output schema's keys)."""
+        return self.engine.output_values(record.channel_values)
+
+    def _interrupted_values(self, snapshot: StateSnapshot) -> Any:
+        """What ``invoke`` returns (besides ``__interrupt__``) of an interrupted run: the live values,
+        the output schema's keys only, as a finished run returns."""
+        keys = self.spec.output_keys
+        return {k: v for k, v in snapshot.values.items() if k in keys} if keys else snapshot.values
 
     # -- state ----------------------------------------------------------------------
 
@@ -798,6 +817,7 @@ class CompiledStateGraph:
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
         follower.skip_through(latest)
+        seen = await self._streamed_before(latest)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
         # the input is applied (the input checkpoint itself is never streamed).
@@ -813,22 +833,29 @@ class CompiledStateGraph:
         def emit(mode: str, chunk: Any) -> Any:
             return chunk if len(modes) == 1 else (mode, chunk)
 
+        # LangGraph emits in the order things happen, whatever the order of the modes asked
+        # for: a step's updates (its tasks finishing), then its values (the step committed);
+        # at an interrupt, the updates chunk, then the values one.
+        ordered = [m for m in ("updates", "values") if m in modes]
+
         if start is not None:
-            yield emit("values", _views.user_values(self.engine, start, start.channel_values))
+            yield emit("values", self._stream_values(start))
+
+        current = [latest]  # the newest record seen: the step that runs now
 
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():
-                for mode in modes:
+                current[0] = record
+                for mode in ordered:
                     if mode == "values" and record.source not in ("fork", "input"):
-                        yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
+                        if (chunk := self._values_chunk(record)) is not _SKIP:
+                            yield emit(mode, chunk)
                     elif mode == "updates" and record.source == "loop":
-                        writes = record.metadata.get("writes") or {}
-                        load = self.engine.schema.load_values
-                        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
-                        if update and record.metadata.get("cached"):
-                            update["__metadata__"] = {"cached": True}  # cached writes are marked, as in LangGraph
-                        if update:
-                            yield emit(mode, update)
+                        for chunk in await self._updates_chunks(record, seen):
+                            yield emit(mode, chunk)
+            if "updates" in modes and current[0] is not None and current[0].next_tasks and not waiter.done():
+                for chunk in await self._updates_in_step(current[0], seen):
+                    yield emit("updates", chunk)
 
         try:
             while not waiter.done():
@@ -845,12 +872,14 @@ class CompiledStateGraph:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
-                    for mode in modes:
+                    for mode in ordered:
                         if mode == "updates":
+                            for chunk in await self._updates_before_interrupt(record, seen):
+                                yield emit(mode, chunk)
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
                         elif mode == "values" and snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
-                            yield emit(mode, {**snapshot.values, "__interrupt__": snapshot.interrupts})
+                            yield emit(mode, _with_interrupts(snapshot.values, snapshot.interrupts))
         finally:
             if not waiter.done():
                 waiter.cancel()
@@ -871,6 +900,55 @@ class CompiledStateGraph:
     async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Async twin of :meth:`clear_cache`."""
         await self.store.aclear_cache(self._cache_namespaces(nodes))
+
+    # -- what a stream shows of a record (the functional API's entrypoint shows it its own way) --
+
+    def _stream_values(self, record: CheckpointRecord) -> Any:
+        """The state a ``values`` chunk shows for ``record``."""
+        return _views.user_values(self.engine, record, record.channel_values)
+
+    def _values_chunk(self, record: CheckpointRecord) -> Any:
+        """The ``values`` chunk of a new loop or update record (``_SKIP``: none)."""
+        return self._stream_values(record)
+
+    async def _streamed_before(self, latest: CheckpointRecord | None) -> set[str]:
+        """The ``@task`` results a stream that continues ``latest`` must not show again (LangGraph neither)."""
+        if latest is None:
+            return set()
+        rows = await self.store.aget_writes(latest.thread_id, latest.checkpoint_ns, latest.checkpoint_id)
+        return {row.task_id for row in call_rows(rows)}
+
+    async def _task_chunks(self, record: CheckpointRecord, checkpoint_id: str, seen: set[str]) -> list[Any]:
+        """``{task_name: result}`` for each ``@task`` call saved against the checkpoint and not shown yet, in call order."""
+        rows = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, checkpoint_id)
+        fresh = [r for r in call_rows(rows) if r.task_id not in seen]
+        seen.update(r.task_id for r in fresh)
+        return [{row.task_name: load_value(row.value)} for row in fresh]
+
+    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
+        """``{node: update}`` of the super-step that wrote ``record``."""
+        writes = record.metadata.get("writes") or {}
+        load = self.engine.schema.load_values
+        return {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+
+    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """The ``updates`` chunks of a new loop record: the ``@task`` results of its
+        super-step (as LangGraph streams a task called in a node), then ``{node: update}``."""
+        chunks = await self._task_chunks(record, record.parent_checkpoint_id, seen) if record.parent_checkpoint_id else []
+        update = self._node_updates(record)
+        if update and record.metadata.get("cached"):
+            update["__metadata__"] = {"cached": True}  # writes from the node cache are marked, as in LangGraph
+        return [*chunks, update] if update else chunks
+
+    async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished so far in the step running from ``record``, read on every
+        poll. None for a graph: its ``@task`` results show when the step commits (one store read per
+        step, not per poll); an entrypoint, one long step, shows them live."""
+        return []
+
+    async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished in the interrupted step: its ``@task`` results."""
+        return await self._task_chunks(record, record.checkpoint_id, seen)
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""
