@@ -97,8 +97,17 @@ class Engine:
         one, when several tasks wait); ``{interrupt_id: value}`` answers by id.
         """
         waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
-        if not waiting:  # as in LangGraph: nothing to answer, the run simply resumes
-            return {}
+        if not waiting:
+            # Nobody waits here (e.g. update_state wrote a new checkpoint while a node was
+            # interrupted): as LangGraph's "null resume", a plain value answers the next
+            # interrupt() the unfinished tasks reach; a mapping of ids names nobody.
+            if isinstance(resume, Mapping):
+                return {}
+            return {
+                t.id: (t.name, resume)
+                for t in tasks
+                if t.kind != TaskKind.INPUT and (t.id not in states or states[t.id].result is None)
+            }
         by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
         if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
             return {by_id[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
@@ -233,12 +242,9 @@ class Engine:
     async def _route(self, source: str, view: Any, config: Mapping[str, Any], result: TaskResult) -> None:
         for branch in self.spec.branches.get(source, ()):
             decision = await _user_code.call(branch.path, branch.is_async, branch.takes_config, view, config)
+            # An empty list (a map over zero items) ends this branch, as in LangGraph; None is
+            # not a destination and is refused by _add_route.
             items = decision if isinstance(decision, (list, tuple)) else [decision]
-            if not items:
-                raise UnknownNodeError(
-                    f"The conditional edge after {source!r} returned an empty result; return a node name, "
-                    "END, a list of names or Send objects."
-                )
             for item in items:
                 self._add_route(source, item, branch, result)
 

@@ -34,6 +34,7 @@ __all__ = [
     "interrupts_after",
     "interrupts_before",
     "open_run",
+    "recursion_allowance",
     "recursion_exceeded",
     "resume_run",
     "retry_delay",
@@ -149,6 +150,23 @@ def recursion_exceeded(steps_done: int, limit: int) -> bool:
     """As in LangGraph, the limit is checked before "nothing left to run": a run that
     needs exactly ``recursion_limit`` super-steps of nodes fails."""
     return steps_done >= limit
+
+
+def recursion_allowance(mode: RunMode, resumed: bool) -> int:
+    """Node super-steps a run may take beyond ``recursion_limit``, as LangGraph counts them.
+
+    LangGraph bounds a run by checkpoint step: ``stop = opened_step + 1 + recursion_limit + 1``.
+    A run that starts with an input spends two of those steps on the input and
+    ``__start__``, so it gets exactly ``recursion_limit`` node steps. A run that continues
+    an existing checkpoint (``invoke(None)``, ``Command(resume=...)``, an update or fork
+    that is the thread's head) spends none, so it gets two more; a replay spends one on
+    its fork copy, so it gets one more. Continue-as-new carries the count of its run.
+    """
+    if mode in (RunMode.RESUME, RunMode.COMMAND):
+        return 2
+    if mode == RunMode.REPLAY:
+        return 2 if resumed else 1
+    return 0
 
 
 def skips_interrupt_before(mode: RunMode, resumed: bool) -> bool:

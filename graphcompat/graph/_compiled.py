@@ -40,6 +40,7 @@ from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat.checkpoint._common import check_limit
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -575,7 +576,7 @@ class CompiledStateGraph:
     ) -> AsyncIterator[StateSnapshot]:
         """Async twin of :meth:`get_state_history`."""
         self._require_checkpointer("get_state_history")
-        thread_id, ns, _ = self._thread(config)
+        thread_id, ns, checkpoint_id = self._thread(config)
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
                 f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
@@ -589,7 +590,16 @@ class CompiledStateGraph:
             )
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
-        records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        if checkpoint_id:
+            # As LangGraph's savers: a checkpoint id in the config narrows the history to that
+            # one checkpoint (when it also passes filter and before).
+            check_limit(limit)
+            if await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
+                raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+            everything = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id)
+            records = [r for r in everything if r.checkpoint_id == checkpoint_id][:limit]
+        else:
+            records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         for record in records:
             yield await self._snapshot(record, live=False)
 
@@ -601,7 +611,10 @@ class CompiledStateGraph:
         before: Config | str | None = None,
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
-        """Every checkpoint of the thread, all branches, newest first."""
+        """Every checkpoint of the thread, all branches, newest first.
+
+        A ``checkpoint_id`` in ``config`` narrows it to that checkpoint, as in LangGraph.
+        """
 
         async def collect() -> list[StateSnapshot]:
             return [s async for s in self.aget_state_history(config, filter=filter, before=before, limit=limit)]
