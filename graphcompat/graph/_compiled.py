@@ -213,7 +213,7 @@ class CompiledStateGraph:
         raw = conf.get("thread_id")
         if raw is None:
             if required:
-                raise errors.ConfigurationError(
+                raise errors.MissingThreadIdError(
                     "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
                     "checkpoint_ns, checkpoint_id. Pass config={'configurable': {'thread_id': 'some-id'}}."
                 )

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
 from graphcompat import _messages
-from graphcompat.errors import GraphCompatError
+from graphcompat.errors import GraphCompatError, NotSupportedError
 
-__all__ = ["REMOVE_ALL_MESSAGES", "AnyMessage", "MessagesState", "add_messages"]
+__all__ = ["REMOVE_ALL_MESSAGES", "AnyMessage", "MessageGraph", "MessagesState", "add_messages"]
 
 #: ``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` clears every message before it (LangGraph's value).
 REMOVE_ALL_MESSAGES = "__remove_all__"
@@ -206,3 +206,17 @@ class MessagesState(TypedDict):
     """A state with a ``messages`` list that ``add_messages`` extends."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+
+
+class MessageGraph:
+    """LangGraph's deprecated ``MessageGraph`` (a graph whose whole state is a message list).
+
+    Importing it works; building one raises :class:`~graphcompat.errors.NotSupportedError`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise NotSupportedError(
+            "MessageGraph is not supported by graphcompat (LangGraph deprecated it); build "
+            "StateGraph(MessagesState) instead and read state['messages'].",
+            feature="MessageGraph",
+        )
