@@ -170,13 +170,23 @@ class Interrupt:
     id: str = ""
 
 
+try:  # with langchain-core, a tool may return a Command (LangGraph's Command is a ToolOutputMixin too)
+    from langchain_core.tools.base import ToolOutputMixin as _ToolOutput
+except ImportError:  # pragma: no cover - langchain-core is an optional extra
+
+    class _ToolOutput:  # type: ignore[no-redef]
+        """Stands in for langchain-core's ToolOutputMixin when it is not installed."""
+
+
 @dataclasses.dataclass(frozen=True)
-class Command(Generic[N]):
+class Command(Generic[N], _ToolOutput):
     """Update state and/or choose the next node from inside a node, or resume an interrupt.
 
     - returned from a node: ``Command(update={...}, goto="next_node")``
     - passed to ``invoke``: ``Command(resume=value)`` answers an ``interrupt()``
       (a dict ``{interrupt_id: value}`` answers several).
+    - returned from a tool (langchain-core's ``ToolOutputMixin``, so the tool's
+      result is not wrapped in a ToolMessage): ``ToolNode`` applies its update.
     """
 
     graph: str | None = None

@@ -427,10 +427,13 @@ class Engine:
     def state_values(self, values_json: Mapping[str, Any], *, defaults: bool = True) -> dict[str, Any]:
         """User-facing values: state keys only, as Python objects.
 
-        Reducer keys never written show their type's empty value, as in
-        LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
+        Keys come in the schema's field order. Reducer keys never written show
+        their type's empty value, as in LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
         whose values the lesson shows as ``{}``.
         """
         fields = self.schema.fields
         values = self.schema.load_values({k: v for k, v in values_json.items() if is_state_channel(k) and k in fields})
-        return self._with_defaults(values) if defaults else values
+        if defaults:
+            values = self._with_defaults(values)
+        # In the schema's field order, as LangGraph reads its channels (not in the order written).
+        return {k: values[k] for k in fields if k in values}
