@@ -109,6 +109,9 @@ def _json_config(config: Config | None) -> dict[str, Any]:
     for key in ("configurable", "metadata", "tags", "recursion_limit", "run_name"):
         if config and key in config:
             out[key] = config[key]
+    thread_id = (out.get("configurable") or {}).get("thread_id")
+    if isinstance(thread_id, uuid.UUID):  # accepted as LangGraph does, stored (and sent) as its string
+        out["configurable"] = {**out["configurable"], "thread_id": str(thread_id)}
     try:
         json.dumps(out)
     except (TypeError, ValueError) as exc:
