@@ -47,6 +47,7 @@ from graphcompat.checkpoint._layout import (
     TaskResult,
     TaskSpec,
     child_record,
+    command_update,
     completed_results,
     error_row,
     externalize,
@@ -249,7 +250,7 @@ class GraphActivities:
             record = await self._put(graph, record)
             return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
-        done, rows = resume_run(graph.engine, inp.mode, record, writes, inp.resume)
+        done, rows = resume_run(graph.engine, inp.mode, record, writes, inp.resume, update=inp.input)
         if rows:
             await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
         return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True)
@@ -273,12 +274,14 @@ class GraphActivities:
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
-            if inp.resume:
+            values = record.channel_values
+            if inp.resume:  # the first step of a run that continues this checkpoint
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
                 resume = resume_values(writes, task.id)
+                values = graph.engine.with_update(values, command_update(writes))
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
+            running = asyncio.ensure_future(graph.engine.run_task(task, values, config, resume))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -332,16 +335,21 @@ class GraphActivities:
             tasks = record_tasks(parent)
             results: dict[str, TaskResult] = {}
             fresh = {r.task_id: r for r in inp.results}
+            update: list[tuple[str, Any]] = []
             if inp.load_pending or has_refs(inp.results):
                 stored = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
                 results = completed_results(stored) if inp.load_pending else {}
                 fresh = resolve_refs(fresh, stored)
+                if inp.load_pending:  # a run that continued the checkpoint: its Command(update=...) first
+                    update = command_update(stored)
             results.update(fresh)
             config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
             for task in tasks:
                 if task.kind == "input":
                     results[task.id] = await engine.run_task(task, parent.channel_values, config)
-            outcome = engine.commit(parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id)
+            outcome = engine.commit(
+                parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id, update
+            )
         except GraphCompatError as exc:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
         except Exception as exc:  # a reducer or a START router raised

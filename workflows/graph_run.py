@@ -190,7 +190,9 @@ class GraphRunWorkflow:
                 steps_done += 1
             self._report(inp, f"running {', '.join(sorted(names))}", step, checkpoint_id)
             node_tasks = [t for t in pending if t.kind != engine.TaskKind.INPUT]
-            resuming = inp.mode == RunMode.COMMAND and steps_this_run == 0
+            # The first step of a run that continues a checkpoint reads what is stored against it:
+            # resume values and a Command(update=...).
+            resuming = start.resumed and steps_this_run == 0
             outcomes = await asyncio.gather(
                 *(self._run_node(inp, start.plan, checkpoint_id, step, t, resuming) for t in node_tasks),
                 return_exceptions=True,
@@ -215,7 +217,7 @@ class GraphRunWorkflow:
             new_id = self._new_id(last)
             last = new_id
             try:
-                committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done))
+                committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done) or resuming)
             except (ActivityError, ApplicationError) as commit_failure:
                 # e.g. two nodes wrote one plain key: keep their writes, so a resume
                 # re-raises from them instead of re-running the nodes (as LangGraph does).

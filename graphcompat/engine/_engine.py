@@ -33,7 +33,15 @@ from typing import Any
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
 from graphcompat._interrupts import GraphInterrupt
-from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
+from graphcompat.checkpoint._layout import (
+    COMMAND_UPDATE_TASK,
+    TaskKind,
+    TaskResult,
+    TaskSpec,
+    TaskState,
+    is_state_channel,
+    join_channel,
+)
 from graphcompat.engine import _user_code
 from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
 from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, UnknownNodeError
@@ -327,11 +335,17 @@ class Engine:
         tasks: Sequence[TaskSpec],
         results: Mapping[str, TaskResult],
         new_checkpoint_id: str,
+        update: Sequence[tuple[str, Any]] = (),
     ) -> StepOutcome:
-        """Apply a super-step's results and decide what runs next."""
+        """Apply a super-step's results and decide what runs next.
+
+        ``update``: an ``invoke(Command(update=...))`` stored against the checkpoint the
+        step ran from; applied first, as the step's tasks saw it (:meth:`with_update`).
+        """
         ordered = self.order_results(tasks, results)
-        values = dict(values_json)
-        changed = self.apply_writes(values, ordered)
+        values = self.with_update(values_json, update)
+        changed = list(dict.fromkeys(key for key, _ in update))
+        changed += [c for c in self.apply_writes(values, ordered) if c not in changed]
         pulls: list[str] = []
         sends: list[tuple[str, Any]] = []
         finished = [task.name for task, _ in ordered]
@@ -414,6 +428,15 @@ class Engine:
                 "node the update comes from."
             )
         raise InvalidUpdateError("Cannot tell which node this update comes from; pass as_node= (a node name, or START).")
+
+    def with_update(self, values_json: Mapping[str, Any], writes: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+        """The state with an ``invoke(Command(update=...))`` applied through the reducers: what the
+        tasks of the checkpoint it continues read, and what their commit starts from."""
+        values = dict(values_json)
+        if writes:
+            update = TaskSpec(COMMAND_UPDATE_TASK, "__input__", TaskKind.INPUT)
+            self.apply_writes(values, [(update, TaskResult(COMMAND_UPDATE_TASK, "__input__", writes=list(writes)))])
+        return values
 
     def live_values(
         self, values_json: Mapping[str, Any], tasks: Sequence[TaskSpec], done: Mapping[str, TaskResult]

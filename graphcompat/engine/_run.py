@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from graphcompat.checkpoint._layout import (
     TaskKind,
     TaskSpec,
     child_record,
+    command_update_rows,
     completed_results,
     record_tasks,
     resume_rows,
@@ -131,16 +132,24 @@ def open_run(
 
 
 def resume_run(
-    engine: Engine, mode: RunMode, record: CheckpointRecord, writes: Sequence[PendingWrite], resume: Any
+    engine: Engine,
+    mode: RunMode,
+    record: CheckpointRecord,
+    writes: Sequence[PendingWrite],
+    resume: Any,
+    update: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], list[PendingWrite]]:
     """Resuming an existing checkpoint: the ids of tasks that already completed there,
-    and, for ``Command(resume=...)``, the resume rows to store."""
+    and, for ``Command(resume=..., update=...)``, the rows to store (resume values; the
+    update, which the checkpoint's tasks then read, as LangGraph applies it)."""
     done = sorted(completed_results(writes))
     if mode != RunMode.COMMAND:
         return done, []
-    states = task_states(writes)
-    targets = engine.match_resume(record_tasks(record), states, resume)
-    return done, resume_rows(states, targets)
+    rows = command_update_rows(update) if update else []
+    if resume is not None:
+        states = task_states(writes)
+        rows += resume_rows(states, engine.match_resume(record_tasks(record), states, resume))
+    return done, rows
 
 
 # -- stopping rules ---------------------------------------------------------------------

@@ -276,15 +276,21 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        stream_mode: str | Sequence[str] = "values",
         **kwargs: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Run the graph on Temporal until it ends, is interrupted or fails; return the final values.
 
         ``invoke(None, config)`` resumes the thread's latest checkpoint;
         with a ``checkpoint_id`` in ``config`` it replays from that checkpoint
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
+        With a ``stream_mode`` other than ``"values"`` it returns the list of
+        chunks :meth:`stream` yields in that mode, as LangGraph does.
         """
+        if stream_mode != "values":
+            modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
+            return list(self.stream(input, config, stream_mode=stream_mode, **modes))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -295,9 +301,13 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        stream_mode: str | Sequence[str] = "values",
         **kwargs: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Async twin of :meth:`invoke`."""
+        if stream_mode != "values":
+            modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
+            return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode, **modes)]
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -321,19 +331,24 @@ class CompiledStateGraph:
         resume: Any = None
         payload: Any = None
         if isinstance(input, Command):
-            if input.resume is None or input.goto or input.update is not None or input.graph is not None:
+            if (input.resume is None and input.update is None) or input.goto or input.graph is not None:
                 given = ", ".join(
                     f"{name}={value!r:.40}"
                     for name, value in (("graph", input.graph), ("update", input.update), ("resume", input.resume), ("goto", input.goto))
                     if value not in (None, (), [])
                 )
-                raise errors.ConfigurationError(
-                    f"invoke(Command(...)) takes Command(resume=value) to answer an interrupt, got Command({given}); "
-                    "to change the state or the next node use graph.update_state(config, values, as_node=...) "
-                    "and then graph.invoke(None, config)."
+                raise errors.NotSupportedError(
+                    f"invoke(Command(...)) takes Command(resume=value, update={{...}}) (either or both), got "
+                    f"Command({given}); goto and graph are not supported there. To choose the next node use "
+                    "graph.update_state(config, values, as_node=...) and then graph.invoke(None, config).",
+                    feature="Command(goto=...) as input",
                 )
             mode = RunMode.COMMAND
-            resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
+            if input.resume is not None:
+                resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
+            if input.update is not None:
+                # applied before the continued checkpoint's tasks run, as LangGraph does
+                payload = self.engine.dump_input(input.update, where="Command(update=...)")
         elif input is None:
             mode = RunMode.REPLAY if checkpoint_id else RunMode.RESUME
         else:

@@ -264,3 +264,51 @@ def test_command_resume_counts_recursion_as_langgraph(env, thread):
     out = d._call(lambda s: s.graph.invoke(s.lib.Command(resume="yes"), s.cfg(recursion_limit=2)))
     d.same("resume / outcome", _views(out))
     d.check()
+
+
+# -- Command(resume=..., update=...) given to invoke ---------------------------------------
+
+
+def make_two_questions(StateGraph, START, END, t):
+    b = StateGraph(S)
+
+    def ask(state):
+        t.calls["ask"] += 1
+        first = t.interrupt("first?") if not state.get("note") else "skipped"
+        second = t.interrupt("second?")
+        return {"answers": [f"{first}/{second}/{state.get('note')}"]}
+
+    b.add_node("ask", ask)
+    b.add_node("after", counted(t, "after", lambda s: {"items": [s.get("note")]}))
+    b.add_edge(START, "ask")
+    b.add_edge("ask", "after")
+    return b
+
+
+def command(d, label, **kwargs):
+    d.transcript.append(label)
+    out = d._call(lambda s: s.graph.invoke(s.lib.Command(**kwargs), s.cfg()))
+    d.same(f"{label} / outcome", _views(out))
+    d.check(label)
+    return out
+
+
+def test_command_resume_with_update_applies_the_update_before_the_node_runs(env, thread):
+    d = Differential(make_two_questions, tid(thread))
+    d.invoke({"items": []})
+    command(d, "Command(resume='A', update={'note': 'n'})", resume="A", update={"note": "n"})
+    d.resume("B")
+
+
+def test_command_update_alone_then_resume(env, thread):
+    """Command(update=...) without resume: the node asks again, now seeing the update (get_state's live view too)."""
+    d = Differential(make_two_questions, tid(thread))
+    d.invoke({"items": []})
+    command(d, "Command(update={'note': 'n'})", update={"note": "n"})
+    d.resume("B")
+
+
+def test_command_update_at_a_static_breakpoint(env, thread):
+    d = Differential(make_chain, tid(thread), interrupt_before=["b"])
+    d.invoke({"items": []})
+    command(d, "Command(update={'items': ['u']})", update={"items": ["u"]})
