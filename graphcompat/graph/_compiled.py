@@ -41,6 +41,7 @@ from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat.checkpoint._common import check_limit
+from graphcompat.checkpoint._layout import command_update
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -827,7 +828,11 @@ class CompiledStateGraph:
             return chunk if len(modes) == 1 else (mode, chunk)
 
         if start is not None:
-            yield emit("values", _views.user_values(self.engine, start, start.channel_values))
+            # with a Command(update=...) applied, as the continued checkpoint's tasks will see it
+            stored = command_update(await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id))
+            given = list(run.input.items()) if run.mode == RunMode.COMMAND and run.input else []
+            values = self.engine.with_update(start.channel_values, stored or given)
+            yield emit("values", _views.user_values(self.engine, start, values))
 
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():

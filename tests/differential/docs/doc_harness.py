@@ -129,13 +129,14 @@ class Run:
     error: BaseException | None
 
 
-def run_program(program: Callable[[], Any], side: str) -> Run:
+def run_program(program: Callable[[], Any], side: str, params: Mapping[str, Any] | None = None) -> Run:
     source = textwrap.dedent(inspect.getsource(program))
     if side == "graphcompat":
         source = swapped(source)
         assert not _IMPORT.search(source)
     out = io.StringIO()
     namespace: dict[str, Any] = {"__name__": f"doc_example_{side}", "print": _print_for(side, out), "__builtins__": builtins}
+    namespace.update(params or {})  # values a parametrized test gives the program (plain data, same on both sides)
     error: BaseException | None = None
     try:
         exec(compile(source, f"<{program.__name__} on {side}>", "exec"), namespace)  # noqa: S102 - the example itself
@@ -156,14 +157,16 @@ def _error_line(lg: BaseException | None, gc: BaseException | None) -> tuple[str
     return (f"raised {type(lg).__qualname__}: {lg}", f"raised {type(gc).__qualname__}: {gc}")
 
 
-def same_output(env: Any, program: Callable[[], Any], *, expect_error: bool = False) -> str:
+def same_output(
+    env: Any, program: Callable[[], Any], *, expect_error: bool = False, params: Mapping[str, Any] | None = None
+) -> str:
     """Run ``program`` on both libraries; fail on any difference in what it printed or raised.
 
     Returns LangGraph's printed text, so a test can also check it says what the page shows.
     """
     started = len(env.runtime.started_runs)
-    lg = run_program(program, "langgraph")
-    gc = run_program(program, "graphcompat")
+    lg = run_program(program, "langgraph", params)
+    gc = run_program(program, "graphcompat", params)
     lg_error, gc_error = _error_line(lg.error, gc.error)
     lg_text, gc_text = lg.printed + lg_error, gc.printed + gc_error
     if lg_text != gc_text:

@@ -474,3 +474,38 @@ def test_edit_state_at_a_static_breakpoint(env):
         print(graph.invoke(None, config))
 
     same_output(env, program)
+
+
+@pytest.mark.parametrize("mode", ["updates", "values"])
+def test_stream_a_resume_with_an_update(env, mode):
+    """"Using multiple interrupts in a single node": ``graph.stream(Command(resume="John", update={"name": "foo"}), config)``."""
+
+    def program():
+        import uuid
+        from typing import Optional, TypedDict
+
+        from langgraph.checkpoint.memory import InMemorySaver
+        from langgraph.constants import START
+        from langgraph.graph import StateGraph
+        from langgraph.types import Command, interrupt
+
+        class State(TypedDict):
+            age: Optional[str]
+            name: Optional[str]
+
+        def human_node(state: State):
+            name = interrupt("what is your name?") if not state.get("name") else "N/A"
+            age = interrupt("what is your age?") if not state.get("age") else "N/A"
+            return {"age": age, "name": name}
+
+        builder = StateGraph(State)
+        builder.add_node("human_node", human_node)
+        builder.add_edge(START, "human_node")
+        graph = builder.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": uuid.uuid4()}}
+        for chunk in graph.stream({"age": None, "name": None}, config, stream_mode=MODE):
+            print(chunk)
+        for chunk in graph.stream(Command(resume="John", update={"name": "foo"}), config, stream_mode=MODE):
+            print(chunk)
+
+    same_output(env, program, params={"MODE": mode})
