@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
 from graphcompat import _messages
-from graphcompat.errors import GraphCompatError, NotSupportedError
+from graphcompat.errors import NotSupportedError
 
 __all__ = ["REMOVE_ALL_MESSAGES", "AnyMessage", "MessageGraph", "MessagesState", "add_messages"]
 
@@ -43,8 +43,9 @@ else:
     AnyMessage = dict[str, Any]  # type: ignore[misc]
 
 
-class UnsupportedMessageFormatError(GraphCompatError, ValueError):
-    """``add_messages(format=...)``: graphcompat does not reformat messages."""
+class UnsupportedMessageFormatError(NotSupportedError, ValueError):
+    """``add_messages(format=...)``: graphcompat does not reformat messages (a ``NotSupportedError``;
+    a ``ValueError`` too, what LangGraph raises for a format it does not know)."""
 
 
 _ROLE_TO_TYPE = {"user": "human", "human": "human", "assistant": "ai", "ai": "ai", "system": "system", "tool": "tool"}
