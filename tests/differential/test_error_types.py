@@ -146,7 +146,43 @@ CASES: dict[str, Callable[[Any, dict], Any]] = {
     "update_state without as_node after a parallel step": lambda lib, cfg: after_parallel_step(lib, cfg).update_state(cfg, {"items": [3]}),
     "plain resume with several interrupts pending": lambda lib, cfg: two_askers(lib, cfg).invoke(lib.Command(resume=1), cfg),
     "interrupt() outside a node": lambda lib, cfg: lib.interrupt("x"),
+    "compile with interrupt_after naming no node": lambda lib, cfg: chain(lib).compile(interrupt_after=["zz"]),
+    "compile with a conditional edge from an unknown node": lambda lib, cfg: _router_from_unknown(lib),
+    "compile with an edge from an unknown node": lambda lib, cfg: _edge_from_unknown(lib),
+    "a waiting edge on an unknown node (LangGraph refuses it at add_edge, graphcompat at compile)": (
+        lambda lib, cfg: _waiting_on_unknown(lib)
+    ),
+    "compile with an entry point naming no node": lambda lib, cfg: _entry_unknown(lib),
+    "update_state as END": lambda lib, cfg: done_thread(lib, cfg).update_state(cfg, {"x": 2}, as_node=lib.END),
+    "get_state_history without a checkpointer": lambda lib, cfg: list(chain(lib).compile().get_state_history(cfg)),
+    "update_state without a checkpointer": lambda lib, cfg: chain(lib).compile().update_state(cfg, {"x": 1}),
+    "add_node with '|' in its name": lambda lib, cfg: lib.StateGraph(S).add_node("a|b", lambda s: {}),
+    "add_node named END": lambda lib, cfg: lib.StateGraph(S).add_node(lib.END, lambda s: {}),
 }
+
+
+def _router_from_unknown(lib):
+    b = chain(lib)
+    b.add_conditional_edges("zz", lambda s: lib.END)
+    b.compile()
+
+
+def _waiting_on_unknown(lib):
+    b = chain(lib)
+    b.add_edge(["a", "zz"], lib.END)
+    b.compile()
+
+
+def _edge_from_unknown(lib):
+    b = chain(lib)
+    b.add_edge("zz", "a")
+    b.compile()
+
+
+def _entry_unknown(lib):
+    b = lib.StateGraph(S)
+    b.set_entry_point("zz")
+    b.compile()
 
 _SKIP_BASES = (object, BaseException, Exception)
 
