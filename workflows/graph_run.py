@@ -163,8 +163,11 @@ class GraphRunWorkflow:
         checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
         self._report(inp, "running", step, checkpoint_id)
         last = max(filter(None, [last, new_id, checkpoint_id]))
-        # Counted down from LangGraph's allowance for how this run opened (engine.recursion_allowance).
-        steps_done = inp.steps_done - engine.recursion_allowance(inp.mode, start.resumed)
+        # Counted down from LangGraph's allowance for how this run opened (engine.recursion_allowance);
+        # behind a patch marker, so runs started before it replay as they ran.
+        steps_done = inp.steps_done
+        if workflow.patched("graphcompat-recursion-allowance"):
+            steps_done -= engine.recursion_allowance(inp.mode, start.resumed)
         skip_before = inp.skip_interrupt_before or engine.skips_interrupt_before(inp.mode, start.resumed)
         steps_this_run = 0
         while True:
