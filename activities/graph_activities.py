@@ -24,6 +24,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from graphcompat._constants import START
+from graphcompat._subgraph import ParentTask, parent_scope
 from graphcompat._wire import (
     COMMIT_STEP,
     MAX_PAYLOAD_BYTES,
@@ -56,6 +57,7 @@ from graphcompat.checkpoint._layout import (
     resolve_refs,
     result_rows,
     resume_values,
+    task_states,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import open_run, resume_run
@@ -273,12 +275,31 @@ class GraphActivities:
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
+            answers: list[str] = []
             if inp.resume:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
                 resume = resume_values(writes, task.id)
+                state = task_states(writes).get(task.id)
+                answers = [str(i.get("id")) for i in state.interrupts] if state is not None else []
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
+            parent = ParentTask(
+                client=activity.client(),
+                task_queue=info.task_queue,
+                graph_key=inp.graph_key,
+                store=graph.store,
+                thread_id=inp.thread_id,
+                checkpoint_ns=inp.checkpoint_ns,
+                task_id=task.id,
+                task_name=task.name,
+                resume=resume,
+                answers=answers,
+                workflow_id=info.workflow_id or "",
+                loop=asyncio.get_running_loop(),
+            )
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
+            with parent_scope(parent):  # the task copies the context: the scope is the node's alone
+                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)

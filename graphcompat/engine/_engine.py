@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
-from graphcompat._interrupts import GraphInterrupt
+from graphcompat._interrupts import GraphInterrupt, SubgraphInterrupt
 from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
 from graphcompat.engine import _user_code
 from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
@@ -186,6 +186,8 @@ class Engine:
             output = await _user_code.call_node(
                 spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume
             )
+        except SubgraphInterrupt as si:  # the subgraph's interrupts, with its ids, are this task's
+            return TaskResult(task.id, task.name, interrupts=list(si.interrupts))
         except GraphInterrupt as gi:
             value = self.schema.dump("__interrupt__", gi.value, where=where)
             return TaskResult(task.id, task.name, interrupts=[{"id": interrupt_id(task.id, gi.index), "value": value, "index": gi.index}])
@@ -194,7 +196,10 @@ class Engine:
             list(output) if isinstance(output, (list, tuple)) and output and all(isinstance(o, Command) for o in output) else None
         )
         update: dict[str, Any] = {}
-        if commands is None:
+        if commands is None and spec.subgraph is not None and isinstance(output, Mapping):
+            # A subgraph node returns the subgraph's state: the keys the parent shares, as in LangGraph.
+            update = {k: v for k, v in output.items() if k in self.schema.fields}
+        elif commands is None:
             update = self.schema.update_to_dict(output, where=where)
         else:
             for command in commands:

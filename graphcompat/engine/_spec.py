@@ -47,6 +47,11 @@ class NodeSpec:
     retry_policy: RetryPolicy | None
     metadata: Mapping[str, Any]
     timeout: timedelta | None
+    #: ``add_node(name, compiled_graph)``: the subgraph the node runs (a ``CompiledStateGraph``,
+    #: typed loosely: the engine never imports the client). Drawings and namespaced configs read it.
+    subgraph: Any = None
+    #: The subgraph's spec, for ``get_graph(xray=...)``.
+    subgraph_spec: GraphSpec | None = None
 
 
 @dataclasses.dataclass(frozen=True)

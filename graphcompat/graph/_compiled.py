@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import json
 import logging
 import queue
@@ -35,13 +36,13 @@ from temporalio.exceptions import (
     WorkflowAlreadyStartedError,
 )
 
-from graphcompat import _ids, _settings, _views, errors
+from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
-from graphcompat.engine import Engine, GraphSpec, check_node_names
+from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
@@ -281,6 +282,8 @@ class CompiledStateGraph:
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
         """
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return _subgraph.call_sync(_subgraph.run_child(self, input, config))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -294,6 +297,8 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Async twin of :meth:`invoke`."""
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return await _subgraph.run_child(self, input, config)
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -853,3 +858,39 @@ class CompiledStateGraph:
         from graphcompat.graph._drawing import DrawableGraph
 
         return DrawableGraph(self.spec)
+
+
+def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
+    """The compiled graph a node runs: the one added as the node, or one its function refers to.
+
+    LangGraph finds the subgraphs of plain functions the same way (the names
+    the function's code uses), so ``get_state(subgraphs=True)`` and namespaced
+    configs work for a graph invoked from inside a node too.
+    """
+    if isinstance(node.subgraph, CompiledStateGraph):
+        return node.subgraph
+    fn = getattr(node.fn, "__func__", node.fn)
+    try:
+        names = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return None
+    for value in [*names.nonlocals.values(), *names.globals.values()]:
+        if isinstance(value, CompiledStateGraph):
+            return value
+    return None
+
+
+def subgraph_at(graph: CompiledStateGraph, ns: str) -> CompiledStateGraph:
+    """The subgraph that owns namespace ``ns`` under ``graph`` (nested namespaces walk down)."""
+    current_graph = graph
+    for name in _subgraph.ns_nodes(ns):
+        node = current_graph.spec.nodes.get(name)
+        child = find_subgraph(node) if node is not None else None
+        if child is None:
+            raise errors.ConfigurationError(
+                f"checkpoint_ns {ns!r} names node {name!r}, which is not a subgraph node of graph "
+                f"{current_graph.name!r}; take namespaces from get_state(config, subgraphs=True).tasks[i].state.",
+                checkpoint_ns=ns,
+            )
+        current_graph = child
+    return current_graph

@@ -12,6 +12,7 @@ from __future__ import annotations
 from temporalio.client import Client
 
 from graphcompat._wire import workflow_id_for
+from graphcompat.checkpoint.base import BaseCheckpointSaver
 from graphcompat.plugin import replayer
 from graphcompat.testing import GraphTestEnvironment
 
@@ -24,9 +25,24 @@ async def _replay(client: Client, runs: list[tuple[str, str]]) -> int:
     return len(runs)
 
 
-def replay_thread(env: GraphTestEnvironment, thread_id: str) -> int:
-    """Replay every run started on ``thread_id`` in this environment; returns how many."""
+async def _subgraph_runs(store: BaseCheckpointSaver, thread_id: str) -> list[tuple[str, str]]:
+    """The subgraph workflows of a thread: one per checkpoint namespace in the store (the latest run of each)."""
+    records = await store.alist_checkpoints(thread_id, None)
+    namespaces = sorted({r.checkpoint_ns for r in records if r.checkpoint_ns})
+    return [(workflow_id_for(thread_id, ns), "") for ns in namespaces]
+
+
+def replay_thread(env: GraphTestEnvironment, thread_id: str, *, store: BaseCheckpointSaver | None = None) -> int:
+    """Replay every run started on ``thread_id`` in this environment; returns how many.
+
+    With ``store``, also the subgraph runs of the thread (workflows started by
+    node activities, one per namespace): each must have run, and replays.
+    """
     wid = workflow_id_for(thread_id)
     runs = [(w, r) for w, r in env.runtime.started_runs if w == wid]
     assert runs, f"no run was started on thread {thread_id!r}"
+    if store is not None:
+        children = env.run(_subgraph_runs(store, thread_id))
+        assert children, f"thread {thread_id!r} has no subgraph checkpoints"
+        runs += children
     return env.run(_replay(env.client, runs))

@@ -1,0 +1,252 @@
+"""Subgraphs: a compiled graph run from inside a parent's node, as a durable run of its own.
+
+LangGraph runs a subgraph inside the parent's task, whether the subgraph was
+added as a node (``add_node("sub", compiled)``) or is invoked by a node's own
+code (``subgraph.invoke(mapped_input)``). graphcompat keeps that shape, with
+one mechanism for both forms:
+
+- The parent's node activity (``GraphActivities.run_node``) opens a
+  :class:`ParentTask` scope around the node. ``CompiledStateGraph.invoke``
+  called inside that scope does not start a thread of its own: it calls
+  :func:`run_child`.
+- :func:`run_child` starts the subgraph's ``GraphRun`` workflow through the
+  worker's client, on the parent's task queue, under the parent's thread and
+  the namespace ``parent_ns|node:task_id`` (LangGraph's ``checkpoint_ns``),
+  with the workflow id ``workflow_id_for(thread_id, ns)``, and awaits it. Its
+  checkpoints go to the root graph's store in that namespace: the registry
+  key ``child_key@@root_key`` binds the subgraph's spec to the root's store
+  (``GraphRegistry.find``).
+- Durability: the namespace is derived from the parent's deterministic task
+  id, so a retried parent activity (killed worker, lost heartbeat) finds the
+  subgraph's own checkpoints and *resumes* them (a run still in flight is
+  attached to: ``WorkflowIDConflictPolicy.USE_EXISTING``); finished subgraph
+  nodes are never run again, a finished subgraph returns its final state.
+- Interrupts inside the subgraph end its run; :func:`run_child` raises
+  :class:`SubgraphInterrupt`, which the engine records as the parent task's
+  interrupts (the subgraph's ids and values). ``Command(resume=...)`` on the
+  parent re-runs the parent task; its resume value answers the subgraph's
+  pending interrupt (a ``COMMAND`` run of the subgraph).
+
+Why not a Temporal child workflow started by the parent's workflow: the
+subgraph's input is produced by user code (the parent's node, or at least the
+mapping of its state) and its output is consumed by user code, in the middle
+of one Python function; a workflow cannot run that code (invariant 1), and
+splitting a node function around its ``invoke`` call is impossible. Starting
+the run from the activity keeps every LangGraph semantic (the node's code runs
+once per attempt, around the subgraph's result) and still gives each subgraph
+run its own workflow history (linked to its parent's by memo and by the
+shared ``GraphThreadId`` search attribute).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import dataclasses
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from graphcompat._interrupts import SubgraphInterrupt
+from graphcompat._registry import SUB_SEP
+from graphcompat.checkpoint._layout import record_tasks, task_states
+
+if TYPE_CHECKING:
+    from graphcompat.checkpoint.base import BaseCheckpointSaver
+    from graphcompat.engine import Engine
+
+__all__ = [
+    "ParentTask",
+    "child_namespace",
+    "current",
+    "parent_scope",
+    "ns_nodes",
+    "run_child",
+]
+
+#: LangGraph's separators inside ``checkpoint_ns``: ``node:task_id|node:task_id``.
+NS_SEP = "|"
+NS_END = ":"
+
+_NS_CALLS = uuid.UUID("3f1d2c4b-8a9e-4c7d-b6a5-0e1f2d3c4b5a")
+
+
+class _Graph(Protocol):
+    """What :func:`run_child` needs of a ``CompiledStateGraph`` (which imports this module)."""
+
+    name: str
+
+    @property
+    def graph_key(self) -> str: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+    def _run_input(self, input: Any, config: Any, interrupt_before: Any, interrupt_after: Any) -> Any: ...
+
+    def _failure(self, failure: Any, run: Any) -> BaseException: ...
+
+
+@dataclasses.dataclass
+class ParentTask:
+    """The parent's node task a subgraph runs under (set by the node activity)."""
+
+    client: Any
+    task_queue: str
+    graph_key: str
+    store: BaseCheckpointSaver
+    thread_id: str
+    checkpoint_ns: str
+    task_id: str
+    task_name: str
+    #: Resume values given to the parent task (``Command(resume=...)``), oldest first.
+    resume: list[Any]
+    #: Ids of the interrupts the parent task waited at when it was resumed.
+    answers: list[str]
+    workflow_id: str = ""
+    loop: asyncio.AbstractEventLoop | None = None
+    calls: int = 0
+
+    @property
+    def root_key(self) -> str:
+        return self.graph_key.split(SUB_SEP)[-1]
+
+
+_current: contextvars.ContextVar[ParentTask | None] = contextvars.ContextVar("graphcompat_parent_task", default=None)
+
+
+def current() -> ParentTask | None:
+    """The parent task this code runs in, or None outside a node activity."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def parent_scope(task: ParentTask) -> Iterator[None]:
+    token = _current.set(task)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def child_namespace(parent_ns: str, node: str, task_id: str) -> str:
+    """LangGraph's ``checkpoint_ns`` of a subgraph run by task ``task_id`` of node ``node``."""
+    part = f"{node}{NS_END}{task_id}"
+    return f"{parent_ns}{NS_SEP}{part}" if parent_ns else part
+
+
+def ns_nodes(ns: str) -> list[str]:
+    """The node names along a namespace: ``a:1|b:2`` → ``["a", "b"]``."""
+    return [part.split(NS_END, 1)[0] for part in ns.split(NS_SEP) if part]
+
+
+async def _waiting_ids(store: BaseCheckpointSaver, thread_id: str, ns: str, head: Any) -> set[str]:
+    writes = await store.aget_writes(thread_id, ns, head.checkpoint_id)
+    states = task_states(writes)
+    ids: set[str] = set()
+    for task in record_tasks(head):
+        state = states.get(task.id)
+        if state is not None and state.result is None and state.error is None:
+            ids.update(str(i.get("id")) for i in state.interrupts)
+    return ids
+
+
+async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Run ``graph`` as a subgraph of the current parent task; return its final values.
+
+    The first run starts from ``input``; a retried or resumed parent task
+    continues the subgraph's stored checkpoints instead (LangGraph: a
+    resuming subgraph ignores its input).
+    """
+    from temporalio.client import WorkflowFailureError
+    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+    from graphcompat import _settings, _views
+    from graphcompat._wire import WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+
+    parent = current()
+    assert parent is not None
+    parent.calls += 1
+    task_id = parent.task_id if parent.calls == 1 else str(uuid.uuid5(_NS_CALLS, f"{parent.task_id}|{parent.calls}"))
+    ns = child_namespace(parent.checkpoint_ns, parent.task_name, task_id)
+    store = parent.store
+    head = await store.aget_checkpoint(parent.thread_id, ns)
+    run = graph._run_input(input if head is None else None, _child_config(config, parent.thread_id, ns), None, None)
+    mode, payload, resume = (RunMode.INPUT, run.input, None) if head is None else (RunMode.RESUME, None, None)
+    if head is not None and parent.resume:
+        waiting = await _waiting_ids(store, parent.thread_id, ns, head)
+        answered = [i for i in parent.answers if i in waiting]
+        if answered:
+            value = graph.engine.schema.dump("__resume__", parent.resume[-1], where="Command(resume=...)")
+            mode, resume = RunMode.COMMAND, value if len(answered) == 1 else {i: value for i in answered}
+    run = dataclasses.replace(
+        run,
+        graph_key=f"{graph.graph_key.split(SUB_SEP)[0]}{SUB_SEP}{parent.root_key}",
+        thread_id=parent.thread_id,
+        checkpoint_ns=ns,
+        mode=mode,
+        input=payload,
+        resume=resume,
+        checkpoint_id=None,
+        last_checkpoint_id=head.checkpoint_id if head is not None else None,
+        store_attempts=_settings.store_retry_attempts(),
+    )
+    workflow_id = workflow_id_for(parent.thread_id, ns)
+    handle = await parent.client.start_workflow(
+        WORKFLOW_NAME,
+        run,
+        id=workflow_id,
+        task_queue=parent.task_queue,
+        result_type=RunResult,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        memo={"parent_workflow_id": parent.workflow_id, "checkpoint_ns": ns},
+        static_summary=f"{graph.name} · subgraph of {parent.task_name} · thread {parent.thread_id} · {mode}",
+        static_details=f"subgraph `{graph.name}` in namespace `{ns}` of workflow `{parent.workflow_id}`",
+    )
+    # A plain handle to wait on: the activity waits for the run; it must not make a
+    # time-skipping test server skip time meanwhile (its start handle would).
+    waiting = parent.client.get_workflow_handle(workflow_id, run_id=handle.result_run_id, result_type=RunResult)
+    try:
+        result: RunResult = await waiting.result()
+    except WorkflowFailureError as failure:
+        raise graph._failure(failure, run) from None
+    record = await store.aget_checkpoint(parent.thread_id, ns, result.checkpoint_id)
+    assert record is not None
+    if result.status == RunStatus.INTERRUPTED:
+        writes = await store.aget_writes(parent.thread_id, ns, record.checkpoint_id)
+        snap = _views.snapshot(graph.engine, record, writes, live=True)
+        interrupts = [
+            {"id": i.id, "value": graph.engine.schema.dump("__interrupt__", i.value, where="interrupt()"), "index": len(parent.resume)}
+            for i in snap.interrupts
+        ]
+        raise SubgraphInterrupt(interrupts)
+    return graph.engine.state_values(record.channel_values)
+
+
+def _child_config(config: Mapping[str, Any] | None, thread_id: str, ns: str) -> dict[str, Any]:
+    """The subgraph's config: the node's, addressed at the subgraph's namespace."""
+    config = dict(config or {})
+    configurable = {
+        k: v for k, v in dict(config.get("configurable") or {}).items() if k not in ("checkpoint_id", "checkpoint_ns")
+    }
+    configurable["thread_id"] = thread_id
+    config["configurable"] = configurable
+    config.pop("callbacks", None)
+    return config
+
+
+def call_sync(coro: Any) -> Any:
+    """Run ``coro`` on the node activity's event loop from a sync node's thread."""
+    parent = current()
+    assert parent is not None and parent.loop is not None
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is parent.loop:
+        raise RuntimeError(
+            "A subgraph's invoke() was called from an async node; use `await subgraph.ainvoke(...)` there."
+        )
+    return asyncio.run_coroutine_threadsafe(coro, parent.loop).result()
