@@ -63,6 +63,7 @@ __all__ = [
     "parent_scope",
     "ns_nodes",
     "run_child",
+    "subgraph_key",
 ]
 
 #: LangGraph's separators inside ``checkpoint_ns``: ``node:task_id|node:task_id``.
@@ -136,6 +137,11 @@ def child_namespace(parent_ns: str, node: str, task_id: str) -> str:
     return f"{parent_ns}{NS_SEP}{part}" if parent_ns else part
 
 
+def subgraph_key(graph_key: str, root_key: str) -> str:
+    """The registry key of a subgraph run: its own graph, on the root graph's store."""
+    return f"{graph_key.split(SUB_SEP)[0]}{SUB_SEP}{root_key.split(SUB_SEP)[-1]}"
+
+
 def ns_nodes(ns: str) -> list[str]:
     """The node names along a namespace: ``a:1|b:2`` → ``["a", "b"]``."""
     return [part.split(NS_END, 1)[0] for part in ns.split(NS_SEP) if part]
@@ -182,7 +188,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
             mode, resume = RunMode.COMMAND, value if len(answered) == 1 else {i: value for i in answered}
     run = dataclasses.replace(
         run,
-        graph_key=f"{graph.graph_key.split(SUB_SEP)[0]}{SUB_SEP}{parent.root_key}",
+        graph_key=subgraph_key(graph.graph_key, parent.root_key),
         thread_id=parent.thread_id,
         checkpoint_ns=ns,
         mode=mode,

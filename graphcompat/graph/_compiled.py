@@ -545,9 +545,33 @@ class CompiledStateGraph:
 
     # -- state ----------------------------------------------------------------------
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """The snapshot of ``record`` (of this graph, or of one of its subgraphs by namespace).
+
+        Tasks of subgraph nodes carry the subgraph's place in ``state``, as in
+        LangGraph: its config (``thread_id``, ``checkpoint_ns``), or with
+        ``subgraphs=True`` the subgraph's own latest snapshot when it has one.
+        """
+        graph = self._graph_at(record.checkpoint_ns)
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return _views.snapshot(self.engine, record, writes, live=live)
+        snap = _views.snapshot(graph.engine, record, writes, live=live)
+        tasks = []
+        for task in snap.tasks:
+            node = graph.spec.nodes.get(task.name)
+            if node is not None and find_subgraph(node) is not None:
+                ns = _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id)
+                state: Any = {"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}}
+                if subgraphs:
+                    child = await self.store.aget_checkpoint(record.thread_id, ns)
+                    if child is not None:
+                        state = await self._snapshot(child, live=True, subgraphs=True)
+                task = task._replace(state=state)
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    def _graph_at(self, ns: str) -> CompiledStateGraph:
+        """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
+        return subgraph_at(self, ns) if ns else self
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -555,20 +579,26 @@ class CompiledStateGraph:
                 f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
             )
 
-    async def aget_state(self, config: Config) -> StateSnapshot:
+    async def aget_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
         """Async twin of :meth:`get_state`."""
         self._require_checkpointer("get_state")
         thread_id, ns, checkpoint_id = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
         if record is None:
             if checkpoint_id:
                 raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
             return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
-        return await self._snapshot(record, live=checkpoint_id is None)
+        return await self._snapshot(record, live=checkpoint_id is None, subgraphs=subgraphs)
 
-    def get_state(self, config: Config) -> StateSnapshot:
-        """The thread's latest state (live view), or the named checkpoint as written."""
-        return self._sync(self.aget_state(config))
+    def get_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's latest state (live view), or the named checkpoint as written.
+
+        A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
+        state; ``subgraphs=True`` puts each running subgraph's snapshot in
+        its task's ``state``.
+        """
+        return self._sync(self.aget_state(config, subgraphs=subgraphs))
 
     async def aget_state_history(
         self,
@@ -581,6 +611,7 @@ class CompiledStateGraph:
         """Async twin of :meth:`get_state_history`."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
                 f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
@@ -649,18 +680,19 @@ class CompiledStateGraph:
 
     async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
+        target = self._graph_at(ns)  # a subgraph's namespace: its own nodes and schema, this store
         if as_node is not None:
-            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
+            check_node_names(target.spec, [as_node], "update_state: as_node", allow=(START,))
         where = f"update_state(as_node={as_node!r})"
         payload = None
         if values is not None:
-            payload = self.engine.dump_input(values, where=where)
+            payload = target.engine.dump_input(values, where=where)
             self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
-            graph_key=self.graph_key,
-            graph_name=self.name,
+            graph_key=self.graph_key if target is self else _subgraph.subgraph_key(target.graph_key, self.graph_key),
+            graph_name=target.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
             mode=RunMode.UPDATE,
