@@ -24,6 +24,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from graphcompat._constants import START
+from graphcompat._registry import SUB_SEP
 from graphcompat._subgraph import ParentTask, parent_scope
 from graphcompat._wire import (
     COMMIT_STEP,
@@ -63,6 +64,8 @@ from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import open_run, resume_run
 from graphcompat.errors import (
     GraphCompatError,
+    InvalidUpdateError,
+    ParentCommand,
     NodeTimeoutError,
     PayloadTooLargeError,
     StoreUnavailableError,
@@ -319,6 +322,14 @@ class GraphActivities:
             node = graph.spec.nodes.get(task.name)
             retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        except ParentCommand as exc:
+            if SUB_SEP not in inp.graph_key:  # the root graph has no parent to command
+                exc = InvalidUpdateError(
+                    f"Node {task.name!r} returned Command(graph=Command.PARENT), but graph {graph.name!r} is not "
+                    "running as a subgraph: there is no parent graph. Return Command(goto=..., update=...) instead.",
+                    node=task.name,
+                )
+            raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except GraphCompatError as exc:
             raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy

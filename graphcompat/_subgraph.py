@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from graphcompat._interrupts import SubgraphInterrupt
 from graphcompat._registry import SUB_SEP
-from graphcompat.checkpoint._layout import record_tasks, task_states
+from graphcompat.checkpoint._layout import BREAKPOINT, record_tasks, task_states
 
 if TYPE_CHECKING:
     from graphcompat.checkpoint.base import BaseCheckpointSaver
@@ -227,6 +227,8 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
             {"id": i.id, "value": graph.engine.schema.dump("__interrupt__", i.value, where="interrupt()"), "index": len(parent.resume)}
             for i in snap.interrupts
         ]
+        if not interrupts:  # a breakpoint (interrupt_before/after) of the subgraph: the task waits, with no value
+            interrupts = [{"id": f"breakpoint:{ns}:{record.checkpoint_id}", "value": None, "index": len(parent.resume), BREAKPOINT: True}]
         raise SubgraphInterrupt(interrupts)
     return graph.engine.state_values(record.channel_values)
 

@@ -41,6 +41,7 @@ from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
 __all__ = [
+    "BREAKPOINT",
     "GENERATION",
     "INLINE_RESULT_BUDGET",
     "INLINE_WRITE_LIMIT",
@@ -64,6 +65,10 @@ __all__ = [
     "resume_values",
     "task_states",
 ]
+
+#: Marks a task's interrupt row that is a subgraph's breakpoint (``interrupt_before``/``after``
+#: inside the subgraph): the task waits like an interrupted one, but there is no value to show.
+BREAKPOINT = "breakpoint"
 
 #: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
 GENERATION = 1000

@@ -1,0 +1,286 @@
+"""Subgraphs on both libraries: LangGraph's "Use subgraphs" examples and their edges.
+
+The examples of docs/oss/use-subgraphs (shared schema, different schema, view
+interrupted subgraph state) and use-graph-api ("Navigate to a node in a parent
+graph": Command.PARENT), built with each library's classes. With
+``subgraphs=True`` every check also compares ``get_state(config, subgraphs=True)``
+(each running subgraph's snapshot) and the history of each subgraph namespace.
+"""
+
+import operator
+from typing import Annotated, TypedDict
+
+import pytest
+
+from .harness import Differential, counted
+
+pytest.importorskip("langgraph")
+
+
+def tid(thread: dict) -> str:
+    return thread["configurable"]["thread_id"]
+
+
+# -- use-subgraphs: shared state schemas ----------------------------------------------------
+
+
+class SubgraphState(TypedDict):
+    foo: str  # shared with the parent
+    bar: str  # the subgraph's own
+
+
+class ParentState(TypedDict):
+    foo: str
+
+
+def make_shared(StateGraph, START, END, t):
+    def subgraph_node_1(state: SubgraphState):
+        t.calls["subgraph_node_1"] += 1
+        return {"bar": "bar"}
+
+    def subgraph_node_2(state: SubgraphState):
+        t.calls["subgraph_node_2"] += 1
+        return {"foo": state["foo"] + state["bar"]}
+
+    subgraph_builder = StateGraph(SubgraphState)
+    subgraph_builder.add_node(subgraph_node_1)
+    subgraph_builder.add_node(subgraph_node_2)
+    subgraph_builder.add_edge(START, "subgraph_node_1")
+    subgraph_builder.add_edge("subgraph_node_1", "subgraph_node_2")
+    subgraph = subgraph_builder.compile()
+
+    builder = StateGraph(ParentState)
+    builder.add_node("node_1", counted(t, "node_1", lambda state: {"foo": "hi! " + state["foo"]}))
+    builder.add_node("node_2", subgraph)
+    builder.add_edge(START, "node_1")
+    builder.add_edge("node_1", "node_2")
+    return builder
+
+
+def test_shared_state_schemas(env, thread):
+    d = Differential(make_shared, tid(thread), subgraphs=True)
+    outcomes = d.invoke({"foo": "foo"})
+    assert outcomes["graphcompat"].raw == {"foo": "hi! foobar"}
+
+
+# -- use-subgraphs: different state schemas ------------------------------------------------
+
+
+class OtherState(TypedDict):
+    bar: str
+    baz: str
+
+
+def make_different(StateGraph, START, END, t):
+    def subgraph_node_1(state: OtherState):
+        t.calls["subgraph_node_1"] += 1
+        return {"baz": "baz"}
+
+    def subgraph_node_2(state: OtherState):
+        t.calls["subgraph_node_2"] += 1
+        return {"bar": state["bar"] + state["baz"]}
+
+    subgraph_builder = StateGraph(OtherState)
+    subgraph_builder.add_node(subgraph_node_1)
+    subgraph_builder.add_node(subgraph_node_2)
+    subgraph_builder.add_edge(START, "subgraph_node_1")
+    subgraph_builder.add_edge("subgraph_node_1", "subgraph_node_2")
+    subgraph = subgraph_builder.compile()
+
+    def node_2(state: ParentState):
+        t.calls["node_2"] += 1
+        response = subgraph.invoke({"bar": state["foo"]})
+        return {"foo": response["bar"]}
+
+    builder = StateGraph(ParentState)
+    builder.add_node("node_1", counted(t, "node_1", lambda state: {"foo": "hi! " + state["foo"]}))
+    builder.add_node("node_2", node_2)
+    builder.add_edge(START, "node_1")
+    builder.add_edge("node_1", "node_2")
+    return builder
+
+
+def test_different_state_schemas(env, thread):
+    d = Differential(make_different, tid(thread), subgraphs=True)
+    outcomes = d.invoke({"foo": "foo"})
+    assert outcomes["graphcompat"].raw == {"foo": "hi! foobaz"}
+
+
+# -- use-subgraphs: view interrupted subgraph state ------------------------------------------
+
+
+class State(TypedDict):
+    foo: str
+
+
+def make_interrupted(StateGraph, START, END, t):
+    def subgraph_node_1(state: State):
+        t.calls["subgraph_node_1"] += 1
+        value = t.interrupt("Provide value:")
+        return {"foo": state["foo"] + value}
+
+    subgraph_builder = StateGraph(State)
+    subgraph_builder.add_node(subgraph_node_1)
+    subgraph_builder.add_edge(START, "subgraph_node_1")
+    subgraph = subgraph_builder.compile()
+
+    builder = StateGraph(State)
+    builder.add_node("before", counted(t, "before", lambda state: {"foo": state["foo"] + "<"}))
+    builder.add_node("node_1", subgraph)
+    builder.add_edge(START, "before")
+    builder.add_edge("before", "node_1")
+    return builder
+
+
+def test_view_interrupted_subgraph_state_and_resume(env, thread):
+    d = Differential(make_interrupted, tid(thread), subgraphs=True)
+    outcomes = d.invoke({"foo": ""})
+    assert [i.value for i in outcomes["graphcompat"].raw["__interrupt__"]] == ["Provide value:"]
+    sub = d.gc.graph.get_state(d.gc.config, subgraphs=True).tasks[0].state
+    assert sub.next == ("subgraph_node_1",)
+    assert sub.config["configurable"]["checkpoint_ns"].startswith("node_1:")
+    outcomes = d.resume("bar")
+    assert outcomes["graphcompat"].raw == {"foo": "<bar"}
+    assert d.gc.t.calls["before"] == 1  # the parent's node before the subgraph did not run again
+
+
+def make_invoked_interrupt(StateGraph, START, END, t):
+    """interrupt() in a subgraph that a node invokes with its own mapping."""
+
+    def ask(state: OtherState):
+        t.calls["ask"] += 1
+        answer = t.interrupt({"question": state["bar"]})
+        return {"baz": answer}
+
+    sub = StateGraph(OtherState)
+    sub.add_node("ask", ask)
+    sub.add_node("done", counted(t, "done", lambda s: {"bar": s["bar"] + "/" + s["baz"]}))
+    sub.add_edge(START, "ask")
+    sub.add_edge("ask", "done")
+    subgraph = sub.compile()
+
+    def call(state: ParentState):
+        t.calls["call"] += 1
+        return {"foo": subgraph.invoke({"bar": state["foo"]})["bar"]}
+
+    builder = StateGraph(ParentState)
+    builder.add_node("call", call)
+    builder.add_node("after", counted(t, "after", lambda s: {"foo": s["foo"] + "!"}))
+    builder.add_edge(START, "call")
+    builder.add_edge("call", "after")
+    return builder
+
+
+def test_interrupt_in_a_subgraph_invoked_from_a_node(env, thread):
+    d = Differential(make_invoked_interrupt, tid(thread), subgraphs=True)
+    d.invoke({"foo": "q"})
+    outcomes = d.resume("yes")
+    assert outcomes["graphcompat"].raw == {"foo": "q/yes!"}
+
+
+class Multi(TypedDict, total=False):
+    answers: Annotated[list, operator.add]
+
+
+def make_two_interrupts(StateGraph, START, END, t):
+    def first(state: Multi):
+        t.calls["first"] += 1
+        return {"answers": [t.interrupt("first?")]}
+
+    def second(state: Multi):
+        t.calls["second"] += 1
+        return {"answers": [t.interrupt("second?")]}
+
+    sub = StateGraph(Multi)
+    sub.add_node("first", first)
+    sub.add_node("second", second)
+    sub.add_edge(START, "first")
+    sub.add_edge("first", "second")
+    builder = StateGraph(Multi)
+    builder.add_node("sub", sub.compile())
+    builder.add_edge(START, "sub")
+    return builder
+
+
+def test_two_interrupts_in_a_row_inside_a_subgraph(env, thread):
+    d = Differential(make_two_interrupts, tid(thread), subgraphs=True)
+    d.invoke({"answers": []})
+    d.resume("one")
+    outcomes = d.resume("two")
+    assert outcomes["graphcompat"].raw == {"answers": ["one", "two"]}
+    assert d.gc.t.calls["first"] == 2  # once to interrupt, once resumed; never again after
+
+
+def make_static(StateGraph, START, END, t):
+    sub = StateGraph(SubgraphState)
+    sub.add_node("s1", counted(t, "s1", lambda s: {"bar": "bar"}))
+    sub.add_node("s2", counted(t, "s2", lambda s: {"foo": s["foo"] + s["bar"]}))
+    sub.add_edge(START, "s1")
+    sub.add_edge("s1", "s2")
+    builder = StateGraph(ParentState)
+    builder.add_node("sub", sub.compile(interrupt_before=["s2"]))
+    builder.add_edge(START, "sub")
+    return builder
+
+
+def test_breakpoint_inside_a_subgraph_update_its_state_then_resume(env, thread):
+    d = Differential(make_static, tid(thread), subgraphs=True)
+    d.invoke({"foo": "f"})
+    sub = d.each(lambda s: s.graph.get_state(s.config, subgraphs=True).tasks[0].state.config)
+    d.update_state({"bar": "BAR"}, at=type(d.latest())(sub))
+    outcomes = d.invoke(None)
+    assert outcomes["graphcompat"].raw == {"foo": "fBAR"}
+    assert d.gc.t.calls == {"s1": 1, "s2": 1}
+
+
+# -- use-graph-api: navigate to a node in a parent graph -------------------------------------
+
+
+class Foo(TypedDict):
+    foo: Annotated[str, operator.add]
+
+
+def make_parent_command(StateGraph, START, END, t):
+    def node_a(state: Foo):
+        t.calls["node_a"] += 1
+        return t.Command(update={"foo": "a"}, goto="node_c", graph=t.Command.PARENT)
+
+    subgraph = StateGraph(Foo).add_node(node_a).add_edge(START, "node_a").compile()
+    builder = StateGraph(Foo)
+    builder.add_edge(START, "subgraph")
+    builder.add_node("subgraph", subgraph)
+    builder.add_node("node_b", counted(t, "node_b", lambda s: {"foo": "b"}))
+    builder.add_node("node_c", counted(t, "node_c", lambda s: {"foo": "c"}))
+    return builder
+
+
+def test_command_parent_navigates_the_parent_graph(env, thread):
+    d = Differential(make_parent_command, tid(thread))
+    outcomes = d.invoke({"foo": ""})
+    assert outcomes["graphcompat"].raw == {"foo": "ac"}
+
+
+class Topics(TypedDict, total=False):
+    summaries: Annotated[list, operator.add]
+
+
+class Topic(TypedDict, total=False):
+    topic: str
+    summaries: Annotated[list, operator.add]
+
+
+def make_send_into_subgraph(StateGraph, START, END, t):
+    sub = StateGraph(Topic)
+    sub.add_node("summarize", counted(t, "summarize", lambda s: {"summaries": ["about " + s["topic"]]}))
+    sub.add_edge(START, "summarize")
+
+    builder = StateGraph(Topics)
+    builder.add_node("sub", sub.compile())
+    builder.add_conditional_edges(START, lambda s: [t.Send("sub", {"topic": x}) for x in ("cats", "dogs")])
+    return builder
+
+
+def test_send_into_a_subgraph_node(env, thread):
+    d = Differential(make_send_into_subgraph, tid(thread))
+    outcomes = d.invoke({"summaries": []})
+    assert outcomes["graphcompat"].raw["summaries"] == ["about cats", "about dogs"]
