@@ -135,12 +135,10 @@ class StateGraph:
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", None) or type(node).__name__
         subgraph = None
-        if _is_compiled_graph(action):
+        if _is_compiled_graph(action):  # add_node(compiled) is named after the graph, as in LangGraph
+            if node == type(action).__name__:
+                node = action.name
             subgraph, action = action, _subgraph_node(action)
-        elif _is_compiled_graph(node):
-            raise GraphValidationError(
-                "add_node(compiled_graph) needs a name for the subgraph node: add_node('name', compiled_graph)."
-            )
         if action is None:
             raise GraphValidationError(
                 f"add_node({node!r}) needs a function: add_node({node!r}, my_function)."

@@ -5,7 +5,10 @@ from __future__ import annotations
 from operator import add
 from typing import Annotated, TypedDict
 
+import pytest
+
 from graphcompat.checkpoint.memory import InMemorySaver
+from graphcompat.errors import ConfigurationError, InvalidUpdateError
 from graphcompat.graph import START, StateGraph
 from graphcompat.types import Command, interrupt
 
@@ -87,3 +90,75 @@ def test_compiled_graph_invoked_from_a_node_maps_its_schema(env, thread):
     graph = builder.compile(checkpointer=InMemorySaver())
     assert graph.invoke({"foo": "foo"}, thread) == {"foo": "hi! foobaz"}
     replay_thread(env, thread["configurable"]["thread_id"], store=graph.store)
+
+
+def _interrupting_subgraph():
+    def ask(state: SubState) -> dict:
+        return {"bar": interrupt("bar?")}
+
+    sub = StateGraph(SubState)
+    sub.add_node("ask", ask)
+    sub.add_node("join", lambda s: {"foo": s["foo"] + s["bar"]})
+    sub.add_edge(START, "ask")
+    sub.add_edge("ask", "join")
+    return sub.compile(name="asker")
+
+
+def test_interrupt_in_subgraph_resumes_and_every_history_replays(env, thread):
+    runs: list[str] = []
+
+    def first(state: Shared) -> dict:
+        runs.append("first")
+        return {"trail": ["first"]}
+
+    builder = StateGraph(Shared)
+    builder.add_node("first", first)
+    builder.add_node("team", _interrupting_subgraph())
+    builder.add_edge(START, "first")
+    builder.add_edge("first", "team")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    paused = graph.invoke({"foo": "x", "trail": []}, thread)
+    assert [i.value for i in paused["__interrupt__"]] == ["bar?"]
+    state = graph.get_state(thread, subgraphs=True)
+    assert state.next == ("team",)
+    sub = state.tasks[0].state
+    assert sub.next == ("ask",) and sub.values == {"foo": "x"}
+    ns = sub.config["configurable"]["checkpoint_ns"]
+    assert ns == f"team:{state.tasks[0].id}"
+    assert [s.metadata["source"] for s in graph.get_state_history({"configurable": {**thread["configurable"], "checkpoint_ns": ns}})] == ["loop", "input"]
+    assert graph.invoke(Command(resume="!"), thread) == {"foo": "x!", "trail": ["first"]}
+    assert runs == ["first"]
+    # the parent's runs and the subgraph's own workflow (its latest run) replay
+    assert replay_thread(env, thread["configurable"]["thread_id"], store=graph.store) == 3
+
+
+def test_unknown_namespace_is_refused_with_what_to_do(env, thread):
+    graph = StateGraph(Parent)
+    graph.add_node("plain", lambda s: {"foo": "x"})
+    graph.add_edge(START, "plain")
+    compiled = graph.compile(checkpointer=InMemorySaver())
+    compiled.invoke({"foo": ""}, thread)
+    bad = {"configurable": {**thread["configurable"], "checkpoint_ns": "plain:123"}}
+    with pytest.raises(ConfigurationError, match=r"names node 'plain', which is not a subgraph node.*subgraphs=True"):
+        compiled.get_state(bad)
+    with pytest.raises(ConfigurationError, match="not a subgraph node"):
+        compiled.update_state(bad, {"foo": "y"})
+    assert compiled.get_state(thread).values == {"foo": "x"}  # nothing changed
+
+
+def test_command_parent_from_the_root_graph_is_an_invalid_update(env, thread):
+    builder = StateGraph(Parent)
+    builder.add_node("boss", lambda s: Command(update={"foo": "x"}, goto="boss", graph=Command.PARENT))
+    builder.add_edge(START, "boss")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    with pytest.raises(InvalidUpdateError, match="not running as a subgraph: there is no parent graph"):
+        graph.invoke({"foo": ""}, thread)
+
+
+def test_compiled_graph_as_node_without_a_name_is_named_after_the_graph():
+    builder = StateGraph(Shared)
+    sub = StateGraph(SubState)
+    sub.add_node("s", lambda s: {"bar": "b"})
+    sub.add_edge(START, "s")
+    builder.add_node(sub.compile(name="research_team"))
+    assert list(builder.nodes) == ["research_team"]
