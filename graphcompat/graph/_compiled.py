@@ -886,10 +886,11 @@ class CompiledStateGraph:
 
         return draw_history_mermaid(list(self.get_state_history(config)))
 
-    def get_graph(self) -> Any:
+    def get_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """The graph's nodes and edges (``.draw_mermaid()``); ``xray`` opens subgraph nodes."""
         from graphcompat.graph._drawing import DrawableGraph
 
-        return DrawableGraph(self.spec)
+        return DrawableGraph(self.spec, xray=xray)
 
 
 def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
