@@ -284,3 +284,169 @@ def test_send_into_a_subgraph_node(env, thread):
     d = Differential(make_send_into_subgraph, tid(thread))
     outcomes = d.invoke({"summaries": []})
     assert outcomes["graphcompat"].raw["summaries"] == ["about cats", "about dogs"]
+
+
+# -- the how-to's programs with only the imports swapped: same printed lines -------------------
+
+SHARED_PROGRAM = """
+from typing_extensions import TypedDict
+from {lib}.graph.state import StateGraph, START
+
+class SubgraphState(TypedDict):
+    foo: str
+    bar: str
+
+def subgraph_node_1(state: SubgraphState):
+    return {{"bar": "bar"}}
+
+def subgraph_node_2(state: SubgraphState):
+    return {{"foo": state["foo"] + state["bar"]}}
+
+subgraph_builder = StateGraph(SubgraphState)
+subgraph_builder.add_node(subgraph_node_1)
+subgraph_builder.add_node(subgraph_node_2)
+subgraph_builder.add_edge(START, "subgraph_node_1")
+subgraph_builder.add_edge("subgraph_node_1", "subgraph_node_2")
+subgraph = subgraph_builder.compile()
+
+class ParentState(TypedDict):
+    foo: str
+
+def node_1(state: ParentState):
+    return {{"foo": "hi! " + state["foo"]}}
+
+builder = StateGraph(ParentState)
+builder.add_node("node_1", node_1)
+builder.add_node("node_2", subgraph)
+builder.add_edge(START, "node_1")
+builder.add_edge("node_1", "node_2")
+graph = builder.compile()
+
+for chunk in graph.stream({{"foo": "foo"}}, stream_mode="updates"):
+    print(chunk)
+print(graph.invoke({{"foo": "foo"}}))
+print(sorted(graph.get_graph(xray=True).nodes))
+"""
+
+DIFFERENT_PROGRAM = """
+from typing_extensions import TypedDict
+from {lib}.graph.state import StateGraph, START
+
+class SubgraphState(TypedDict):
+    bar: str
+    baz: str
+
+def subgraph_node_1(state: SubgraphState):
+    return {{"baz": "baz"}}
+
+def subgraph_node_2(state: SubgraphState):
+    return {{"bar": state["bar"] + state["baz"]}}
+
+subgraph_builder = StateGraph(SubgraphState)
+subgraph_builder.add_node(subgraph_node_1)
+subgraph_builder.add_node(subgraph_node_2)
+subgraph_builder.add_edge(START, "subgraph_node_1")
+subgraph_builder.add_edge("subgraph_node_1", "subgraph_node_2")
+subgraph = subgraph_builder.compile()
+
+class ParentState(TypedDict):
+    foo: str
+
+def node_1(state: ParentState):
+    return {{"foo": "hi! " + state["foo"]}}
+
+def node_2(state: ParentState):
+    response = subgraph.invoke({{"bar": state["foo"]}})
+    return {{"foo": response["bar"]}}
+
+builder = StateGraph(ParentState)
+builder.add_node("node_1", node_1)
+builder.add_node("node_2", node_2)
+builder.add_edge(START, "node_1")
+builder.add_edge("node_1", "node_2")
+graph = builder.compile()
+
+for chunk in graph.stream({{"foo": "foo"}}, stream_mode="updates"):
+    print(chunk)
+"""
+
+INTERRUPTED_PROGRAM = """
+from {lib}.graph import START, StateGraph
+from {lib}.checkpoint.memory import MemorySaver
+from {lib}.types import interrupt, Command
+from typing_extensions import TypedDict
+
+class State(TypedDict):
+    foo: str
+
+def subgraph_node_1(state: State):
+    value = interrupt("Provide value:")
+    return {{"foo": state["foo"] + value}}
+
+subgraph_builder = StateGraph(State)
+subgraph_builder.add_node(subgraph_node_1)
+subgraph_builder.add_edge(START, "subgraph_node_1")
+subgraph = subgraph_builder.compile()
+
+builder = StateGraph(State)
+builder.add_node("node_1", subgraph)
+builder.add_edge(START, "node_1")
+checkpointer = MemorySaver()
+graph = builder.compile(checkpointer=checkpointer)
+
+config = {{"configurable": {{"thread_id": "{thread}"}}}}
+print([i.value for i in graph.invoke({{"foo": ""}}, config)["__interrupt__"]])
+parent_state = graph.get_state(config)
+print(parent_state.next, parent_state.tasks[0].state["configurable"]["checkpoint_ns"].split(":")[0])
+subgraph_state = graph.get_state(config, subgraphs=True).tasks[0].state
+print(subgraph_state.values, subgraph_state.next, [i.value for i in subgraph_state.interrupts])
+print(graph.invoke(Command(resume="bar"), config))
+print(graph.get_state(config, subgraphs=True).tasks)
+"""
+
+PARENT_PROGRAM = """
+import operator
+from typing_extensions import Annotated, TypedDict
+from {lib}.graph import START, StateGraph
+from {lib}.types import Command
+
+class State(TypedDict):
+    foo: Annotated[str, operator.add]
+
+def node_a(state: State):
+    print("Called A")
+    value = "b"
+    goto = "node_b" if value == "a" else "node_c"
+    return Command(update={{"foo": value}}, goto=goto, graph=Command.PARENT)
+
+subgraph = StateGraph(State).add_node(node_a).add_edge(START, "node_a").compile()
+
+def node_b(state: State):
+    print("Called B")
+    return {{"foo": "b"}}
+
+def node_c(state: State):
+    print("Called C")
+    return {{"foo": "c"}}
+
+builder = StateGraph(State)
+builder.add_edge(START, "subgraph")
+builder.add_node("subgraph", subgraph)
+builder.add_node(node_b)
+builder.add_node(node_c)
+graph = builder.compile()
+print(graph.invoke({{"foo": ""}}))
+"""
+
+
+def _printed(program: str, lib: str, thread: str, capsys) -> list[str]:
+    capsys.readouterr()
+    exec(compile(program.format(lib=lib, thread=f"{lib}-{thread}"), f"<{lib} program>", "exec"), {"__name__": f"prog_{lib}"})
+    return capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("program", [SHARED_PROGRAM, DIFFERENT_PROGRAM, INTERRUPTED_PROGRAM, PARENT_PROGRAM], ids=["shared", "different", "interrupted", "parent"])
+def test_the_how_to_programs_print_what_langgraph_prints(env, thread, capsys, program):
+    expected = _printed(program, "langgraph", tid(thread), capsys)
+    assert _printed(program, "graphcompat", tid(thread), capsys) == expected
+    assert expected  # the program printed something
