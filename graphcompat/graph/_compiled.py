@@ -561,10 +561,13 @@ class CompiledStateGraph:
             if node is not None and find_subgraph(node) is not None:
                 ns = _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id)
                 state: Any = {"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}}
-                if subgraphs:
+                if subgraphs:  # the subgraph's latest snapshot; an empty one before it ran, as in LangGraph
                     child = await self.store.aget_checkpoint(record.thread_id, ns)
-                    if child is not None:
-                        state = await self._snapshot(child, live=True, subgraphs=True)
+                    state = (
+                        await self._snapshot(child, live=True, subgraphs=True)
+                        if child is not None
+                        else StateSnapshot({}, (), state, None, None, None, ())
+                    )
                 task = task._replace(state=state)
             tasks.append(task)
         return snap._replace(tasks=tuple(tasks))

@@ -450,3 +450,26 @@ def test_the_how_to_programs_print_what_langgraph_prints(env, thread, capsys, pr
     expected = _printed(program, "langgraph", tid(thread), capsys)
     assert _printed(program, "graphcompat", tid(thread), capsys) == expected
     assert expected  # the program printed something
+
+
+# -- time travel across a subgraph ---------------------------------------------------------------
+
+
+def test_replay_from_the_parent_checkpoint_where_the_subgraph_waited(env, thread):
+    d = Differential(make_interrupted, tid(thread), subgraphs=True)
+    d.invoke({"foo": ""})
+    d.resume("bar")
+    waiting = d.checkpoint(step=1)  # after `before`, while node_1 (the subgraph) was next
+    d.invoke(None, at=waiting)  # replay: the subgraph starts again and interrupts again
+    outcomes = d.resume("baz")
+    assert outcomes["graphcompat"].raw == {"foo": "<baz"}
+
+
+def test_fork_the_parent_before_the_subgraph(env, thread):
+    d = Differential(make_interrupted, tid(thread), subgraphs=True)
+    d.invoke({"foo": ""})
+    d.resume("bar")
+    fork = d.update_state({"foo": "forked"}, at=d.checkpoint(step=1))
+    d.invoke(None, at=fork)
+    outcomes = d.resume("!")
+    assert outcomes["graphcompat"].raw == {"foo": "forked!"}
