@@ -131,6 +131,15 @@ def _app_error(
     )
 
 
+def _worker_client() -> Any:
+    """The worker's Temporal client (subgraph runs start through it); None where an activity has none
+    (``ActivityEnvironment`` without a client): then only a subgraph call fails, saying why."""
+    try:
+        return activity.client()
+    except RuntimeError:
+        return None
+
+
 def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
     """Tasks as the workflow needs them: id, name, kind. Arguments (the input, Send
     payloads) stay in the stored checkpoint, out of workflow history (invariant 3)."""
@@ -248,6 +257,7 @@ class GraphActivities:
             new_checkpoint_id=inp.new_checkpoint_id,
             created_at=inp.created_at,
             input=inp.input,
+            parents=inp.parents,
         )
         record = opening.record
         if opening.new:
@@ -287,7 +297,7 @@ class GraphActivities:
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
             parent = ParentTask(
-                client=activity.client(),
+                client=_worker_client(),
                 task_queue=info.task_queue,
                 graph_key=inp.graph_key,
                 store=graph.store,
@@ -295,6 +305,8 @@ class GraphActivities:
                 checkpoint_ns=inp.checkpoint_ns,
                 task_id=task.id,
                 task_name=task.name,
+                checkpoint_id=inp.checkpoint_id,
+                parents=dict(record.metadata.get("parents") or {}),
                 resume=resume,
                 answers=answers,
                 workflow_id=info.workflow_id or "",

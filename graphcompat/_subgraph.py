@@ -76,7 +76,11 @@ _NS_CALLS = uuid.UUID("3f1d2c4b-8a9e-4c7d-b6a5-0e1f2d3c4b5a")
 class _Graph(Protocol):
     """What :func:`run_child` needs of a ``CompiledStateGraph`` (which imports this module)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def own_memory(self) -> bool: ...
 
     @property
     def graph_key(self) -> str: ...
@@ -101,6 +105,9 @@ class ParentTask:
     checkpoint_ns: str
     task_id: str
     task_name: str
+    #: The parent's checkpoint the task runs from, and that checkpoint's own ``parents``.
+    checkpoint_id: str
+    parents: dict[str, str]
     #: Resume values given to the parent task (``Command(resume=...)``), oldest first.
     resume: list[Any]
     #: Ids of the interrupts the parent task waited at when it was resumed.
@@ -131,9 +138,13 @@ def parent_scope(task: ParentTask) -> Iterator[None]:
         _current.reset(token)
 
 
-def child_namespace(parent_ns: str, node: str, task_id: str) -> str:
-    """LangGraph's ``checkpoint_ns`` of a subgraph run by task ``task_id`` of node ``node``."""
-    part = f"{node}{NS_END}{task_id}"
+def child_namespace(parent_ns: str, node: str, task_id: str, *, own_memory: bool = False) -> str:
+    """LangGraph's ``checkpoint_ns`` of a subgraph run by task ``task_id`` of node ``node``.
+
+    ``own_memory`` (``compile(checkpointer=True)``): one namespace per node, whatever
+    the task, so the subgraph's state carries over from call to call, as in LangGraph.
+    """
+    part = node if own_memory else f"{node}{NS_END}{task_id}"
     return f"{parent_ns}{NS_SEP}{part}" if parent_ns else part
 
 
@@ -173,14 +184,26 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
 
     parent = current()
     assert parent is not None
+    if parent.client is None:
+        from graphcompat.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"Node {parent.task_name!r} runs subgraph {graph.name!r}, which starts its own run through the worker's "
+            "Temporal client, and this activity has none (an ActivityEnvironment without client=...). Run the graph "
+            "on a worker, or pass a client to the ActivityEnvironment."
+        )
     parent.calls += 1
+    parents = {**parent.parents, parent.checkpoint_ns: parent.checkpoint_id}
     task_id = parent.task_id if parent.calls == 1 else str(uuid.uuid5(_NS_CALLS, f"{parent.task_id}|{parent.calls}"))
-    ns = child_namespace(parent.checkpoint_ns, parent.task_name, task_id)
+    ns = child_namespace(parent.checkpoint_ns, parent.task_name, task_id, own_memory=graph.own_memory)
     store = parent.store
     head = await store.aget_checkpoint(parent.thread_id, ns)
-    run = graph._run_input(input if head is None else None, _child_config(config, parent.thread_id, ns), None, None)
-    mode, payload, resume = (RunMode.INPUT, run.input, None) if head is None else (RunMode.RESUME, None, None)
-    if head is not None and parent.resume:
+    # This parent task ran the subgraph before (a retried activity, a resumed parent): continue
+    # it. A namespace shared across tasks (own memory) only counts under the same parent checkpoint.
+    again = head is not None and (not graph.own_memory or dict(head.metadata.get("parents") or {}) == parents)
+    run = graph._run_input(None if again else input, _child_config(config, parent.thread_id, ns), None, None)
+    mode, payload, resume = (RunMode.RESUME, None, None) if again else (RunMode.INPUT, run.input, None)
+    if again and head is not None and parent.resume:
         waiting = await _waiting_ids(store, parent.thread_id, ns, head)
         answered = [i for i in parent.answers if i in waiting]
         if answered:
@@ -195,6 +218,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
         input=payload,
         resume=resume,
         checkpoint_id=None,
+        parents=parents,
         last_checkpoint_id=head.checkpoint_id if head is not None else None,
         store_attempts=_settings.store_retry_attempts(),
     )

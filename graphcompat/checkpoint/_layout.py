@@ -366,15 +366,23 @@ def child_record(
     next_tasks: Sequence[TaskSpec],
     values: dict[str, Any] | None = None,
     versions: dict[str, str] | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> CheckpointRecord:
-    """A checkpoint following ``parent``; values and versions default to the parent's."""
+    """A checkpoint following ``parent``; values, versions and ``metadata["parents"]`` default to the parent's.
+
+    ``parents`` is LangGraph's map of the enclosing graphs' checkpoints
+    (``{checkpoint_ns: checkpoint_id}``): empty for a root graph, set by a
+    subgraph run's opening and inherited by the records that follow it.
+    """
+    if not parents:
+        parents = dict((parent.metadata.get("parents") or {}) if parent else {})
     return CheckpointRecord(
         thread_id=thread_id,
         checkpoint_ns=checkpoint_ns,
         checkpoint_id=checkpoint_id,
         parent_checkpoint_id=parent.checkpoint_id if parent else None,
         created_at=created_at,
-        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
+        metadata={"source": source, "step": step, "writes": writes, "parents": dict(parents)},
         channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
         channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
         next_tasks=[t.to_json() for t in next_tasks],

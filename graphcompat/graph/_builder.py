@@ -352,4 +352,5 @@ class StateGraph:
             spec=spec,
             builder=self,
             checkpointer=checkpointer if not isinstance(checkpointer, bool) else None,
+            own_memory=checkpointer is True,
         )

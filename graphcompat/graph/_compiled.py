@@ -131,9 +131,14 @@ NO_WORKER_WARNING_S = 5.0
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
-    def __init__(self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None) -> None:
+    def __init__(
+        self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None, own_memory: bool = False
+    ) -> None:
         from graphcompat.checkpoint.memory import InMemorySaver
 
+        #: ``compile(checkpointer=True)``: run as a subgraph, this graph keeps its state from
+        #: call to call (one namespace per parent node, not per task), as in LangGraph.
+        self.own_memory = own_memory
         #: The ``StateGraph`` this was compiled from (LangGraph has it too); nothing that runs reads it.
         self.builder = builder
         self.checkpointer = checkpointer
@@ -558,8 +563,9 @@ class CompiledStateGraph:
         tasks = []
         for task in snap.tasks:
             node = graph.spec.nodes.get(task.name)
-            if node is not None and find_subgraph(node) is not None:
-                ns = _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id)
+            child_graph = find_subgraph(node) if node is not None else None
+            if child_graph is not None:
+                ns = _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child_graph.own_memory)
                 state: Any = {"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}}
                 if subgraphs:  # the subgraph's latest snapshot; an empty one before it ran, as in LangGraph
                     child = await self.store.aget_checkpoint(record.thread_id, ns)

@@ -12,7 +12,7 @@ from typing import Annotated, TypedDict
 
 import pytest
 
-from .harness import Differential, counted
+from .harness import Differential, counted, history_view
 
 pytest.importorskip("langgraph")
 
@@ -473,3 +473,38 @@ def test_fork_the_parent_before_the_subgraph(env, thread):
     d.invoke(None, at=fork)
     outcomes = d.resume("!")
     assert outcomes["graphcompat"].raw == {"foo": "forked!"}
+
+
+# -- a subgraph with its own memory: compile(checkpointer=True) ---------------------------------
+
+
+class Seen(TypedDict, total=False):
+    seen: Annotated[list, operator.add]
+    last: str
+
+
+class Last(TypedDict):
+    last: str
+
+
+def make_own_memory(StateGraph, START, END, t):
+    sub = StateGraph(Seen)
+    def remember(s):
+        return {"seen": [s["last"]], "last": ",".join(s.get("seen", []) + [s["last"]])}
+
+    sub.add_node("remember", counted(t, "remember", remember))
+    sub.add_edge(START, "remember")
+    builder = StateGraph(Last)
+    builder.add_node("agent", sub.compile(checkpointer=True))
+    builder.add_edge(START, "agent")
+    return builder
+
+
+def test_a_subgraph_compiled_with_checkpointer_true_keeps_its_state_across_calls(env, thread):
+    d = Differential(make_own_memory, tid(thread), subgraphs=True)
+    d.invoke({"last": "a"})
+    outcomes = d.invoke({"last": "b"})
+    assert outcomes["graphcompat"].raw == {"last": "a,b"}
+    agent = {"configurable": {"thread_id": tid(thread), "checkpoint_ns": "agent"}}
+    # the subgraph's one namespace ("agent") holds both calls, on both libraries
+    d.same("history of namespace 'agent'", d.each(lambda s: history_view(list(s.graph.get_state_history(agent)), s.name)))
