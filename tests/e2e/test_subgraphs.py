@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from operator import add
 from typing import Annotated, TypedDict
 
@@ -13,6 +15,8 @@ from graphcompat.graph import START, StateGraph
 from graphcompat.types import Command, interrupt
 
 from .replay import replay_thread
+
+PG = os.environ.get("GRAPHCOMPAT_TEST_POSTGRES_URL")
 
 
 class Shared(TypedDict):
@@ -162,3 +166,55 @@ def test_compiled_graph_as_node_without_a_name_is_named_after_the_graph():
     sub.add_edge(START, "s")
     builder.add_node(sub.compile(name="research_team"))
     assert list(builder.nodes) == ["research_team"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def durable_store(request, tmp_path):
+    """A real store of each backend (Postgres in a fresh schema, dropped afterwards)."""
+    if request.param == "sqlite":
+        from graphcompat.checkpoint.sqlite import SqliteSaver
+
+        yield SqliteSaver(tmp_path / "sub.db")
+        return
+    if not PG:
+        pytest.skip("set GRAPHCOMPAT_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test for Postgres")
+    import psycopg
+
+    from graphcompat.checkpoint.postgres import PostgresSaver
+
+    schema = f"gc_sub_{uuid.uuid4().hex[:10]}"
+    saver = PostgresSaver(PG, schema=schema)
+    try:
+        yield saver
+    finally:
+        saver.close()
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_nested_subgraphs_on_each_store_backend(env, thread, durable_store):
+    """A subgraph inside a subgraph: namespaces nest (``a:id|b:id``); interrupts reach the root and resume."""
+    inner = _interrupting_subgraph()
+
+    def middle_node(state: SubState) -> dict:
+        return {"foo": inner.invoke({"foo": state["foo"]})["foo"] + "/m"}
+
+    middle = StateGraph(SubState)
+    middle.add_node("middle_node", middle_node)
+    middle.add_edge(START, "middle_node")
+    builder = StateGraph(Shared)
+    builder.add_node("outer", middle.compile(name="middle"))
+    builder.add_edge(START, "outer")
+    graph = builder.compile(checkpointer=durable_store)
+    paused = graph.invoke({"foo": "x", "trail": []}, thread)
+    assert [i.value for i in paused["__interrupt__"]] == ["bar?"]
+    outer = graph.get_state(thread, subgraphs=True).tasks[0].state
+    deepest = outer.tasks[0].state
+    ns = deepest.config["configurable"]["checkpoint_ns"]
+    assert ns.startswith("outer:") and "|middle_node:" in ns and deepest.next == ("ask",)
+    assert deepest.metadata["parents"] == {
+        "": graph.get_state(thread).config["configurable"]["checkpoint_id"],
+        outer.config["configurable"]["checkpoint_ns"]: outer.config["configurable"]["checkpoint_id"],
+    }
+    assert graph.invoke(Command(resume="!"), thread) == {"foo": "x!/m", "trail": []}
+    assert replay_thread(env, thread["configurable"]["thread_id"], store=graph.store) == 4
