@@ -321,6 +321,14 @@ class CompiledStateGraph:
             thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
+        if ns:
+            raise errors.ConfigurationError(
+                f"invoke/stream with checkpoint_ns {ns!r} (a subgraph's namespace) is not supported: a subgraph "
+                "runs inside its parent's node. Invoke the parent graph with the thread's config (without "
+                "checkpoint_ns); it continues its subgraphs. To change a subgraph's state first, call "
+                "update_state(subgraph_config, values) on the parent graph.",
+                checkpoint_ns=ns,
+            )
         interrupt_before, interrupt_after = _node_list(interrupt_before), _node_list(interrupt_after)
         recursion_limit = _recursion_limit(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))

@@ -147,6 +147,9 @@ def test_unknown_namespace_is_refused_with_what_to_do(env, thread):
         compiled.get_state(bad)
     with pytest.raises(ConfigurationError, match="not a subgraph node"):
         compiled.update_state(bad, {"foo": "y"})
+    sub = {"configurable": {**thread["configurable"], "checkpoint_ns": "plain:123"}}
+    with pytest.raises(ConfigurationError, match=r"a subgraph runs inside its parent's node.*update_state\(subgraph_config"):
+        compiled.invoke(None, sub)
     assert compiled.get_state(thread).values == {"foo": "x"}  # nothing changed
 
 
