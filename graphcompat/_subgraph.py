@@ -180,6 +180,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
     from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
     from graphcompat import _settings, _views
+    from graphcompat._search_attributes import has_search_attributes, run_attributes
     from graphcompat._wire import WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 
     parent = current()
@@ -234,6 +235,8 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
         memo={"parent_workflow_id": parent.workflow_id, "checkpoint_ns": ns},
         static_summary=f"{graph.name} · subgraph of {parent.task_name} · thread {parent.thread_id} · {mode}",
         static_details=f"subgraph `{graph.name}` in namespace `{ns}` of workflow `{parent.workflow_id}`",
+        # the parent's GraphThreadId: one Web UI query lists a thread's runs and its subgraphs'
+        search_attributes=run_attributes(parent.thread_id, graph.name) if await has_search_attributes(parent.client) else None,
     )
     # A plain handle to wait on: the activity waits for the run; it must not make a
     # time-skipping test server skip time meanwhile (its start handle would).

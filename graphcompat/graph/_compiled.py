@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -39,6 +37,7 @@ from temporalio.exceptions import (
 from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
+from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
@@ -373,12 +372,7 @@ class CompiledStateGraph:
         )
 
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphThreadId"), run.thread_id),
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
-            ]
-        )
+        return run_attributes(run.thread_id, self.name)
 
     @staticmethod
     def _check_size(payload: Any, what: str) -> None:

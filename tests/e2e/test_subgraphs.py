@@ -221,3 +221,31 @@ def test_nested_subgraphs_on_each_store_backend(env, thread, durable_store):
     }
     assert graph.invoke(Command(resume="!"), thread) == {"foo": "x!/m", "trail": []}
     assert replay_thread(env, thread["configurable"]["thread_id"], store=graph.store) == 4
+
+
+def test_subgraph_runs_are_found_with_their_threads_runs_in_the_web_ui(local_env, thread):
+    """The Web UI's query ``GraphThreadId = "<thread>"`` lists the parent's run and the subgraph's."""
+    builder = StateGraph(Shared)
+    builder.add_node("node_2", _shared_subgraph())
+    builder.add_edge(START, "node_2")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    tid = thread["configurable"]["thread_id"]
+    assert graph.invoke({"foo": "foo", "trail": []}, thread)["foo"] == "foobar"
+
+    async def listed() -> list[tuple[str, dict]]:
+        found = []
+        async for w in local_env.client.list_workflows(f'GraphThreadId = "{tid}"'):
+            found.append((w.id, await w.memo()))
+        return found
+
+    def ids_and_memos() -> list[tuple[str, dict]]:
+        return sorted(local_env.run(listed()))
+
+    from .crash_helpers import wait_for
+
+    wait_for(lambda: len(ids_and_memos()) == 2, 20, "both runs to be visible")  # visibility is eventually consistent
+    (parent_id, _), (child_id, memo) = ids_and_memos()
+    assert parent_id == f"graphcompat-thread:{tid}"
+    assert child_id.startswith(f"graphcompat-thread:{tid}/node_2:")
+    assert memo == {"parent_workflow_id": parent_id, "checkpoint_ns": child_id.split("/", 1)[1]}
+    replay_thread(local_env, tid, store=graph.store)
