@@ -508,3 +508,36 @@ def test_a_subgraph_compiled_with_checkpointer_true_keeps_its_state_across_calls
     agent = {"configurable": {"thread_id": tid(thread), "checkpoint_ns": "agent"}}
     # the subgraph's one namespace ("agent") holds both calls, on both libraries
     d.same("history of namespace 'agent'", d.each(lambda s: history_view(list(s.graph.get_state_history(agent)), s.name)))
+
+
+# -- a failing subgraph node -----------------------------------------------------------------------
+
+
+def make_failing(StateGraph, START, END, t):
+    def flaky(state: SubgraphState):
+        t.calls["flaky"] += 1
+        if t.calls["flaky"] == 1:
+            raise ConnectionError("Simulated API failure!")
+        return {"foo": state["foo"] + state["bar"]}
+
+    sub = StateGraph(SubgraphState)
+    sub.add_node("prepare", counted(t, "prepare", lambda s: {"bar": "+"}))
+    sub.add_node("flaky", flaky)
+    sub.add_edge(START, "prepare")
+    sub.add_edge("prepare", "flaky")
+    builder = StateGraph(ParentState)
+    builder.add_node("before", counted(t, "before", lambda s: {"foo": s["foo"] + "<"}))
+    builder.add_node("team", sub.compile())
+    builder.add_edge(START, "before")
+    builder.add_edge("before", "team")
+    return builder
+
+
+def test_a_failing_subgraph_node_fails_the_parent_with_its_own_error_then_resumes(env, thread):
+    d = Differential(make_failing, tid(thread), subgraphs=True)
+    outcomes = d.invoke({"foo": "x"})
+    assert type(outcomes["graphcompat"].exc) is ConnectionError
+    assert str(outcomes["graphcompat"].exc) == "Simulated API failure!"
+    outcomes = d.invoke(None)
+    assert outcomes["graphcompat"].raw == {"foo": "x<+"}
+    assert d.gc.t.calls["before"] == 1
