@@ -541,3 +541,45 @@ def test_a_failing_subgraph_node_fails_the_parent_with_its_own_error_then_resume
     outcomes = d.invoke(None)
     assert outcomes["graphcompat"].raw == {"foo": "x<+"}
     assert d.gc.t.calls["before"] == 1
+
+
+# -- parallel subgraphs waiting at once: answered by interrupt id -------------------------------------
+
+
+class Asked(TypedDict, total=False):
+    topic: str
+    answers: Annotated[list, operator.add]
+
+
+def make_parallel_asks(StateGraph, START, END, t):
+    def ask(state: Asked):
+        t.calls["ask"] += 1
+        return {"answers": [state["topic"] + "=" + t.interrupt(f"about {state['topic']}?")]}
+
+    sub = StateGraph(Asked)
+    sub.add_node("ask", ask)
+    sub.add_edge(START, "ask")
+    builder = StateGraph(Multi)
+    builder.add_node("sub", sub.compile())
+    builder.add_conditional_edges(START, lambda s: [t.Send("sub", {"topic": x}) for x in ("cats", "dogs")])
+    return builder
+
+
+def test_parallel_subgraph_interrupts_are_answered_by_id(env, thread):
+    d = Differential(make_parallel_asks, tid(thread), subgraphs=True)
+    d.transcript.append("invoke({'answers': []})")
+    outcomes = d._call(lambda s: s.graph.invoke({"answers": []}, s.cfg()))
+    # LangGraph lists parallel subgraphs' interrupts in the order they happened to stop (threads): as a set
+    d.same("invoke / interrupts", {k: sorted(o.interrupts) for k, o in outcomes.items()})
+    assert sorted(outcomes["graphcompat"].interrupts) == ["about cats?", "about dogs?"]
+    d.check()
+
+    def answer_all(side):
+        pending = side.graph.get_state(side.config).interrupts
+        return side.graph.invoke(side.lib.Command(resume={i.id: i.value.split()[1].rstrip("?") + "!" for i in pending}), side.cfg())
+
+    d.transcript.append("resume({id: answer, ...})")
+    results = d._call(answer_all)
+    assert results["graphcompat"].raw == {"answers": ["cats=cats!", "dogs=dogs!"]}
+    d.same("resume by id / outcome", {k: v.view() for k, v in results.items()})
+    d.check()
