@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from graphcompat._interrupts import SubgraphInterrupt
 from graphcompat._registry import SUB_SEP
-from graphcompat.checkpoint._layout import BREAKPOINT, record_tasks, task_states
+from graphcompat.checkpoint._layout import BREAKPOINT, record_tasks, resume_rows, task_states
 
 if TYPE_CHECKING:
     from graphcompat.checkpoint.base import BaseCheckpointSaver
@@ -207,9 +207,17 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
     if again and head is not None and parent.resume:
         waiting = await _waiting_ids(store, parent.thread_id, ns, head)
         answered = [i for i in parent.answers if i in waiting]
+        value = graph.engine.schema.dump("__resume__", parent.resume[-1], where="Command(resume=...)")
         if answered:
-            value = graph.engine.schema.dump("__resume__", parent.resume[-1], where="Command(resume=...)")
             mode, resume = RunMode.COMMAND, value if len(answered) == 1 else {i: value for i in answered}
+        elif parent.answers and not waiting and head.source == "update" and len(head.next_tasks) == 1:
+            # The subgraph's state was changed (update_state on its config) after it stopped at the
+            # interrupt the parent was resumed for: as in LangGraph, the answer goes to the first
+            # interrupt() of its next step. Stored like any resume value (idempotent, by index).
+            task = record_tasks(head)[0]
+            rows = resume_rows({}, {task.id: (task.name, value)})
+            await store.aput_writes(parent.thread_id, ns, head.checkpoint_id, rows)
+            mode, resume = RunMode.COMMAND, value
     run = dataclasses.replace(
         run,
         graph_key=subgraph_key(graph.graph_key, parent.root_key),

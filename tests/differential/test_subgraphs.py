@@ -223,6 +223,15 @@ def make_static(StateGraph, START, END, t):
     return builder
 
 
+def test_update_state_on_an_interrupted_subgraph_then_resume_the_parent(env, thread):
+    d = Differential(make_interrupted, tid(thread), subgraphs=True)
+    d.invoke({"foo": ""})
+    sub = d.each(lambda s: s.graph.get_state(s.config, subgraphs=True).tasks[0].state.config)
+    d.update_state({"foo": "edited"}, at=type(d.latest())(sub))
+    outcomes = d.resume("!")
+    assert outcomes["graphcompat"].raw == {"foo": "edited!"}
+
+
 def test_breakpoint_inside_a_subgraph_update_its_state_then_resume(env, thread):
     d = Differential(make_static, tid(thread), subgraphs=True)
     d.invoke({"foo": "f"})
