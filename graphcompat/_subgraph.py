@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ParentTask",
+    "call_sync",
     "child_namespace",
     "current",
     "parent_scope",
