@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
-from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
+from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, SUBGRAPH_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
 from graphcompat.errors import GraphTypeError, GraphValidationError
 from graphcompat.types import RetryPolicy
 
@@ -139,6 +139,7 @@ class StateGraph:
             if node == type(action).__name__:
                 node = action.name
             subgraph, action = action, _subgraph_node(action)
+            timeout = SUBGRAPH_NODE_TIMEOUT if timeout is None else timeout
         if action is None:
             raise GraphValidationError(
                 f"add_node({node!r}) needs a function: add_node({node!r}, my_function)."
