@@ -249,3 +249,60 @@ def test_subgraph_runs_are_found_with_their_threads_runs_in_the_web_ui(local_env
     assert child_id.startswith(f"graphcompat-thread:{tid}/node_2:")
     assert memo == {"parent_workflow_id": parent_id, "checkpoint_ns": child_id.split("/", 1)[1]}
     replay_thread(local_env, tid, store=graph.store)
+
+
+def test_a_subgraph_node_activity_run_again_after_the_subgraph_finished_reruns_nothing(env, thread):
+    """A retried node activity (the worker died after the subgraph's run ended, before the node's
+    result was recorded) finds the subgraph's stored checkpoints and returns the same result."""
+    import dataclasses
+    from datetime import datetime, timezone
+
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.graph_activities import GraphActivities
+    from graphcompat import _ids
+    from graphcompat._registry import GraphRegistry
+    from graphcompat._wire import CommitInput, NodeInput, RunMode, StartInput
+
+    runs: list[str] = []
+
+    def mark(name: str):
+        def node(state: SubState) -> dict:
+            runs.append(name)
+            return {"bar": name}
+
+        return node
+
+    sub = StateGraph(SubState)
+    sub.add_node("s1", mark("s1"))
+    sub.add_node("s2", mark("s2"))
+    sub.add_edge(START, "s1")
+    sub.add_edge("s1", "s2")
+    builder = StateGraph(Shared)
+    builder.add_node("team", sub.compile())
+    builder.add_edge(START, "team")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    tid = thread["configurable"]["thread_id"]
+    registry = GraphRegistry(weak=False)
+    registry.add(graph.binding)
+    acts = GraphActivities(registry)
+    now = datetime.now(timezone.utc).isoformat()
+
+    async def attempts():
+        queue = env.runtime.task_queue_for(None)
+        await env.runtime.ensure_worker(queue)  # runs the subgraph's workflow
+        activity_env = ActivityEnvironment(client=env.client)
+        activity_env.info = dataclasses.replace(activity_env.info, task_queue=queue)
+        opened = await activity_env.run(
+            acts.start_run, StartInput(graph.graph_key, tid, "", RunMode.INPUT, {"foo": "x", "trail": []}, None, None, _ids.checkpoint_id(), now)
+        )
+        step = await activity_env.run(
+            acts.commit_step,
+            CommitInput(graph.graph_key, tid, "", opened.checkpoint_id, _ids.checkpoint_id(after=opened.checkpoint_id), now, [], {}),
+        )
+        node = NodeInput(graph.graph_key, tid, "", step.checkpoint_id, 1, step.tasks[0], {})
+        return await activity_env.run(acts.run_node, node), await activity_env.run(acts.run_node, node)
+
+    first, second = env.run(attempts())
+    assert first == second and dict(first.writes) == {"foo": "x"}
+    assert runs == ["s1", "s2"]  # the second attempt ran no subgraph node
