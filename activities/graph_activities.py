@@ -101,7 +101,7 @@ def _app_error(
             checkpoint_id,
         )
         return ApplicationError(str(exc), type="StoreUnavailable", non_retryable=False, category=ApplicationErrorCategory.BENIGN)
-    if activity.in_activity():
+    if activity.in_activity() and not isinstance(exc, ParentCommand):  # a command for the parent: no failure
         info = activity.info()
         log.warning(
             "%s raised %s: %s (thread workflow %s, run %s, checkpoint %s, attempt %d)",
