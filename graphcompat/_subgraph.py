@@ -45,8 +45,8 @@ import contextlib
 import contextvars
 import dataclasses
 import uuid
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from graphcompat._interrupts import SubgraphInterrupt
 from graphcompat._registry import SUB_SEP
@@ -70,6 +70,8 @@ __all__ = [
 #: LangGraph's separators inside ``checkpoint_ns``: ``node:task_id|node:task_id``.
 NS_SEP = "|"
 NS_END = ":"
+
+T = TypeVar("T")
 
 _NS_CALLS = uuid.UUID("3f1d2c4b-8a9e-4c7d-b6a5-0e1f2d3c4b5a")
 
@@ -182,7 +184,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
 
     from graphcompat import _settings, _views
     from graphcompat._search_attributes import has_search_attributes, run_attributes
-    from graphcompat._wire import WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+    from graphcompat._wire import WORKFLOW_NAME, RunMode, RunResult, RunStatus, workflow_id_for
 
     parent = current()
     assert parent is not None
@@ -203,7 +205,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
     # This parent task ran the subgraph before (a retried activity, a resumed parent): continue
     # it. A namespace shared across tasks (own memory) only counts under the same parent checkpoint.
     again = head is not None and (not graph.own_memory or dict(head.metadata.get("parents") or {}) == parents)
-    run = graph._run_input(None if again else input, _child_config(config, parent.thread_id, ns), None, None)
+    run = graph._run_input(None if again else input, _child_config(config, parent.thread_id), None, None)
     mode, payload, resume = (RunMode.RESUME, None, None) if again else (RunMode.INPUT, run.input, None)
     if again and head is not None and parent.resume:
         waiting = await _waiting_ids(store, parent.thread_id, ns, head)
@@ -269,8 +271,8 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
     return graph.engine.state_values(record.channel_values)
 
 
-def _child_config(config: Mapping[str, Any] | None, thread_id: str, ns: str) -> dict[str, Any]:
-    """The subgraph's config: the node's, addressed at the subgraph's namespace."""
+def _child_config(config: Mapping[str, Any] | None, thread_id: str) -> dict[str, Any]:
+    """The subgraph's config: the node's, on the parent's thread (the run gets its namespace)."""
     config = dict(config or {})
     configurable = {
         k: v for k, v in dict(config.get("configurable") or {}).items() if k not in ("checkpoint_id", "checkpoint_ns")
@@ -281,8 +283,8 @@ def _child_config(config: Mapping[str, Any] | None, thread_id: str, ns: str) -> 
     return config
 
 
-def call_sync(coro: Any) -> Any:
-    """Run ``coro`` on the node activity's event loop from a sync node's thread."""
+def call_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine ``make()`` on the node activity's event loop from a sync node's thread."""
     parent = current()
     assert parent is not None and parent.loop is not None
     try:
@@ -293,4 +295,4 @@ def call_sync(coro: Any) -> Any:
         raise RuntimeError(
             "A subgraph's invoke() was called from an async node; use `await subgraph.ainvoke(...)` there."
         )
-    return asyncio.run_coroutine_threadsafe(coro, parent.loop).result()
+    return asyncio.run_coroutine_threadsafe(make(), parent.loop).result()

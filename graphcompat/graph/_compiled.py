@@ -287,7 +287,7 @@ class CompiledStateGraph:
         ``interrupt()``. A node's exception is re-raised with its own type.
         """
         if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
-            return _subgraph.call_sync(_subgraph.run_child(self, input, config))
+            return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 

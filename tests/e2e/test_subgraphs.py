@@ -306,3 +306,32 @@ def test_a_subgraph_node_activity_run_again_after_the_subgraph_finished_reruns_n
     first, second = env.run(attempts())
     assert first == second and dict(first.writes) == {"foo": "x"}
     assert runs == ["s1", "s2"]  # the second attempt ran no subgraph node
+
+
+def test_a_sync_invoke_of_a_subgraph_in_an_async_node_says_to_await_ainvoke(env, thread):
+    subgraph = _shared_subgraph()
+
+    async def node(state: Shared) -> dict:
+        return subgraph.invoke({"foo": state["foo"]})
+
+    builder = StateGraph(Shared)
+    builder.add_node("node", node)
+    builder.add_edge(START, "node")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    with pytest.raises(RuntimeError, match=r"from an async node; use `await subgraph.ainvoke\(...\)`"):
+        graph.invoke({"foo": "f", "trail": []}, thread)
+
+
+def test_an_async_node_awaits_a_subgraph(env, thread):
+    subgraph = _shared_subgraph()
+
+    async def node(state: Shared) -> dict:
+        out = await subgraph.ainvoke({"foo": state["foo"]})
+        return {"foo": out["foo"] + "!"}
+
+    builder = StateGraph(Shared)
+    builder.add_node("node", node)
+    builder.add_edge(START, "node")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    assert graph.invoke({"foo": "f", "trail": []}, thread) == {"foo": "fbar!", "trail": []}
+    replay_thread(env, thread["configurable"]["thread_id"], store=graph.store)
