@@ -235,6 +235,11 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
         store_attempts=_settings.store_retry_attempts(),
     )
     workflow_id = workflow_id_for(parent.thread_id, ns)
+    memo = {"parent_workflow_id": parent.workflow_id, "checkpoint_ns": ns}
+    if head is not None:  # the namespace's earlier run (interrupted, failed): linked, for the UI and replay
+        previous = await _previous_run(parent.client, workflow_id)
+        if previous:
+            memo["previous_run_id"] = previous
     handle = await parent.client.start_workflow(
         WORKFLOW_NAME,
         run,
@@ -243,7 +248,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
         result_type=RunResult,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        memo={"parent_workflow_id": parent.workflow_id, "checkpoint_ns": ns},
+        memo=memo,
         static_summary=f"{graph.name} · subgraph of {parent.task_name} · thread {parent.thread_id} · {mode}",
         static_details=f"subgraph `{graph.name}` in namespace `{ns}` of workflow `{parent.workflow_id}`",
         # the parent's GraphThreadId: one Web UI query lists a thread's runs and its subgraphs'
@@ -269,6 +274,18 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
             interrupts = [{"id": f"breakpoint:{ns}:{record.checkpoint_id}", "value": None, "index": len(parent.resume), BREAKPOINT: True}]
         raise SubgraphInterrupt(interrupts)
     return graph.engine.state_values(record.channel_values)
+
+
+async def _previous_run(client: Any, workflow_id: str) -> str | None:
+    """The run id of the namespace's last run when it has ended (a running one is attached to, not linked)."""
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError
+
+    try:
+        described = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError:  # none yet (its runs may have been started elsewhere), or not visible: no link
+        return None
+    return None if described.status == WorkflowExecutionStatus.RUNNING else described.run_id
 
 
 def _child_config(config: Mapping[str, Any] | None, thread_id: str) -> dict[str, Any]:

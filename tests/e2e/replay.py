@@ -25,24 +25,32 @@ async def _replay(client: Client, runs: list[tuple[str, str]]) -> int:
     return len(runs)
 
 
-async def _subgraph_runs(store: BaseCheckpointSaver, thread_id: str) -> list[tuple[str, str]]:
-    """The subgraph workflows of a thread: one per checkpoint namespace in the store (the latest run of each)."""
+async def _subgraph_runs(client: Client, store: BaseCheckpointSaver, thread_id: str) -> list[tuple[str, str]]:
+    """Every run of the thread's subgraph workflows: one workflow per checkpoint namespace in the
+    store, its runs followed back from the latest through the ``previous_run_id`` memo."""
     records = await store.alist_checkpoints(thread_id, None)
-    namespaces = sorted({r.checkpoint_ns for r in records if r.checkpoint_ns})
-    return [(workflow_id_for(thread_id, ns), "") for ns in namespaces]
+    runs = []
+    for ns in sorted({r.checkpoint_ns for r in records if r.checkpoint_ns}):
+        workflow_id = workflow_id_for(thread_id, ns)
+        run_id: str | None = (await client.get_workflow_handle(workflow_id).describe()).run_id
+        while run_id:
+            runs.append((workflow_id, run_id))
+            described = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+            run_id = (await described.memo()).get("previous_run_id")
+    return runs
 
 
 def replay_thread(env: GraphTestEnvironment, thread_id: str, *, store: BaseCheckpointSaver | None = None) -> int:
     """Replay every run started on ``thread_id`` in this environment; returns how many.
 
-    With ``store``, also the subgraph runs of the thread (workflows started by
-    node activities, one per namespace): each must have run, and replays.
+    With ``store``, also every run of the thread's subgraph workflows (started
+    by node activities, one workflow per namespace, its runs linked by memo).
     """
     wid = workflow_id_for(thread_id)
     runs = [(w, r) for w, r in env.runtime.started_runs if w == wid]
     assert runs, f"no run was started on thread {thread_id!r}"
     if store is not None:
-        children = env.run(_subgraph_runs(store, thread_id))
+        children = env.run(_subgraph_runs(env.client, store, thread_id))
         assert children, f"thread {thread_id!r} has no subgraph checkpoints"
         runs += children
     return env.run(_replay(env.client, runs))

@@ -132,8 +132,8 @@ def test_interrupt_in_subgraph_resumes_and_every_history_replays(env, thread):
     assert [s.metadata["source"] for s in graph.get_state_history({"configurable": {**thread["configurable"], "checkpoint_ns": ns}})] == ["loop", "input"]
     assert graph.invoke(Command(resume="!"), thread) == {"foo": "x!", "trail": ["first"]}
     assert runs == ["first"]
-    # the parent's runs and the subgraph's own workflow (its latest run) replay
-    assert replay_thread(env, thread["configurable"]["thread_id"], store=graph.store) == 3
+    # the parent's two runs and the subgraph's two (interrupted, resumed) all replay
+    assert replay_thread(env, thread["configurable"]["thread_id"], store=graph.store) == 4
 
 
 def test_unknown_namespace_is_refused_with_what_to_do(env, thread):
@@ -220,7 +220,7 @@ def test_nested_subgraphs_on_each_store_backend(env, thread, durable_store):
         outer.config["configurable"]["checkpoint_ns"]: outer.config["configurable"]["checkpoint_id"],
     }
     assert graph.invoke(Command(resume="!"), thread) == {"foo": "x!/m", "trail": []}
-    assert replay_thread(env, thread["configurable"]["thread_id"], store=graph.store) == 4
+    assert replay_thread(env, thread["configurable"]["thread_id"], store=graph.store) == 6  # 2 runs per level
 
 
 def test_subgraph_runs_are_found_with_their_threads_runs_in_the_web_ui(local_env, thread):
