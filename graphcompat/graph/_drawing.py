@@ -24,6 +24,7 @@ def _id(name: str) -> str:
 
 
 def _edges(spec: GraphSpec) -> list[tuple[str, str, bool]]:
+    """The graph's edges, plus an edge to END from each node nothing leaves (as LangGraph draws them)."""
     edges: list[tuple[str, str, bool]] = [(s, e, False) for s, e in spec.edges]
     for starts, end in spec.waiting_edges:
         edges += [(s, end, False) for s in starts]
@@ -31,7 +32,22 @@ def _edges(spec: GraphSpec) -> list[tuple[str, str, bool]]:
         for branch in branches:
             targets = branch.targets() or [*spec.nodes, END]
             edges += [(source, t, True) for t in targets]
+    sources = {s for s, _, _ in edges}
+    edges += [(n, END, False) for n in sorted({t for _, t, _ in edges if t != END} - sources)]
     return edges
+
+
+def _trims(edges: list[tuple[str, str, bool]], names: list[str]) -> tuple[bool, bool]:
+    """LangGraph's rule for an opened subgraph: its own START (END) is left out of the drawing when it
+    has one edge and the rest of the subgraph still has a single first (last) node."""
+    nodes = [START, *names, *([END] if any(t == END for _, t, _ in edges) else [])]
+    targets = {t for s, t, _ in edges if s != START}
+    sources = {s for s, t, _ in edges if t != END}
+    first = [n for n in nodes if n != START and n not in targets]
+    last = [n for n in nodes if n != END and n not in sources]
+    trim_start = sum(1 for s, _, _ in edges if s == START) == 1 and len(first) == 1
+    trim_end = END in nodes and sum(1 for _, t, _ in edges if t == END) == 1 and len(last) == 1
+    return trim_start, trim_end
 
 
 class DrawableGraph:
@@ -49,7 +65,11 @@ class DrawableGraph:
 
     def _add(self, spec: GraphSpec, depth: int, prefix: str) -> tuple[list[str], list[str]]:
         """Add ``spec``'s nodes under ``prefix``; returns its entry and exit nodes (for the parent's edges)."""
+        edges = _edges(spec)
+        trim_start, trim_end = _trims(edges, list(spec.nodes)) if prefix else (True, True)
         inner: dict[str, tuple[list[str], list[str]]] = {}
+        if prefix and not trim_start:
+            self.nodes.append(f"{prefix}{START}")
         for name, node in spec.nodes.items():
             full = f"{prefix}{name}"
             if depth > 0 and node.subgraph_spec is not None:
@@ -59,15 +79,19 @@ class DrawableGraph:
             else:
                 self.nodes.append(full)
                 inner[name] = ([full], [full])
-        entries: list[str] = []
-        exits: list[str] = []
-        for source, target, conditional in _edges(spec):
-            heads = [START] if source == START else inner[source][1]
-            tails = [END] if target == END else inner[target][0]
-            if prefix and source == START:
+        if prefix and not trim_end:
+            self.nodes.append(f"{prefix}{END}")
+        start_id = f"{prefix}{START}" if prefix else START
+        end_id = f"{prefix}{END}" if prefix else END
+        entries: list[str] = [] if trim_start else [start_id]
+        exits: list[str] = [] if trim_end else [end_id]
+        for source, target, conditional in edges:
+            heads = [start_id] if source == START else inner[source][1]
+            tails = [end_id] if target == END else inner[target][0]
+            if prefix and source == START and trim_start:
                 entries += tails
                 continue
-            if prefix and target == END:
+            if prefix and target == END and trim_end:
                 exits += heads
                 continue
             self.edges += [(h, t, conditional) for h in heads for t in tails]

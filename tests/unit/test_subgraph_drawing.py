@@ -66,3 +66,34 @@ def test_xray_matches_langgraphs_node_names():
     lg = chain("node_1", "node_2", node_2=chain("m_1", "m_2", m_2=chain("deep_1", "deep_2")))
     assert sorted(lg.get_graph(xray=True).nodes) == sorted(_nested().get_graph(xray=True).nodes)
     assert sorted(lg.get_graph(xray=1).nodes) == sorted(_nested().get_graph(xray=1).nodes)
+
+
+def _agent_like(StateGraph, START, END):
+    """A subgraph whose router loops and ends: LangGraph keeps its own START and END in xray drawings."""
+    sub = StateGraph(S)
+    sub.add_node("agent", lambda s: {})
+    sub.add_node("tools", lambda s: {})
+    sub.add_edge(START, "agent")
+    sub.add_conditional_edges("agent", lambda s: END, {"tools": "tools", END: END})
+    sub.add_edge("tools", "agent")
+    parent = StateGraph(S)
+    parent.add_node("weather_agent", sub.compile())
+    parent.add_edge(START, "weather_agent")
+    return parent.compile()
+
+
+def test_xray_keeps_a_looping_subgraphs_own_start_and_end_as_langgraph_does():
+    pytest.importorskip("langgraph")
+    from langgraph.graph import END as LG_END
+    from langgraph.graph import START as LG_START
+    from langgraph.graph import StateGraph as LGStateGraph
+
+    from graphcompat.graph import END
+
+    ours = _agent_like(StateGraph, START, END).get_graph(xray=True)
+    theirs = _agent_like(LGStateGraph, LG_START, LG_END).get_graph(xray=True)
+    assert sorted(ours.nodes) == sorted(theirs.nodes)
+    assert "weather_agent:__end__" in ours.nodes
+    drawing = ours.draw_mermaid()
+    assert "\tweather_agent\\3a__end__ --> __end__;" in drawing
+    assert "\tweather_agent\\3aagent -.-> weather_agent\\3a__end__;" in drawing
