@@ -28,6 +28,8 @@ from graphcompat import _calls
 from graphcompat._views import rebuild_exception
 from graphcompat._constants import CALL_RESULT, START
 from graphcompat._interrupts import GraphInterrupt
+from graphcompat._registry import SUB_SEP
+from graphcompat._subgraph import ParentTask, parent_scope
 from graphcompat._wire import (
     COMMIT_STEP,
     RUN_CALL,
@@ -68,11 +70,14 @@ from graphcompat.checkpoint._layout import (
     resolve_value,
     result_rows,
     resume_values,
+    task_states,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import _user_code, interrupt_id, open_run, resume_run
 from graphcompat.errors import (
     GraphCompatError,
+    InvalidUpdateError,
+    ParentCommand,
     NodeTimeoutError,
     PayloadTooLargeError,
     StoreUnavailableError,
@@ -108,7 +113,7 @@ def _app_error(
             checkpoint_id,
         )
         return ApplicationError(str(exc), type="StoreUnavailable", non_retryable=False, category=ApplicationErrorCategory.BENIGN)
-    if activity.in_activity():
+    if activity.in_activity() and not isinstance(exc, ParentCommand):  # a command for the parent: no failure
         info = activity.info()
         log.warning(
             "%s raised %s: %s (thread workflow %s, run %s, checkpoint %s, attempt %d)",
@@ -136,6 +141,15 @@ def _app_error(
         non_retryable=True,
         category=ApplicationErrorCategory.BENIGN,
     )
+
+
+def _worker_client() -> Any:
+    """The worker's Temporal client (subgraph runs start through it); None where an activity has none
+    (``ActivityEnvironment`` without a client): then only a subgraph call fails, saying why."""
+    try:
+        return activity.client()
+    except RuntimeError:
+        return None
 
 
 def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
@@ -281,6 +295,7 @@ class GraphActivities:
             new_checkpoint_id=inp.new_checkpoint_id,
             created_at=inp.created_at,
             input=inp.input,
+            parents=inp.parents,
         )
         record = opening.record
         if opening.new:
@@ -312,14 +327,35 @@ class GraphActivities:
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
             saved: dict[str, Any] = {}
+            answers: list[str] = []
             if inp.resume or inp.calls:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
                 resume = resume_values(writes, task.id) if inp.resume else []
                 saved = call_results(writes)  # @task results of earlier runs of this node
+                state = task_states(writes).get(task.id) if inp.resume else None
+                answers = [str(i.get("id")) for i in state.interrupts] if state is not None else []
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
+            parent = ParentTask(
+                client=_worker_client(),
+                task_queue=info.task_queue,
+                graph_key=inp.graph_key,
+                store=graph.store,
+                thread_id=inp.thread_id,
+                checkpoint_ns=inp.checkpoint_ns,
+                task_id=task.id,
+                task_name=task.name,
+                checkpoint_id=inp.checkpoint_id,
+                parents=dict(record.metadata.get("parents") or {}),
+                resume=resume,
+                answers=answers,
+                workflow_id=info.workflow_id or "",
+                loop=asyncio.get_running_loop(),
+            )
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
             failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
+            with parent_scope(parent):  # the task copies the context: the scope is the node's alone
+                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -339,6 +375,14 @@ class GraphActivities:
             node = graph.spec.nodes.get(task.name)
             retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        except ParentCommand as exc:
+            if SUB_SEP not in inp.graph_key:  # the root graph has no parent to command
+                exc = InvalidUpdateError(
+                    f"Node {task.name!r} returned Command(graph=Command.PARENT), but graph {graph.name!r} is not "
+                    "running as a subgraph: there is no parent graph. Return Command(goto=..., update=...) instead.",
+                    node=task.name,
+                )
+            raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except GraphCompatError as exc:
             raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy

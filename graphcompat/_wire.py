@@ -143,6 +143,9 @@ class RunInput:
     update_values: Any = None
     update_skip: bool = False
     as_node: str | None = None
+    #: A subgraph run: ``{parent checkpoint_ns: parent checkpoint_id}`` of every enclosing graph
+    #: (LangGraph's ``metadata["parents"]``), written on the checkpoint the run opens with.
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +166,7 @@ class StartInput:
     resume: Any
     new_checkpoint_id: str
     created_at: str
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

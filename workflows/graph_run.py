@@ -161,6 +161,7 @@ class GraphRunWorkflow:
                 resume=inp.resume,
                 new_checkpoint_id=new_id,
                 created_at=workflow.now().isoformat(),
+                parents=inp.parents,
             ),
             result_type=StartResult,
             summary=f"open run ({inp.mode})",

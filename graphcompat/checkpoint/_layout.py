@@ -41,6 +41,7 @@ from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
 __all__ = [
+    "BREAKPOINT",
     "GENERATION",
     "INLINE_RESULT_BUDGET",
     "INLINE_WRITE_LIMIT",
@@ -68,6 +69,10 @@ __all__ = [
     "resume_values",
     "task_states",
 ]
+
+#: Marks a task's interrupt row that is a subgraph's breakpoint (``interrupt_before``/``after``
+#: inside the subgraph): the task waits like an interrupted one, but there is no value to show.
+BREAKPOINT = "breakpoint"
 
 #: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
 GENERATION = 1000
@@ -408,15 +413,23 @@ def child_record(
     next_tasks: Sequence[TaskSpec],
     values: dict[str, Any] | None = None,
     versions: dict[str, str] | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> CheckpointRecord:
-    """A checkpoint following ``parent``; values and versions default to the parent's."""
+    """A checkpoint following ``parent``; values, versions and ``metadata["parents"]`` default to the parent's.
+
+    ``parents`` is LangGraph's map of the enclosing graphs' checkpoints
+    (``{checkpoint_ns: checkpoint_id}``): empty for a root graph, set by a
+    subgraph run's opening and inherited by the records that follow it.
+    """
+    if not parents:
+        parents = dict((parent.metadata.get("parents") or {}) if parent else {})
     return CheckpointRecord(
         thread_id=thread_id,
         checkpoint_ns=checkpoint_ns,
         checkpoint_id=checkpoint_id,
         parent_checkpoint_id=parent.checkpoint_id if parent else None,
         created_at=created_at,
-        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
+        metadata={"source": source, "step": step, "writes": writes, "parents": dict(parents)},
         channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
         channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
         next_tasks=[t.to_json() for t in next_tasks],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import json
 import logging
 import queue
@@ -21,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -35,15 +34,16 @@ from temporalio.exceptions import (
     WorkflowAlreadyStartedError,
 )
 
-from graphcompat import _ids, _settings, _views, errors
+from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
+from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat._calls import load_value
 from graphcompat.checkpoint._layout import call_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
-from graphcompat.engine import Engine, GraphSpec, check_node_names
+from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
@@ -140,9 +140,14 @@ def _with_interrupts(values: Any, interrupts: Any) -> Any:
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
-    def __init__(self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None) -> None:
+    def __init__(
+        self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None, own_memory: bool = False
+    ) -> None:
         from graphcompat.checkpoint.memory import InMemorySaver
 
+        #: ``compile(checkpointer=True)``: run as a subgraph, this graph keeps its state from
+        #: call to call (one namespace per parent node, not per task), as in LangGraph.
+        self.own_memory = own_memory
         #: The ``StateGraph`` this was compiled from (LangGraph has it too); nothing that runs reads it.
         self.builder = builder
         self.checkpointer = checkpointer
@@ -291,6 +296,8 @@ class CompiledStateGraph:
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
         """
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -304,6 +311,8 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Async twin of :meth:`invoke`."""
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return await _subgraph.run_child(self, input, config)
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -321,6 +330,14 @@ class CompiledStateGraph:
             thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
+        if ns:
+            raise errors.ConfigurationError(
+                f"invoke/stream with checkpoint_ns {ns!r} (a subgraph's namespace) is not supported: a subgraph "
+                "runs inside its parent's node. Invoke the parent graph with the thread's config (without "
+                "checkpoint_ns); it continues its subgraphs. To change a subgraph's state first, call "
+                "update_state(subgraph_config, values) on the parent graph.",
+                checkpoint_ns=ns,
+            )
         interrupt_before, interrupt_after = _node_list(interrupt_before), _node_list(interrupt_after)
         recursion_limit = _recursion_limit(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
@@ -365,12 +382,7 @@ class CompiledStateGraph:
         )
 
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphThreadId"), run.thread_id),
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
-            ]
-        )
+        return run_attributes(run.thread_id, self.name)
 
     @staticmethod
     def _check_size(payload: Any, what: str) -> None:
@@ -553,9 +565,37 @@ class CompiledStateGraph:
 
     # -- state ----------------------------------------------------------------------
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """The snapshot of ``record`` (of this graph, or of one of its subgraphs by namespace).
+
+        Tasks of subgraph nodes carry the subgraph's place in ``state``, as in
+        LangGraph: its config (``thread_id``, ``checkpoint_ns``), or with
+        ``subgraphs=True`` the subgraph's own latest snapshot when it has one.
+        """
+        graph = self._graph_at(record.checkpoint_ns)
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return _views.snapshot(self.engine, record, writes, live=live)
+        snap = _views.snapshot(graph.engine, record, writes, live=live)
+        tasks = []
+        for task in snap.tasks:
+            node = graph.spec.nodes.get(task.name)
+            child_graph = find_subgraph(node) if node is not None else None
+            if child_graph is not None:
+                ns = _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child_graph.own_memory)
+                state: Any = {"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}}
+                if subgraphs:  # the subgraph's latest snapshot; an empty one before it ran, as in LangGraph
+                    child = await self.store.aget_checkpoint(record.thread_id, ns)
+                    state = (
+                        await self._snapshot(child, live=True, subgraphs=True)
+                        if child is not None
+                        else StateSnapshot({}, (), state, None, None, None, ())
+                    )
+                task = task._replace(state=state)
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    def _graph_at(self, ns: str) -> CompiledStateGraph:
+        """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
+        return subgraph_at(self, ns) if ns else self
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -563,20 +603,26 @@ class CompiledStateGraph:
                 f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
             )
 
-    async def aget_state(self, config: Config) -> StateSnapshot:
+    async def aget_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
         """Async twin of :meth:`get_state`."""
         self._require_checkpointer("get_state")
         thread_id, ns, checkpoint_id = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
         if record is None:
             if checkpoint_id:
                 raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
             return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
-        return await self._snapshot(record, live=checkpoint_id is None)
+        return await self._snapshot(record, live=checkpoint_id is None, subgraphs=subgraphs)
 
-    def get_state(self, config: Config) -> StateSnapshot:
-        """The thread's latest state (live view), or the named checkpoint as written."""
-        return self._sync(self.aget_state(config))
+    def get_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's latest state (live view), or the named checkpoint as written.
+
+        A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
+        state; ``subgraphs=True`` puts each running subgraph's snapshot in
+        its task's ``state``.
+        """
+        return self._sync(self.aget_state(config, subgraphs=subgraphs))
 
     async def aget_state_history(
         self,
@@ -589,6 +635,7 @@ class CompiledStateGraph:
         """Async twin of :meth:`get_state_history`."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
                 f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
@@ -657,18 +704,19 @@ class CompiledStateGraph:
 
     async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
+        target = self._graph_at(ns)  # a subgraph's namespace: its own nodes and schema, this store
         if as_node is not None:
-            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
+            check_node_names(target.spec, [as_node], "update_state: as_node", allow=(START,))
         where = f"update_state(as_node={as_node!r})"
         payload = None
         if values is not None:
-            payload = self.engine.dump_input(values, where=where)
+            payload = target.engine.dump_input(values, where=where)
             self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
-            graph_key=self.graph_key,
-            graph_name=self.name,
+            graph_key=self.graph_key if target is self else _subgraph.subgraph_key(target.graph_key, self.graph_key),
+            graph_name=target.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
             mode=RunMode.UPDATE,
@@ -921,7 +969,48 @@ class CompiledStateGraph:
 
         return draw_history_mermaid(list(self.get_state_history(config)))
 
-    def get_graph(self) -> Any:
+    async def aget_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """Async twin of :meth:`get_graph`."""
+        return self.get_graph(config, xray=xray)
+
+    def get_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """The graph's nodes and edges (``.draw_mermaid()``); ``xray`` opens subgraph nodes."""
         from graphcompat.graph._drawing import DrawableGraph
 
-        return DrawableGraph(self.spec)
+        return DrawableGraph(self.spec, xray=xray)
+
+
+def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
+    """The compiled graph a node runs: the one added as the node, or one its function refers to.
+
+    LangGraph finds the subgraphs of plain functions the same way (the names
+    the function's code uses), so ``get_state(subgraphs=True)`` and namespaced
+    configs work for a graph invoked from inside a node too.
+    """
+    if isinstance(node.subgraph, CompiledStateGraph):
+        return node.subgraph
+    fn = getattr(node.fn, "__func__", node.fn)
+    try:
+        names = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return None
+    for value in [*names.nonlocals.values(), *names.globals.values()]:
+        if isinstance(value, CompiledStateGraph):
+            return value
+    return None
+
+
+def subgraph_at(graph: CompiledStateGraph, ns: str) -> CompiledStateGraph:
+    """The subgraph that owns namespace ``ns`` under ``graph`` (nested namespaces walk down)."""
+    current_graph = graph
+    for name in _subgraph.ns_nodes(ns):
+        node = current_graph.spec.nodes.get(name)
+        child = find_subgraph(node) if node is not None else None
+        if child is None:
+            raise errors.ConfigurationError(
+                f"checkpoint_ns {ns!r} names node {name!r}, which is not a subgraph node of graph "
+                f"{current_graph.name!r}; take namespaces from get_state(config, subgraphs=True).tasks[i].state.",
+                checkpoint_ns=ns,
+            )
+        current_graph = child
+    return current_graph
