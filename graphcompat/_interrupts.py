@@ -15,7 +15,19 @@ from typing import Any
 
 from graphcompat.errors import GraphInterrupt, OutsideNodeError
 
-__all__ = ["GraphInterrupt", "interrupt"]
+__all__ = ["GraphInterrupt", "SubgraphInterrupt", "interrupt"]
+
+
+class SubgraphInterrupt(GraphInterrupt):
+    """A subgraph run by this node stopped at interrupts; they become the node's own.
+
+    ``interrupts`` are stored interrupt rows (``{"id", "value", "index"}``, values
+    as JSON) that keep the subgraph's interrupt ids, as LangGraph surfaces them.
+    """
+
+    def __init__(self, interrupts: list[dict[str, Any]]) -> None:
+        super().__init__([i.get("value") for i in interrupts], 0)
+        self.interrupts = interrupts
 
 
 @dataclasses.dataclass

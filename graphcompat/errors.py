@@ -26,6 +26,7 @@ tree, drawn once::
     ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
+    ├── ParentCommand (GraphBubbleUp)     a subgraph node returned Command(graph=Command.PARENT) (not an error: bubbles up)
     ├── NotSupportedError (NotImplementedError) a LangGraph feature graphcompat does not have (yet)
     │   └── StoreNotSupportedError        a LangGraph BaseStore is created or injected
     └── MissingDependencyError (ImportError) an optional extra is not installed
@@ -51,42 +52,42 @@ import enum
 from typing import Any
 
 __all__ = [
+    "AmbiguousResumeError",
+    "ConfigurationError",
+    "ConfigurationTypeError",
     "EmptyChannelError",
+    "EmptyInputError",
     "ErrorCode",
     "GraphBubbleUp",
+    "GraphCompatError",
     "GraphInterrupt",
+    "GraphRecursionError",
+    "GraphTypeError",
+    "GraphValidationError",
+    "InvalidUpdateError",
+    "MissingDependencyError",
     "MissingThreadIdError",
     "NodeCancelledError",
+    "NodeError",
     "NodeExitError",
     "NodeInterrupt",
     "NodeTimeoutError",
     "NotSupportedError",
     "OutsideNodeError",
     "ParentCommand",
-    "TaskNotFound",
-    "UnknownInterruptError",
-    "create_error_message",
-    "AmbiguousResumeError",
-    "ConfigurationError",
-    "ConfigurationTypeError",
-    "EmptyInputError",
-    "GraphCompatError",
-    "GraphRecursionError",
-    "GraphTypeError",
-    "GraphValidationError",
-    "InvalidUpdateError",
-    "MissingDependencyError",
-    "NodeError",
     "PayloadTooLargeError",
     "RunTerminatedError",
     "StateSerializationError",
     "StoreError",
     "StoreNotSupportedError",
+    "TaskNotFound",
     "ThreadBusyError",
     "UnknownCheckpointError",
+    "UnknownInterruptError",
     "UnknownNodeError",
     "UnknownStateKeyError",
     "UnknownThreadError",
+    "create_error_message",
 ]
 
 
@@ -356,8 +357,18 @@ class NodeInterrupt(GraphInterrupt):
         self.id = id
 
 
-class ParentCommand(GraphBubbleUp):
-    """LangGraph's carrier of ``Command(graph=Command.PARENT)``; subgraphs are not supported yet."""
+class ParentCommand(GraphCompatError, GraphBubbleUp):
+    """A subgraph's node returned ``Command(graph=Command.PARENT)``: the parent's node applies it.
+
+    Not an error users see. It ends the subgraph's run and travels to the
+    parent's node (through the subgraph's workflow failure, which carries
+    ``command`` as JSON: ``{"update": {key: json}, "goto": [name or
+    {"node", "arg"}]}``), where the engine treats it as that node's own
+    ``Command(update=..., goto=...)``, as LangGraph does. A ``GraphBubbleUp``,
+    as LangGraph's ``ParentCommand`` is.
+    """
+
+    code = "parent_command"
 
 
 class TaskNotFound(Exception):

@@ -36,6 +36,7 @@ from graphcompat.engine._run import (
 from graphcompat.engine._spec import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_NODE_TIMEOUT,
+    SUBGRAPH_NODE_TIMEOUT,
     BranchSpec,
     GraphSpec,
     NodePlan,
@@ -47,6 +48,7 @@ from graphcompat.engine._spec import (
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "DEFAULT_NODE_TIMEOUT",
+    "SUBGRAPH_NODE_TIMEOUT",
     "BranchSpec",
     "Engine",
     "GraphSpec",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import json
 import logging
 import queue
@@ -21,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -35,15 +34,17 @@ from temporalio.exceptions import (
     WorkflowAlreadyStartedError,
 )
 
-from graphcompat import _ids, _settings, _views, errors
+from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
+from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._calls import load_value
 from graphcompat.checkpoint._common import check_limit
-from graphcompat.checkpoint._layout import command_update
+from graphcompat.checkpoint._layout import call_rows, command_update
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
-from graphcompat.engine import Engine, GraphSpec, check_node_names
+from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
@@ -132,12 +133,25 @@ log = logging.getLogger("graphcompat")
 NO_WORKER_WARNING_S = 5.0
 
 
+_SKIP: Any = object()
+
+
+def _with_interrupts(values: Any, interrupts: Any) -> Any:
+    """Values plus ``"__interrupt__"``, as LangGraph returns an interrupted run (a non-dict value shows only them)."""
+    return {**values, "__interrupt__": interrupts} if isinstance(values, Mapping) else {"__interrupt__": interrupts}
+
+
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
-    def __init__(self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None) -> None:
+    def __init__(
+        self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None, own_memory: bool = False
+    ) -> None:
         from graphcompat.checkpoint.memory import InMemorySaver
 
+        #: ``compile(checkpointer=True)``: run as a subgraph, this graph keeps its state from
+        #: call to call (one namespace per parent node, not per task), as in LangGraph.
+        self.own_memory = own_memory
         #: The ``StateGraph`` this was compiled from (LangGraph has it too); nothing that runs reads it.
         self.builder = builder
         self.checkpointer = checkpointer
@@ -289,6 +303,8 @@ class CompiledStateGraph:
         With a ``stream_mode`` other than ``"values"`` it returns the list of
         chunks :meth:`stream` yields in that mode, as LangGraph does.
         """
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
         if stream_mode != "values":
             modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
             return list(self.stream(input, config, stream_mode=stream_mode, **modes))
@@ -306,6 +322,8 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> Any:
         """Async twin of :meth:`invoke`."""
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return await _subgraph.run_child(self, input, config)
         if stream_mode != "values":
             modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
             return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode, **modes)]
@@ -326,6 +344,14 @@ class CompiledStateGraph:
             thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
+        if ns:
+            raise errors.ConfigurationError(
+                f"invoke/stream with checkpoint_ns {ns!r} (a subgraph's namespace) is not supported: a subgraph "
+                "runs inside its parent's node. Invoke the parent graph with the thread's config (without "
+                "checkpoint_ns); it continues its subgraphs. To change a subgraph's state first, call "
+                "update_state(subgraph_config, values) on the parent graph.",
+                checkpoint_ns=ns,
+            )
         interrupt_before, interrupt_after = _node_list(interrupt_before), _node_list(interrupt_after)
         recursion_limit = _recursion_limit(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
@@ -375,12 +401,7 @@ class CompiledStateGraph:
         )
 
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphThreadId"), run.thread_id),
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
-            ]
-        )
+        return run_attributes(run.thread_id, self.name)
 
     @staticmethod
     def _check_size(payload: Any, what: str) -> None:
@@ -551,18 +572,49 @@ class CompiledStateGraph:
                 "hold it; the worker and this process must use the same store."
             )
         if result.status != RunStatus.INTERRUPTED:
-            return self.engine.state_values(record.channel_values)
+            return self._final_values(record)
         snapshot = await self._snapshot(record, live=True)
-        out = dict(snapshot.values)
         if snapshot.interrupts:
-            out["__interrupt__"] = list(snapshot.interrupts)
-        return out
+            return _with_interrupts(snapshot.values, list(snapshot.interrupts))
+        return snapshot.values
+
+    def _final_values(self, record: CheckpointRecord) -> Any:
+        """What ``invoke`` returns from the final checkpoint of a finished run."""
+        return self.engine.state_values(record.channel_values)
 
     # -- state ----------------------------------------------------------------------
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """The snapshot of ``record`` (of this graph, or of one of its subgraphs by namespace).
+
+        Tasks of subgraph nodes carry the subgraph's place in ``state``, as in
+        LangGraph: its config (``thread_id``, ``checkpoint_ns``), or with
+        ``subgraphs=True`` the subgraph's own latest snapshot when it has one.
+        """
+        graph = self._graph_at(record.checkpoint_ns)
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return _views.snapshot(self.engine, record, writes, live=live)
+        snap = _views.snapshot(graph.engine, record, writes, live=live)
+        tasks = []
+        for task in snap.tasks:
+            node = graph.spec.nodes.get(task.name)
+            child_graph = find_subgraph(node) if node is not None else None
+            if child_graph is not None:
+                ns = _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child_graph.own_memory)
+                state: Any = {"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}}
+                if subgraphs:  # the subgraph's latest snapshot; an empty one before it ran, as in LangGraph
+                    child = await self.store.aget_checkpoint(record.thread_id, ns)
+                    state = (
+                        await self._snapshot(child, live=True, subgraphs=True)
+                        if child is not None
+                        else StateSnapshot({}, (), state, None, None, None, ())
+                    )
+                task = task._replace(state=state)
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    def _graph_at(self, ns: str) -> CompiledStateGraph:
+        """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
+        return subgraph_at(self, ns) if ns else self
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -570,20 +622,26 @@ class CompiledStateGraph:
                 f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
             )
 
-    async def aget_state(self, config: Config) -> StateSnapshot:
+    async def aget_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
         """Async twin of :meth:`get_state`."""
         self._require_checkpointer("get_state")
         thread_id, ns, checkpoint_id = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
         if record is None:
             if checkpoint_id:
                 raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
             return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
-        return await self._snapshot(record, live=checkpoint_id is None)
+        return await self._snapshot(record, live=checkpoint_id is None, subgraphs=subgraphs)
 
-    def get_state(self, config: Config) -> StateSnapshot:
-        """The thread's latest state (live view), or the named checkpoint as written."""
-        return self._sync(self.aget_state(config))
+    def get_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's latest state (live view), or the named checkpoint as written.
+
+        A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
+        state; ``subgraphs=True`` puts each running subgraph's snapshot in
+        its task's ``state``.
+        """
+        return self._sync(self.aget_state(config, subgraphs=subgraphs))
 
     async def aget_state_history(
         self,
@@ -596,6 +654,7 @@ class CompiledStateGraph:
         """Async twin of :meth:`get_state_history`."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, checkpoint_id = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
                 f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
@@ -676,18 +735,19 @@ class CompiledStateGraph:
 
     async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
+        target = self._graph_at(ns)  # a subgraph's namespace: its own nodes and schema, this store
         if as_node is not None:
-            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
+            check_node_names(target.spec, [as_node], "update_state: as_node", allow=(START,))
         where = f"update_state(as_node={as_node!r})"
         payload = None
         if values is not None:
-            payload = self.engine.dump_input(values, where=where)
+            payload = target.engine.dump_input(values, where=where)
             self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
-            graph_key=self.graph_key,
-            graph_name=self.name,
+            graph_key=self.graph_key if target is self else _subgraph.subgraph_key(target.graph_key, self.graph_key),
+            graph_name=target.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
             mode=RunMode.UPDATE,
@@ -812,6 +872,7 @@ class CompiledStateGraph:
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
         follower.skip_through(latest)
+        seen = await self._streamed_before(latest)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
         # the input is applied (the input checkpoint itself is never streamed).
@@ -827,24 +888,35 @@ class CompiledStateGraph:
         def emit(mode: str, chunk: Any) -> Any:
             return chunk if len(modes) == 1 else (mode, chunk)
 
+        # LangGraph emits in the order things happen, whatever the order of the modes asked
+        # for: a step's updates (its tasks finishing), then its values (the step committed);
+        # at an interrupt, the updates chunk, then the values one.
+        ordered = [m for m in ("updates", "values") if m in modes]
+
         if start is not None:
             # with a Command(update=...) applied, as the continued checkpoint's tasks will see it
-            stored = command_update(await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id))
+            rows = await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id)
             given = list(run.input.items()) if run.mode == RunMode.COMMAND and run.input else []
-            values = self.engine.with_update(start.channel_values, stored or given)
-            yield emit("values", _views.user_values(self.engine, start, values))
+            update = command_update(rows) or given
+            if update:
+                start = dataclasses.replace(start, channel_values=self.engine.with_update(start.channel_values, update))
+            yield emit("values", self._stream_values(start))
+
+        current = [latest]  # the newest record seen: the step that runs now
 
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():
-                for mode in modes:
+                current[0] = record
+                for mode in ordered:
                     if mode == "values" and record.source not in ("fork", "input"):
-                        yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
+                        if (chunk := self._values_chunk(record)) is not _SKIP:
+                            yield emit(mode, chunk)
                     elif mode == "updates" and record.source == "loop":
-                        writes = record.metadata.get("writes") or {}
-                        load = self.engine.schema.load_values
-                        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
-                        if update:
-                            yield emit(mode, update)
+                        for chunk in await self._updates_chunks(record, seen):
+                            yield emit(mode, chunk)
+            if "updates" in modes and current[0] is not None and current[0].next_tasks and not waiter.done():
+                for chunk in await self._updates_in_step(current[0], seen):
+                    yield emit("updates", chunk)
 
         try:
             while not waiter.done():
@@ -861,17 +933,66 @@ class CompiledStateGraph:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
-                    for mode in modes:
+                    for mode in ordered:
                         if mode == "updates":
+                            for chunk in await self._updates_before_interrupt(record, seen):
+                                yield emit(mode, chunk)
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
                         elif mode == "values" and snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
-                            yield emit(mode, {**snapshot.values, "__interrupt__": snapshot.interrupts})
+                            yield emit(mode, _with_interrupts(snapshot.values, snapshot.interrupts))
         finally:
             if not waiter.done():
                 waiter.cancel()
             else:
                 await self._forget(run)
+
+    # -- what a stream shows of a record (the functional API's entrypoint shows it its own way) --
+
+    def _stream_values(self, record: CheckpointRecord) -> Any:
+        """The state a ``values`` chunk shows for ``record``."""
+        return _views.user_values(self.engine, record, record.channel_values)
+
+    def _values_chunk(self, record: CheckpointRecord) -> Any:
+        """The ``values`` chunk of a new loop or update record (``_SKIP``: none)."""
+        return self._stream_values(record)
+
+    async def _streamed_before(self, latest: CheckpointRecord | None) -> set[str]:
+        """The ``@task`` results a stream that continues ``latest`` must not show again (LangGraph neither)."""
+        if latest is None:
+            return set()
+        rows = await self.store.aget_writes(latest.thread_id, latest.checkpoint_ns, latest.checkpoint_id)
+        return {row.task_id for row in call_rows(rows)}
+
+    async def _task_chunks(self, record: CheckpointRecord, checkpoint_id: str, seen: set[str]) -> list[Any]:
+        """``{task_name: result}`` for each ``@task`` call saved against the checkpoint and not shown yet, in call order."""
+        rows = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, checkpoint_id)
+        fresh = [r for r in call_rows(rows) if r.task_id not in seen]
+        seen.update(r.task_id for r in fresh)
+        return [{row.task_name: load_value(row.value)} for row in fresh]
+
+    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
+        """``{node: update}`` of the super-step that wrote ``record``."""
+        writes = record.metadata.get("writes") or {}
+        load = self.engine.schema.load_values
+        return {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+
+    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """The ``updates`` chunks of a new loop record: the ``@task`` results of its
+        super-step (as LangGraph streams a task called in a node), then ``{node: update}``."""
+        chunks = await self._task_chunks(record, record.parent_checkpoint_id, seen) if record.parent_checkpoint_id else []
+        update = self._node_updates(record)
+        return [*chunks, update] if update else chunks
+
+    async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished so far in the step running from ``record``, read on every
+        poll. None for a graph: its ``@task`` results show when the step commits (one store read per
+        step, not per poll); an entrypoint, one long step, shows them live."""
+        return []
+
+    async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished in the interrupted step: its ``@task`` results."""
+        return await self._task_chunks(record, record.checkpoint_id, seen)
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""
@@ -885,7 +1006,48 @@ class CompiledStateGraph:
 
         return draw_history_mermaid(list(self.get_state_history(config)))
 
-    def get_graph(self) -> Any:
+    async def aget_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """Async twin of :meth:`get_graph`."""
+        return self.get_graph(config, xray=xray)
+
+    def get_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """The graph's nodes and edges (``.draw_mermaid()``); ``xray`` opens subgraph nodes."""
         from graphcompat.graph._drawing import DrawableGraph
 
-        return DrawableGraph(self.spec)
+        return DrawableGraph(self.spec, xray=xray)
+
+
+def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
+    """The compiled graph a node runs: the one added as the node, or one its function refers to.
+
+    LangGraph finds the subgraphs of plain functions the same way (the names
+    the function's code uses), so ``get_state(subgraphs=True)`` and namespaced
+    configs work for a graph invoked from inside a node too.
+    """
+    if isinstance(node.subgraph, CompiledStateGraph):
+        return node.subgraph
+    fn = getattr(node.fn, "__func__", node.fn)
+    try:
+        names = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return None
+    for value in [*names.nonlocals.values(), *names.globals.values()]:
+        if isinstance(value, CompiledStateGraph):
+            return value
+    return None
+
+
+def subgraph_at(graph: CompiledStateGraph, ns: str) -> CompiledStateGraph:
+    """The subgraph that owns namespace ``ns`` under ``graph`` (nested namespaces walk down)."""
+    current_graph = graph
+    for name in _subgraph.ns_nodes(ns):
+        node = current_graph.spec.nodes.get(name)
+        child = find_subgraph(node) if node is not None else None
+        if child is None:
+            raise errors.ConfigurationError(
+                f"checkpoint_ns {ns!r} names node {name!r}, which is not a subgraph node of graph "
+                f"{current_graph.name!r}; take namespaces from get_state(config, subgraphs=True).tasks[i].state.",
+                checkpoint_ns=ns,
+            )
+        current_graph = child
+    return current_graph
