@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import queue
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -544,36 +543,54 @@ class CompiledStateGraph:
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
         return _views.snapshot(self.engine, record, writes, live=live)
 
+    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+        writes = self.store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        return _views.snapshot(self.engine, record, writes, live=live)
+
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
             raise errors.ConfigurationError(
                 f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
             )
 
+    # Reads need no Temporal and no event loop: the sync calls use the store's sync
+    # methods in the caller's thread, the async twins its async methods. A sync call
+    # routed through an event loop paid a loop (or a thread hop to the runtime's loop)
+    # per call, and ``asyncio.run`` in the main thread even formats the repr of its
+    # result (the whole state) when it restores the SIGINT handler.
+
+    def _state_query(self, config: Config) -> tuple[str, str, str | None]:
+        self._require_checkpointer("get_state")
+        return self._thread(config)
+
+    @staticmethod
+    def _no_state(query: tuple[str, str, str | None]) -> StateSnapshot:
+        """What ``get_state`` says when the store has no such checkpoint: an empty thread, or an error."""
+        thread_id, ns, checkpoint_id = query
+        if checkpoint_id:
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+        return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
+
     async def aget_state(self, config: Config) -> StateSnapshot:
         """Async twin of :meth:`get_state`."""
-        self._require_checkpointer("get_state")
-        thread_id, ns, checkpoint_id = self._thread(config)
-        record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+        query = self._state_query(config)
+        record = await self.store.aget_checkpoint(*query)
         if record is None:
-            if checkpoint_id:
-                raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
-            return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
-        return await self._snapshot(record, live=checkpoint_id is None)
+            return self._no_state(query)
+        return await self._snapshot(record, live=query[2] is None)
 
     def get_state(self, config: Config) -> StateSnapshot:
         """The thread's latest state (live view), or the named checkpoint as written."""
-        return self._sync(self.aget_state(config))
+        query = self._state_query(config)
+        record = self.store.get_checkpoint(*query)
+        if record is None:
+            return self._no_state(query)
+        return self._snapshot_sync(record, live=query[2] is None)
 
-    async def aget_state_history(
-        self,
-        config: Config,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Config | str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[StateSnapshot]:
-        """Async twin of :meth:`get_state_history`."""
+    def _history_query(
+        self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
+    ) -> tuple[str, str, str | None]:
+        """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
         if filter is not None and not isinstance(filter, Mapping):
@@ -587,6 +604,18 @@ class CompiledStateGraph:
                 f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
                 "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
             )
+        return thread_id, ns, before_id
+
+    async def aget_state_history(
+        self,
+        config: Config,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Config | str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async twin of :meth:`get_state_history`."""
+        thread_id, ns, before_id = self._history_query(config, filter, before)
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
         records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
@@ -601,38 +630,16 @@ class CompiledStateGraph:
         before: Config | str | None = None,
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
-        """Every checkpoint of the thread, all branches, newest first."""
+        """Every checkpoint of the thread, all branches, newest first.
 
-        async def collect() -> list[StateSnapshot]:
-            return [s async for s in self.aget_state_history(config, filter=filter, before=before, limit=limit)]
-
-        return iter(self._sync(collect()))
-
-    def _sync(self, coro: Any) -> Any:
-        """Store reads need no Temporal: run them on the runtime loop when one exists, else directly."""
-        from graphcompat._runtime import current_runtime
-
-        runtime = current_runtime()
-        if runtime is not None:
-            return runtime.run_sync(coro)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["value"] = asyncio.run(coro)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                box["error"] = exc
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+        Bad arguments are refused here; the snapshots are read as the iterator is
+        consumed, a page of checkpoints at a time (as LangGraph's iterator does).
+        """
+        thread_id, ns, before_id = self._history_query(config, filter, before)
+        if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
+            raise errors.UnknownCheckpointError.of(thread_id, before_id)
+        records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        return (self._snapshot_sync(record, live=False) for record in records)
 
     # -- update_state -------------------------------------------------------------
 

@@ -145,6 +145,18 @@ def test_values_are_copies(saver):
     assert saver.get_checkpoint("t1").channel_values == {"log": [{"n": 1}]}
 
 
+def test_flat_values_are_copies_too(saver):
+    # Lists of scalars and flat dicts take a fast copy; it must still be a copy.
+    w = ThreadWriter(saver, "t1")
+    w.write(tags=["a", "b"], flags={"x": 1, "y": None})
+    got = saver.get_checkpoint("t1")
+    got.channel_values["tags"].append("c")
+    got.channel_values["flags"]["x"] = 2
+    [listed] = saver.list_checkpoints("t1")
+    listed.channel_values["tags"].clear()
+    assert saver.get_checkpoint("t1").channel_values == {"tags": ["a", "b"], "flags": {"x": 1, "y": None}}
+
+
 def test_a_value_without_a_version_is_refused(saver):
     record = CheckpointRecord("t1", "", new_id(), None, created_at(), {"step": 0}, {"a": 1}, {}, [])
     with pytest.raises(StoreError, match=r"without a version for channels \['a'\]"):
