@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import json
 import logging
 import queue
@@ -121,6 +122,9 @@ _DONE = object()
 _UNREAD: Any = object()
 
 log = logging.getLogger("graphcompat")
+
+#: History snapshots built per read of pending writes (one query for the batch, not one per checkpoint).
+_HISTORY_BATCH = 20
 
 #: A run on a queue nobody polls waits silently; after this long the caller is told why.
 NO_WORKER_WARNING_S = 5.0
@@ -619,8 +623,11 @@ class CompiledStateGraph:
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
         records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
-        for record in records:
-            yield await self._snapshot(record, live=False)
+        for start in range(0, len(records), _HISTORY_BATCH):
+            batch = records[start : start + _HISTORY_BATCH]
+            writes = await self.store.aget_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield _views.snapshot(self.engine, record, writes[record.checkpoint_id], live=False)
 
     def get_state_history(
         self,
@@ -639,7 +646,14 @@ class CompiledStateGraph:
         if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
         records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
-        return (self._snapshot_sync(record, live=False) for record in records)
+        return self._history_snapshots(thread_id, ns, records)
+
+    def _history_snapshots(self, thread_id: str, ns: str, records: Iterator[CheckpointRecord]) -> Iterator[StateSnapshot]:
+        """Snapshots of ``records`` as they are consumed, the pending writes of a batch read in one query."""
+        while batch := list(itertools.islice(records, _HISTORY_BATCH)):
+            writes = self.store.get_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield _views.snapshot(self.engine, record, writes[record.checkpoint_id], live=False)
 
     # -- update_state -------------------------------------------------------------
 
