@@ -292,8 +292,13 @@ class GraphRunWorkflow:
                     RUN_NODE,
                     NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
                     result_type=TaskResult,
+                    # None: the run's own task queue and no overall bound, as before per-node options.
+                    task_queue=node.task_queue,
+                    schedule_to_close_timeout=(
+                        timedelta(seconds=node.schedule_to_close_s) if node.schedule_to_close_s else None
+                    ),
                     start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
-                    heartbeat_timeout=timedelta(seconds=inp.heartbeat_timeout_s),
+                    heartbeat_timeout=timedelta(seconds=node.heartbeat_timeout_s or inp.heartbeat_timeout_s),
                     retry_policy=_INFRA_RETRY,
                     summary=f"{task.name} (step {step + 1})",
                 )

@@ -96,12 +96,26 @@ class StateGraph:
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         metadata: Mapping[str, Any] | None = None,
         timeout: timedelta | None = None,
+        task_queue: str | None = None,
+        heartbeat_timeout: timedelta | None = None,
+        schedule_to_close_timeout: timedelta | None = None,
         **_ignored: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after the function).
 
-        ``timeout`` (graphcompat's own) bounds one attempt of the node; the
-        graph's default applies when it is None.
+        graphcompat's own options, for where and how long the node runs (each
+        None takes the graph's setting):
+
+        * ``timeout`` bounds one attempt of the node (``compile(node_timeout=...)``);
+        * ``task_queue`` sends the node's activities to their own Temporal task
+          queue, served by workers started with ``worker.py --task-queue NAME``
+          (a GPU pool, a rate-limited API); the rest of the run stays on the
+          graph's queue. An in-process worker serves every queue of the graph;
+        * ``heartbeat_timeout``: how soon a lost worker running the node is
+          noticed and the attempt handed to another (``compile(heartbeat_timeout=...)``);
+        * ``schedule_to_close_timeout`` bounds one attempt *including* the time
+          it waits for a worker and Temporal's re-runs after worker loss; past
+          it the node fails with a timeout (and its ``retry_policy`` decides).
         """
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", None) or type(node).__name__
@@ -119,6 +133,13 @@ class StateGraph:
             )
         if node in self.nodes:
             raise GraphValidationError(f"Node {node!r} is already present; node names must be unique.")
+        _check_node_option(node, "task_queue", task_queue, str)
+        for option, value in (
+            ("timeout", timeout),
+            ("heartbeat_timeout", heartbeat_timeout),
+            ("schedule_to_close_timeout", schedule_to_close_timeout),
+        ):
+            _check_node_option(node, option, value, timedelta)
         if isinstance(retry_policy, Sequence):
             retry_policy = retry_policy[0] if retry_policy else None
         self.nodes[node] = NodeSpec(
@@ -129,6 +150,9 @@ class StateGraph:
             retry_policy=retry_policy,
             metadata=dict(metadata or {}),
             timeout=timeout,
+            task_queue=task_queue,
+            heartbeat_timeout=heartbeat_timeout,
+            schedule_to_close_timeout=schedule_to_close_timeout,
         )
         return self
 
@@ -315,4 +339,22 @@ class StateGraph:
             spec=spec,
             builder=self,
             checkpointer=checkpointer if not isinstance(checkpointer, bool) else None,
+        )
+
+
+def _check_node_option(node: str, option: str, value: Any, kind: type) -> None:
+    """Refuse a node option of the wrong type or an empty/non-positive value, naming the fix."""
+    if value is None:
+        return
+    if kind is str:
+        if not isinstance(value, str) or not value.strip():
+            raise GraphTypeError(
+                f"Node {node!r}: {option} must be a non-empty task queue name (str), got {value!r:.60}; "
+                f"e.g. add_node({node!r}, fn, {option}='gpu') and start a worker with worker.py --task-queue gpu."
+            )
+        return
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise GraphTypeError(
+            f"Node {node!r}: {option} must be a positive datetime.timedelta, got {value!r:.60}; "
+            f"e.g. {option}=timedelta(seconds=30)."
         )

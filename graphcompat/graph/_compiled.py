@@ -203,6 +203,10 @@ class CompiledStateGraph:
     def nodes(self) -> dict[str, Any]:
         return dict(self.spec.nodes)
 
+    def _node_task_queues(self) -> list[str]:
+        """The task queues of nodes sent to a queue of their own (``add_node(task_queue=...)``)."""
+        return sorted({n.task_queue for n in self.spec.nodes.values() if n.task_queue})
+
     # -- config helpers -------------------------------------------------------------
 
     def _thread(self, config: Config | None, *, required: bool = True) -> tuple[str, str, str | None]:
@@ -391,6 +395,8 @@ class CompiledStateGraph:
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
+        for node_queue in self._node_task_queues():  # an in-process worker serves them too
+            await runtime.ensure_worker(node_queue)
         workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
         try:
             handle = await client.start_workflow(
