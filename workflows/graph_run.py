@@ -288,6 +288,18 @@ class GraphRunWorkflow:
         timeout = node.timeout_s or inp.node_timeout_s
         while True:
             try:
+                if node.local:  # on this worker, recorded with the step (see add_node(local=True))
+                    return await workflow.execute_local_activity(
+                        RUN_NODE,
+                        NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
+                        result_type=TaskResult,
+                        schedule_to_close_timeout=(
+                            timedelta(seconds=node.schedule_to_close_s) if node.schedule_to_close_s else None
+                        ),
+                        start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
+                        retry_policy=_INFRA_RETRY,
+                        summary=f"{task.name} (step {step + 1}, local)",
+                    )
                 return await workflow.execute_activity(
                     RUN_NODE,
                     NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
@@ -302,7 +314,7 @@ class GraphRunWorkflow:
                     retry_policy=_INFRA_RETRY,
                     summary=f"{task.name} (step {step + 1})",
                 )
-            except ActivityError as err:
+            except (ActivityError, ApplicationError) as err:  # a local activity's failure is the latter
                 details = _node_details(_root(err))
                 if details is None or not details.get("retryable") or attempt >= node.max_attempts:
                     raise

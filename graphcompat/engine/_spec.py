@@ -53,6 +53,8 @@ class NodeSpec:
     heartbeat_timeout: timedelta | None = None
     #: Bound on one attempt including Temporal's retries after worker loss (None: no bound).
     schedule_to_close_timeout: timedelta | None = None
+    #: Run as a Temporal local activity on the workflow's worker (cheap nodes: no task round trip).
+    local: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +122,7 @@ class NodePlan:
     task_queue: str | None = None
     heartbeat_timeout_s: float | None = None
     schedule_to_close_s: float | None = None
+    local: bool = False
 
 
 def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
@@ -139,6 +142,7 @@ def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
             schedule_to_close_s=(
                 node.schedule_to_close_timeout.total_seconds() if node.schedule_to_close_timeout else None
             ),
+            local=node.local,
         )
     return plans
 

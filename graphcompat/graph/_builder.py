@@ -99,6 +99,7 @@ class StateGraph:
         task_queue: str | None = None,
         heartbeat_timeout: timedelta | None = None,
         schedule_to_close_timeout: timedelta | None = None,
+        local: bool = False,
         **_ignored: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after the function).
@@ -115,7 +116,17 @@ class StateGraph:
           noticed and the attempt handed to another (``compile(heartbeat_timeout=...)``);
         * ``schedule_to_close_timeout`` bounds one attempt *including* the time
           it waits for a worker and Temporal's re-runs after worker loss; past
-          it the node fails with a timeout (and its ``retry_policy`` decides).
+          it the node fails with a timeout (and its ``retry_policy`` decides);
+        * ``local=True`` runs the node as a Temporal *local activity* on the
+          worker that runs the workflow: no round trip through the server's task
+          queue, so a cheap node (a router, a formatter, a small transform) costs
+          a fraction of a step. Its result is recorded in history with the
+          super-step's commit; if the worker is lost before that, the node runs
+          again (at least once, as any node), and the checkpoint the store holds
+          first is the one the run continues from. Not for long or heavy nodes:
+          it holds the workflow's worker and has no heartbeat (a lost worker is
+          noticed by the workflow task timeout, 10 s). Cannot be combined with
+          ``task_queue`` or ``heartbeat_timeout``.
         """
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", None) or type(node).__name__
@@ -140,6 +151,13 @@ class StateGraph:
             ("schedule_to_close_timeout", schedule_to_close_timeout),
         ):
             _check_node_option(node, option, value, timedelta)
+        if not isinstance(local, bool):
+            raise GraphTypeError(f"Node {node!r}: local must be True or False, got {local!r:.60}.")
+        if local and (task_queue is not None or heartbeat_timeout is not None):
+            raise GraphValidationError(
+                f"Node {node!r}: a local node runs on the workflow's own worker, so it has no task_queue and no "
+                "heartbeat_timeout; drop local=True to send it to another queue, or drop those options."
+            )
         if isinstance(retry_policy, Sequence):
             retry_policy = retry_policy[0] if retry_policy else None
         self.nodes[node] = NodeSpec(
@@ -153,6 +171,7 @@ class StateGraph:
             task_queue=task_queue,
             heartbeat_timeout=heartbeat_timeout,
             schedule_to_close_timeout=schedule_to_close_timeout,
+            local=local,
         )
         return self
 
