@@ -264,9 +264,11 @@ class GraphActivities:
         async def beat() -> None:
             if info.is_local:  # a local node (add_node(local=True)) has no heartbeat
                 return
+            # The heartbeat timeout counts from the start: the first beat is due only after
+            # ``interval``, so a fast node sends none (each cost ~0.5 ms of the worker's CPU).
             while True:
-                activity.heartbeat()
                 await asyncio.sleep(interval)
+                activity.heartbeat()
 
         beating = asyncio.create_task(beat())
         task = TaskSpec(inp.task.id, inp.task.name, inp.task.kind)
