@@ -120,10 +120,11 @@ class StateGraph:
         * ``local=True`` runs the node as a Temporal *local activity* on the
           worker that runs the workflow: no round trip through the server's task
           queue, so a cheap node (a router, a formatter, a small transform) costs
-          a fraction of a step. Its result is recorded in history with the
-          super-step's commit; if the worker is lost before that, the node runs
-          again (at least once, as any node), and the checkpoint the store holds
-          first is the one the run continues from. Not for long or heavy nodes:
+          a fraction of a step. Its result enters history when the workflow
+          task completes (the run next waits on the server, or ~8 s of local
+          work); a worker lost before that runs those local nodes again (at
+          least once, as any node), and each re-run commit continues from the
+          checkpoint the store already holds. Not for long or heavy nodes:
           it holds the workflow's worker and has no heartbeat (a lost worker is
           noticed by the workflow task timeout, 10 s). Cannot be combined with
           ``task_queue`` or ``heartbeat_timeout``.
