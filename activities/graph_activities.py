@@ -310,14 +310,18 @@ class GraphActivities:
     @activity.defn(name=RUN_NODE)
     async def run_node(self, inp: NodeInput) -> TaskResult:
         """Run one node (and its conditional edges); return its writes only."""
-        graph = self._graph(inp.graph_key, local=False)
         info = activity.info()
+        graph = self._graph(inp.graph_key, local=info.is_local)
         interval = max(0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 3)
 
         async def beat() -> None:
+            if info.is_local:  # a local node (add_node(local=True)) has no heartbeat
+                return
+            # The heartbeat timeout counts from the start: the first beat is due only after
+            # ``interval``, so a fast node sends none (each cost ~0.5 ms of the worker's CPU).
             while True:
-                activity.heartbeat()
                 await asyncio.sleep(interval)
+                activity.heartbeat()
 
         beating = asyncio.create_task(beat())
         task = TaskSpec(inp.task.id, inp.task.name, inp.task.kind)

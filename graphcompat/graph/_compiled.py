@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import itertools
 import json
 import logging
 import queue
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -42,7 +42,7 @@ from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat._calls import load_value
 from graphcompat.checkpoint._layout import call_rows
-from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
@@ -124,6 +124,9 @@ _DONE = object()
 _UNREAD: Any = object()
 
 log = logging.getLogger("graphcompat")
+
+#: History snapshots built per read of pending writes (one query for the batch, not one per checkpoint).
+_HISTORY_BATCH = 20
 
 #: A run on a queue nobody polls waits silently; after this long the caller is told why.
 NO_WORKER_WARNING_S = 5.0
@@ -214,6 +217,10 @@ class CompiledStateGraph:
     @property
     def nodes(self) -> dict[str, Any]:
         return dict(self.spec.nodes)
+
+    def _node_task_queues(self) -> list[str]:
+        """The task queues of nodes sent to a queue of their own (``add_node(task_queue=...)``)."""
+        return sorted({n.task_queue for n in self.spec.nodes.values() if n.task_queue})
 
     # -- config helpers -------------------------------------------------------------
 
@@ -410,6 +417,8 @@ class CompiledStateGraph:
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
+        for node_queue in self._node_task_queues():  # an in-process worker serves them too
+            await runtime.ensure_worker(node_queue)
         workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
         try:
             handle = await client.start_workflow(
@@ -565,33 +574,46 @@ class CompiledStateGraph:
 
     # -- state ----------------------------------------------------------------------
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
-        """The snapshot of ``record`` (of this graph, or of one of its subgraphs by namespace).
+    def _snapshot_of(self, record: CheckpointRecord, writes: Sequence[PendingWrite], *, live: bool) -> StateSnapshot:
+        """The snapshot of ``record`` given its pending writes: no I/O, so sync and async reads share it.
 
-        Tasks of subgraph nodes carry the subgraph's place in ``state``, as in
-        LangGraph: its config (``thread_id``, ``checkpoint_ns``), or with
-        ``subgraphs=True`` the subgraph's own latest snapshot when it has one.
+        ``record`` is of this graph or, by its namespace, of one of its
+        subgraphs. Tasks of subgraph nodes carry the subgraph's place in
+        ``state`` (its config), as in LangGraph; subclasses reshape the whole
+        snapshot here (an entrypoint shows its return value).
         """
         graph = self._graph_at(record.checkpoint_ns)
-        writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
         snap = _views.snapshot(graph.engine, record, writes, live=live)
         tasks = []
         for task in snap.tasks:
-            node = graph.spec.nodes.get(task.name)
-            child_graph = find_subgraph(node) if node is not None else None
-            if child_graph is not None:
-                ns = _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child_graph.own_memory)
-                state: Any = {"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}}
-                if subgraphs:  # the subgraph's latest snapshot; an empty one before it ran, as in LangGraph
-                    child = await self.store.aget_checkpoint(record.thread_id, ns)
-                    state = (
-                        await self._snapshot(child, live=True, subgraphs=True)
-                        if child is not None
-                        else StateSnapshot({}, (), state, None, None, None, ())
-                    )
-                task = task._replace(state=state)
+            ns = _child_ns(graph, record, task)
+            if ns is not None:
+                task = task._replace(state={"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}})
             tasks.append(task)
         return snap._replace(tasks=tuple(tasks))
+
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """:meth:`_snapshot_of` with the writes read; ``subgraphs=True`` puts each subgraph's own latest
+        snapshot in its task's ``state`` (an empty one before it ran, as in LangGraph)."""
+        writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        tasks = []
+        for task in snap.tasks:
+            if isinstance(task.state, Mapping):
+                child = await self.store.aget_checkpoint(record.thread_id, task.state["configurable"]["checkpoint_ns"])
+                task = task._replace(
+                    state=await self._snapshot(child, live=True, subgraphs=True)
+                    if child is not None
+                    else StateSnapshot({}, (), task.state, None, None, None, ())
+                )
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+        writes = self.store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        return self._snapshot_of(record, writes, live=live)
 
     def _graph_at(self, ns: str) -> CompiledStateGraph:
         """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
@@ -603,36 +625,53 @@ class CompiledStateGraph:
                 f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
             )
 
+    # Reads need no Temporal and no event loop: the sync calls use the store's sync
+    # methods in the caller's thread, the async twins its async methods. A sync call
+    # routed through an event loop paid a loop (or a thread hop to the runtime's loop)
+    # per call, and ``asyncio.run`` in the main thread even formats the repr of its
+    # result (the whole state) when it restores the SIGINT handler.
+
+    def _state_query(self, config: Config) -> tuple[str, str, str | None]:
+        self._require_checkpointer("get_state")
+        query = self._thread(config)
+        self._graph_at(query[1])  # an unknown namespace is refused
+        return query
+
+    @staticmethod
+    def _no_state(query: tuple[str, str, str | None]) -> StateSnapshot:
+        """What ``get_state`` says when the store has no such checkpoint: an empty thread, or an error."""
+        thread_id, ns, checkpoint_id = query
+        if checkpoint_id:
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+        return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
+
     async def aget_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
         """Async twin of :meth:`get_state`."""
-        self._require_checkpointer("get_state")
-        thread_id, ns, checkpoint_id = self._thread(config)
-        self._graph_at(ns)  # an unknown namespace is refused
-        record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+        query = self._state_query(config)
+        record = await self.store.aget_checkpoint(*query)
         if record is None:
-            if checkpoint_id:
-                raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
-            return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
-        return await self._snapshot(record, live=checkpoint_id is None, subgraphs=subgraphs)
+            return self._no_state(query)
+        return await self._snapshot(record, live=query[2] is None, subgraphs=subgraphs)
 
     def get_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's latest state (live view), or the named checkpoint as written.
 
         A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
         state; ``subgraphs=True`` puts each running subgraph's snapshot in
-        its task's ``state``.
+        its task's ``state`` (that walk is async: it goes through the runtime's loop).
         """
-        return self._sync(self.aget_state(config, subgraphs=subgraphs))
+        if subgraphs:
+            return self._sync(self.aget_state(config, subgraphs=True))
+        query = self._state_query(config)
+        record = self.store.get_checkpoint(*query)
+        if record is None:
+            return self._no_state(query)
+        return self._snapshot_sync(record, live=query[2] is None)
 
-    async def aget_state_history(
-        self,
-        config: Config,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Config | str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[StateSnapshot]:
-        """Async twin of :meth:`get_state_history`."""
+    def _history_query(
+        self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
+    ) -> tuple[str, str, str | None]:
+        """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
         self._graph_at(ns)  # an unknown namespace is refused
@@ -647,11 +686,26 @@ class CompiledStateGraph:
                 f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
                 "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
             )
+        return thread_id, ns, before_id
+
+    async def aget_state_history(
+        self,
+        config: Config,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Config | str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async twin of :meth:`get_state_history`."""
+        thread_id, ns, before_id = self._history_query(config, filter, before)
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
         records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
-        for record in records:
-            yield await self._snapshot(record, live=False)
+        for start in range(0, len(records), _HISTORY_BATCH):
+            batch = records[start : start + _HISTORY_BATCH]
+            writes = await self.store.aget_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     def get_state_history(
         self,
@@ -661,38 +715,23 @@ class CompiledStateGraph:
         before: Config | str | None = None,
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
-        """Every checkpoint of the thread, all branches, newest first."""
+        """Every checkpoint of the thread, all branches, newest first.
 
-        async def collect() -> list[StateSnapshot]:
-            return [s async for s in self.aget_state_history(config, filter=filter, before=before, limit=limit)]
+        Bad arguments are refused here; the snapshots are read as the iterator is
+        consumed, a page of checkpoints at a time (as LangGraph's iterator does).
+        """
+        thread_id, ns, before_id = self._history_query(config, filter, before)
+        if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
+            raise errors.UnknownCheckpointError.of(thread_id, before_id)
+        records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        return self._history_snapshots(thread_id, ns, records)
 
-        return iter(self._sync(collect()))
-
-    def _sync(self, coro: Any) -> Any:
-        """Store reads need no Temporal: run them on the runtime loop when one exists, else directly."""
-        from graphcompat._runtime import current_runtime
-
-        runtime = current_runtime()
-        if runtime is not None:
-            return runtime.run_sync(coro)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["value"] = asyncio.run(coro)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                box["error"] = exc
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+    def _history_snapshots(self, thread_id: str, ns: str, records: Iterator[CheckpointRecord]) -> Iterator[StateSnapshot]:
+        """Snapshots of ``records`` as they are consumed, the pending writes of a batch read in one query."""
+        while batch := list(itertools.islice(records, _HISTORY_BATCH)):
+            writes = self.store.get_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     # -- update_state -------------------------------------------------------------
 
@@ -978,6 +1017,15 @@ class CompiledStateGraph:
         from graphcompat.graph._drawing import DrawableGraph
 
         return DrawableGraph(self.spec, xray=xray)
+
+
+def _child_ns(graph: CompiledStateGraph, record: CheckpointRecord, task: Any) -> str | None:
+    """The namespace of the subgraph run by ``task`` of ``record`` (None: the node runs no subgraph)."""
+    node = graph.spec.nodes.get(task.name)
+    child = find_subgraph(node) if node is not None else None
+    if child is None:
+        return None
+    return _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child.own_memory)
 
 
 def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
