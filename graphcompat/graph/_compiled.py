@@ -599,21 +599,23 @@ class CompiledStateGraph:
         snap = self._snapshot_of(record, writes, live=live)
         if not subgraphs:
             return snap
-        tasks = []
-        for task in snap.tasks:
-            if isinstance(task.state, Mapping):
-                child = await self.store.aget_checkpoint(record.thread_id, task.state["configurable"]["checkpoint_ns"])
-                task = task._replace(
-                    state=await self._snapshot(child, live=True, subgraphs=True)
-                    if child is not None
-                    else StateSnapshot({}, (), task.state, None, None, None, ())
-                )
-            tasks.append(task)
-        return snap._replace(tasks=tuple(tasks))
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = await self.store.aget_checkpoint(record.thread_id, ns)
+            children[ns] = await self._snapshot(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
 
-    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """Sync twin of :meth:`_snapshot`: the store's sync methods, in the caller's thread."""
         writes = self.store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return self._snapshot_of(record, writes, live=live)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = self.store.get_checkpoint(record.thread_id, ns)
+            children[ns] = self._snapshot_sync(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
 
     def _graph_at(self, ns: str) -> CompiledStateGraph:
         """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
@@ -658,15 +660,13 @@ class CompiledStateGraph:
 
         A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
         state; ``subgraphs=True`` puts each running subgraph's snapshot in
-        its task's ``state`` (that walk is async: it goes through the runtime's loop).
+        its task's ``state``.
         """
-        if subgraphs:
-            return self._sync(self.aget_state(config, subgraphs=True))
         query = self._state_query(config)
         record = self.store.get_checkpoint(*query)
         if record is None:
             return self._no_state(query)
-        return self._snapshot_sync(record, live=query[2] is None)
+        return self._snapshot_sync(record, live=query[2] is None, subgraphs=subgraphs)
 
     def _history_query(
         self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
@@ -1017,6 +1017,22 @@ class CompiledStateGraph:
         from graphcompat.graph._drawing import DrawableGraph
 
         return DrawableGraph(self.spec, xray=xray)
+
+
+def _child_namespaces(snap: StateSnapshot) -> list[str]:
+    """The namespaces of the subgraphs the tasks of ``snap`` run (their ``state`` is the subgraph's config)."""
+    return [t.state["configurable"]["checkpoint_ns"] for t in snap.tasks if isinstance(t.state, Mapping)]
+
+
+def _with_children(snap: StateSnapshot, children: Mapping[str, StateSnapshot | None]) -> StateSnapshot:
+    """``snap`` with each subgraph task's ``state`` replaced by the subgraph's snapshot (empty before it ran)."""
+    tasks = []
+    for task in snap.tasks:
+        if isinstance(task.state, Mapping):
+            child = children.get(task.state["configurable"]["checkpoint_ns"])
+            task = task._replace(state=child if child is not None else StateSnapshot({}, (), task.state, None, None, None, ()))
+        tasks.append(task)
+    return snap._replace(tasks=tuple(tasks))
 
 
 def _child_ns(graph: CompiledStateGraph, record: CheckpointRecord, task: Any) -> str | None:
