@@ -10,7 +10,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from graphcompat._devserver import STATE_DB, DevServer, lock_db, state_dir
+from graphcompat._devserver import STATE_DB, DevServer, lock_db, publish_server, state_dir, withdraw_server
 from graphcompat import _settings
 from graphcompat._runtime import current_runtime
 from graphcompat._settings import temporal_configured
@@ -25,9 +25,9 @@ __all__ = ["cmd_schedule_expiry", "cmd_server"]
 def cmd_server(args: argparse.Namespace) -> int:
     """Run the embedded dev server in the foreground until Ctrl-C or SIGTERM.
 
-    It holds the same lock as the embedded runtime, so a script that starts
-    its own embedded server meanwhile keeps its runs in another file instead
-    of sharing (and corrupting) this one.
+    It holds the same lock as the embedded runtime and publishes its address
+    the same way, so a script using the embedded default in this directory
+    meanwhile runs on this server instead of starting a second one.
     """
     directory = state_dir()
     db = Path(args.db).expanduser().resolve() if args.db else directory / STATE_DB
@@ -53,6 +53,8 @@ def _serve(server: DevServer) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         asyncio.run(server.start())
+        if server.db is not None:
+            publish_server(server.db, server.address, server.ui_url)
         print(f"Temporal dev server: {server.address}", flush=True)
         if server.ui_url:
             print(f"Web UI: {server.ui_url}", flush=True)
@@ -67,6 +69,8 @@ def _serve(server: DevServer) -> int:
                     f"the Temporal dev server exited with code {server.process.returncode}; see {server.log_path}"
                 )
     finally:
+        if server.db is not None:
+            withdraw_server(server.db)
         server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
