@@ -18,7 +18,7 @@ import logging
 import threading
 import traceback
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from graphcompat._constants import START
 from graphcompat._wire import (
     COMMIT_STEP,
+    CONFIGURABLE_REF,
     MAX_PAYLOAD_BYTES,
     NODE_ERROR,
     RUN_NODE,
@@ -56,6 +57,8 @@ from graphcompat.checkpoint._layout import (
     resolve_refs,
     result_rows,
     resume_values,
+    run_args_from,
+    run_args_id,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import open_run, resume_run
@@ -65,6 +68,7 @@ from graphcompat.errors import (
     PayloadTooLargeError,
     StoreUnavailableError,
     UnknownCheckpointError,
+    UnknownThreadError,
 )
 
 if TYPE_CHECKING:
@@ -141,24 +145,27 @@ def _json_args(exc: BaseException) -> list[Any] | None:
     return list(exc.args)
 
 
-class _RecordCache:
-    """Small LRU of checkpoint records, shared by a worker's activities."""
+V = TypeVar("V")
+
+
+class _LRU(Generic[V]):
+    """Small LRU shared by a worker's activities: checkpoint records, and runs' stored arguments."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: collections.OrderedDict[tuple[str, ...], CheckpointRecord] = collections.OrderedDict()
+        self._items: collections.OrderedDict[tuple[str, ...], V] = collections.OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...]) -> CheckpointRecord | None:
+    def get(self, key: tuple[str, ...]) -> V | None:
         with self._lock:
-            record = self._items.get(key)
-            if record is not None:
+            value = self._items.get(key)
+            if value is not None:
                 self._items.move_to_end(key)
-            return record
+            return value
 
-    def put(self, key: tuple[str, ...], record: CheckpointRecord) -> None:
+    def put(self, key: tuple[str, ...], value: V) -> None:
         with self._lock:
-            self._items[key] = record
+            self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -169,7 +176,9 @@ class GraphActivities:
 
     def __init__(self, registry: GraphRegistry) -> None:
         self.registry = registry
-        self.cache = _RecordCache()
+        self.cache: _LRU[CheckpointRecord] = _LRU()
+        #: A run's stored configurable values by reference (immutable once stored).
+        self.run_args: _LRU[dict[str, Any]] = _LRU()
 
     def all(self) -> list[Any]:
         return [self.start_run, self.run_node, self.commit_step, self.save_writes, self.update_state]
@@ -199,6 +208,26 @@ class GraphActivities:
                 raise UnknownCheckpointError.of(thread_id, checkpoint_id)
             self.cache.put(key, record)
         return record
+
+    async def _config(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str, wire: dict[str, Any]) -> dict[str, Any]:
+        """The run's RunnableConfig at ``checkpoint_id``: the wire config with the caller's
+        ``configurable`` values read back from the store (they never travel in history)."""
+        config = {k: v for k, v in wire.items() if k != CONFIGURABLE_REF}
+        ref = wire.get(CONFIGURABLE_REF)
+        if ref is not None:
+            key = (graph.store.url, thread_id, ns, str(ref))
+            args = self.run_args.get(key)
+            if args is None:
+                args = run_args_from(await graph.store.aget_writes(thread_id, ns, run_args_id(str(ref))))
+                if args is None:
+                    raise UnknownThreadError(
+                        f"The configurable values of this run of thread {thread_id!r} are gone from the store "
+                        "(the thread was deleted while the run was in flight); start a new run.",
+                        thread_id=thread_id,
+                    )
+                self.run_args.put(key, args)
+            config["configurable"] = dict(args.get("configurable") or {})
+        return graph.engine.run_config(config, thread_id, ns, checkpoint_id)
 
     async def _put(self, graph: GraphBinding, record: CheckpointRecord) -> CheckpointRecord:
         """Store ``record``; returns the checkpoint the store holds under its id.
@@ -276,7 +305,7 @@ class GraphActivities:
             if inp.resume:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
                 resume = resume_values(writes, task.id)
-            config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, inp.config)
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
             running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
             try:
@@ -337,7 +366,7 @@ class GraphActivities:
                 results = completed_results(stored) if inp.load_pending else {}
                 fresh = resolve_refs(fresh, stored)
             results.update(fresh)
-            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id, inp.config)
             for task in tasks:
                 if task.kind == "input":
                     results[task.id] = await engine.run_task(task, parent.channel_values, config)
@@ -386,7 +415,7 @@ class GraphActivities:
                 raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             as_node = inp.as_node or engine.infer_as_node(parent.metadata if parent else None)
             update = None if inp.skip else engine.schema.load_values(inp.values or {})
-            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id, inp.config)
             outcome = await engine.update_as_node(
                 parent.channel_values if parent else {},
                 parent.channel_versions if parent else {},

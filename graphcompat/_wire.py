@@ -18,6 +18,7 @@ from graphcompat.engine._spec import NodePlan
 
 __all__ = [
     "COMMIT_STEP",
+    "CONFIGURABLE_REF",
     "MAX_PAYLOAD_BYTES",
     "NODE_TIMEOUT_MARGIN_S",
     "NODE_ERROR",
@@ -63,6 +64,12 @@ NODE_ERROR = "graphcompat.node_error"
 #: Temporal refuses payloads over 2 MB by default; refuse a little earlier with a
 #: clear message (a node's result, the input that starts a run, an update).
 MAX_PAYLOAD_BYTES = 1_800_000
+
+#: The key of a run's wire config (``RunInput.config`` and the activities' ``config``)
+#: that replaces ``configurable``: the reference of the values the client stored
+#: with the run (``checkpoint._layout.run_args_rows``). Configurable values are
+#: often secrets (API keys); they never travel through workflow history.
+CONFIGURABLE_REF = "configurable_ref"
 
 #: Temporal's server refuses workflow ids longer than this (``limit.maxIDLength``,
 #: 1000 bytes by default); ``workflow_id_for`` must stay within it.

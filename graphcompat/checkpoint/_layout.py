@@ -22,6 +22,15 @@ Pending writes
     as ``__blob__`` rows under the hash of their JSON (content-addressed) and
     referenced as ``{REF_KEY: digest}``.
 
+Run arguments
+    What a caller passes that must not reach Temporal history (the values of
+    ``config["configurable"]``: API keys, user ids) is stored by the client
+    before the run starts, as one ``__run_args__`` row against the pseudo
+    checkpoint id ``run:<ref>`` (:func:`run_args_rows`, :func:`run_args_from`);
+    ``ref`` is random, so history holds neither the value nor a hash of it.
+    The rows stay with the thread (deleted with it), like LangGraph, which
+    keeps configurable values in checkpoint metadata.
+
 Channels
     ``channel_values`` holds the state keys and internal channels; internal
     names start with ``__`` or contain ``:`` (waiting-edge barriers are
@@ -36,7 +45,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from graphcompat._constants import BLOB, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
+from graphcompat._constants import BLOB, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE, RUN_ARGS
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
@@ -59,6 +68,9 @@ __all__ = [
     "next_generation",
     "record_tasks",
     "resolve_refs",
+    "run_args_from",
+    "run_args_id",
+    "run_args_rows",
     "result_rows",
     "resume_rows",
     "resume_values",
@@ -307,6 +319,21 @@ def externalize(
     if isinstance(update, dict) and not result.same_update:
         update = {k: refs.get(k, v) for k, v in update.items()}
     return dataclasses.replace(result, writes=writes, update=update), blobs
+
+
+def run_args_id(ref: str) -> str:
+    """The pseudo checkpoint id a run's stored arguments sit under (never a real checkpoint's id)."""
+    return f"run:{ref}"
+
+
+def run_args_rows(values: Mapping[str, Any]) -> list[PendingWrite]:
+    """The rows that store a run's arguments (``{"configurable": {...}}``)."""
+    return [PendingWrite("run", "run", 0, RUN_ARGS, dict(values))]
+
+
+def run_args_from(rows: Sequence[PendingWrite]) -> dict[str, Any] | None:
+    """A run's stored arguments, or None when the rows hold none (the thread was deleted meanwhile)."""
+    return next((dict(r.value) for r in rows if r.channel == RUN_ARGS), None)
 
 
 def has_refs(results: Iterable[TaskResult]) -> bool:

@@ -39,7 +39,8 @@ from graphcompat import _ids, _settings, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._wire import CONFIGURABLE_REF, MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat.checkpoint._layout import run_args_id, run_args_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -385,6 +386,7 @@ class CompiledStateGraph:
             # (a clock stepped back, another server): the head stays the newest checkpoint.
             run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
         run = dataclasses.replace(run, store_attempts=_settings.store_retry_attempts())
+        run = await self._stash_configurable(run)
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
@@ -412,6 +414,27 @@ class CompiledStateGraph:
                 thread_id=run.thread_id,
                 workflow_id=workflow_id,
             ) from None
+
+    async def _stash_configurable(self, run: RunInput) -> RunInput:
+        """``run`` with its ``configurable`` values replaced by a reference to a copy in the store.
+
+        Configurable values are often secrets (API keys); workflow history is
+        kept and shown by Temporal, so they are stored with the thread instead
+        and the activities read them back (``GraphActivities._config``).
+        ``thread_id``, ``checkpoint_ns`` and ``checkpoint_id`` are dropped: the
+        run names them itself. The reference is random (not a hash of the values).
+        """
+        configurable = dict(run.config.get("configurable") or {})
+        for key in ("thread_id", "checkpoint_ns", "checkpoint_id"):
+            configurable.pop(key, None)
+        config = {k: v for k, v in run.config.items() if k != "configurable"}
+        if configurable:
+            ref = uuid.uuid4().hex
+            await self.store.aput_writes(
+                run.thread_id, run.checkpoint_ns, run_args_id(ref), run_args_rows({"configurable": configurable})
+            )
+            config[CONFIGURABLE_REF] = ref
+        return dataclasses.replace(run, config=config)
 
     async def _ainvoke(
         self,
