@@ -14,7 +14,7 @@ from graphcompat._devserver import STATE_DB, DevServer, lock_db, publish_server,
 from graphcompat import _settings
 from graphcompat._runtime import current_runtime
 from graphcompat._settings import temporal_configured
-from graphcompat.checkpoint._masking import mask_password
+from graphcompat.checkpoint._masking import mask_password, strip_password
 from graphcompat.cli._run import store_url_for, temporal_runtime
 from graphcompat.cli._store import open_store, parse_duration
 from graphcompat.errors import ConfigurationError
@@ -103,13 +103,16 @@ def cmd_schedule_expiry(args: argparse.Namespace) -> int:
             "or set TEMPORAL_ADDRESS (`graphcompat server` runs one locally)"
         )
     store = open_store(store_url_for(args))
+    store_url_text = store.url
     try:
         if store.in_process_only:
             raise ConfigurationError(
                 f"store {store.url} lives only in this process; schedule expiry of a store workers can open "
                 "(sqlite:////absolute/path.db or postgresql://...)"
             )
-        url = store.url  # absolute: the worker's working directory is not ours
+        # Absolute (the worker's working directory is not ours) and without its password: a
+        # Schedule's arguments are kept and shown by Temporal; the worker supplies it.
+        url = strip_password(store.url)
     finally:
         store.close()
     task_queue = _settings.task_queue(args.task_queue)
@@ -149,5 +152,11 @@ def cmd_schedule_expiry(args: argparse.Namespace) -> int:
         f"schedule {args.schedule_id!r} {outcome}: every {args.every}, delete threads idle for more than "
         f"{args.older_than} in {mask_password(url)}; runs workflow {CleanupWorkflow.__name__} on task queue "
         f"{task_queue!r} (its workers must register workflows.cleanup / activities.cleanup)"
+        + (
+            "; the password is not in the Schedule: its workers take it from their GRAPHCOMPAT_STORE "
+            "(the same URL with the password) or from PGPASSWORD / ~/.pgpass"
+            if url != store_url_text
+            else ""
+        )
     )
     return 0

@@ -149,6 +149,28 @@ def test_mask_password_hides_url_and_keyword_passwords(given, shown):
 
 
 @pytest.mark.parametrize(
+    "given, kept",
+    [
+        ("postgresql://app:s3cret@db:5432/x?schema=a", "postgresql://app@db:5432/x?schema=a"),
+        ("postgresql://:s3cret@db/x", "postgresql://db/x"),
+        ("postgresql://db/x?password=s3cret&schema=s", "postgresql://db/x?schema=s"),
+        ("postgresql://db/x?schema=s&password=s3cret", "postgresql://db/x?schema=s"),
+        ("postgresql://app@db/x", "postgresql://app@db/x"),
+        ("sqlite:////abs/path.db", "sqlite:////abs/path.db"),
+    ],
+)
+def test_strip_password_keeps_everything_but_the_password(given, kept, monkeypatch):
+    from activities.cleanup import worker_store_url
+    from graphcompat.checkpoint._masking import strip_password
+
+    assert strip_password(given) == kept
+    # The cleanup worker completes a stripped URL from its own GRAPHCOMPAT_STORE, for that store only.
+    monkeypatch.setenv("GRAPHCOMPAT_STORE", given)
+    assert worker_store_url(kept) == given
+    assert worker_store_url("postgresql://other@db/y") == "postgresql://other@db/y"
+
+
+@pytest.mark.parametrize(
     "url, shown",
     [
         ("postgresql://app:pa/ss@db/x", "postgresql://app:***@db/x"),
