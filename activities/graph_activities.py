@@ -59,6 +59,7 @@ from graphcompat.checkpoint._layout import (
     resume_values,
     run_args_from,
     run_args_id,
+    run_args_ref,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import open_run, resume_run
@@ -209,23 +210,33 @@ class GraphActivities:
             self.cache.put(key, record)
         return record
 
+    async def _run_args(self, graph: GraphBinding, thread_id: str, ns: str, ref: str) -> dict[str, Any]:
+        """What the client stored for a run under ``ref`` (``CompiledStateGraph._stash_run_args``)."""
+        key = (graph.store.url, thread_id, ns, ref)
+        args = self.run_args.get(key)
+        if args is None:
+            args = run_args_from(await graph.store.aget_writes(thread_id, ns, run_args_id(ref)))
+            if args is None:
+                raise UnknownThreadError(
+                    f"What the caller passed to this run of thread {thread_id!r} is gone from the store "
+                    "(the thread was deleted while the run was in flight); start a new run.",
+                    thread_id=thread_id,
+                )
+            self.run_args.put(key, args)
+        return args
+
+    async def _arg(self, graph: GraphBinding, thread_id: str, ns: str, name: str, value: Any) -> Any:
+        """A run argument (input, resume or update values) as given: read back when it travelled by reference."""
+        ref = run_args_ref(value)
+        return value if ref is None else (await self._run_args(graph, thread_id, ns, ref))[name]
+
     async def _config(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str, wire: dict[str, Any]) -> dict[str, Any]:
         """The run's RunnableConfig at ``checkpoint_id``: the wire config with the caller's
         ``configurable`` values read back from the store (they never travel in history)."""
         config = {k: v for k, v in wire.items() if k != CONFIGURABLE_REF}
         ref = wire.get(CONFIGURABLE_REF)
         if ref is not None:
-            key = (graph.store.url, thread_id, ns, str(ref))
-            args = self.run_args.get(key)
-            if args is None:
-                args = run_args_from(await graph.store.aget_writes(thread_id, ns, run_args_id(str(ref))))
-                if args is None:
-                    raise UnknownThreadError(
-                        f"The configurable values of this run of thread {thread_id!r} are gone from the store "
-                        "(the thread was deleted while the run was in flight); start a new run.",
-                        thread_id=thread_id,
-                    )
-                self.run_args.put(key, args)
+            args = await self._run_args(graph, thread_id, ns, str(ref))
             config["configurable"] = dict(args.get("configurable") or {})
         return graph.engine.run_config(config, thread_id, ns, checkpoint_id)
 
@@ -271,14 +282,15 @@ class GraphActivities:
             latest=latest,
             new_checkpoint_id=inp.new_checkpoint_id,
             created_at=inp.created_at,
-            input=inp.input,
+            input=await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "input", inp.input),
         )
         record = opening.record
         if opening.new:
             record = await self._put(graph, record)
             return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
-        done, rows = resume_run(graph.engine, inp.mode, record, writes, inp.resume)
+        resume = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "resume", inp.resume)
+        done, rows = resume_run(graph.engine, inp.mode, record, writes, resume)
         if rows:
             await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
         return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True)
@@ -414,7 +426,8 @@ class GraphActivities:
             if parent is None and inp.checkpoint_id:
                 raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             as_node = inp.as_node or engine.infer_as_node(parent.metadata if parent else None)
-            update = None if inp.skip else engine.schema.load_values(inp.values or {})
+            values = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "update_values", inp.values)
+            update = None if inp.skip else engine.schema.load_values(values or {})
             config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id, inp.config)
             outcome = await engine.update_as_node(
                 parent.channel_values if parent else {},

@@ -39,8 +39,8 @@ from graphcompat import _ids, _settings, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import CONFIGURABLE_REF, MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
-from graphcompat.checkpoint._layout import run_args_id, run_args_rows
+from graphcompat._wire import CONFIGURABLE_REF, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT, run_args_id, run_args_marker, run_args_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
 from graphcompat.engine import Engine, GraphSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -337,7 +337,6 @@ class CompiledStateGraph:
             mode = RunMode.INPUT
             payload = self.engine.dump_input(input)
         json_config = _json_config(config)
-        self._check_size(payload, "input")
         return RunInput(
             graph_key=self.graph_key,
             graph_name=self.name,
@@ -363,20 +362,6 @@ class CompiledStateGraph:
             ]
         )
 
-    @staticmethod
-    def _check_size(payload: Any, what: str) -> None:
-        """Refuse what Temporal would refuse (a payload over ~2 MB), before anything starts."""
-        if payload is None:
-            return
-        size = len(json.dumps(payload, separators=(",", ":"), default=str))
-        if size > MAX_PAYLOAD_BYTES:
-            raise errors.PayloadTooLargeError(
-                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_PAYLOAD_BYTES:,} in the payload that "
-                "starts a run. Keep large data outside the state (a file or object store) and pass a reference, "
-                "or let a node load it (node writes of any size go to the store).",
-                size=size,
-            )
-
     async def _start(self, runtime: Runtime, run: RunInput, head: Any = _UNREAD) -> Any:
         """Start the thread's workflow for ``run`` (``head``: the thread's latest checkpoint, if already read)."""
         if head is _UNREAD:
@@ -386,7 +371,7 @@ class CompiledStateGraph:
             # (a clock stepped back, another server): the head stays the newest checkpoint.
             run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
         run = dataclasses.replace(run, store_attempts=_settings.store_retry_attempts())
-        run = await self._stash_configurable(run)
+        run = await self._stash_run_args(run)
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
@@ -415,26 +400,38 @@ class CompiledStateGraph:
                 workflow_id=workflow_id,
             ) from None
 
-    async def _stash_configurable(self, run: RunInput) -> RunInput:
-        """``run`` with its ``configurable`` values replaced by a reference to a copy in the store.
+    async def _stash_run_args(self, run: RunInput) -> RunInput:
+        """``run`` with what must not travel through workflow history replaced by references.
 
-        Configurable values are often secrets (API keys); workflow history is
-        kept and shown by Temporal, so they are stored with the thread instead
-        and the activities read them back (``GraphActivities._config``).
-        ``thread_id``, ``checkpoint_ns`` and ``checkpoint_id`` are dropped: the
-        run names them itself. The reference is random (not a hash of the values).
+        Stored with the thread as one ``run_args`` row under a random reference
+        (``checkpoint._layout.run_args_rows``), read back by the activities:
+
+        * the caller's ``configurable`` values, always: often secrets (API keys),
+          and history is kept and shown by Temporal. ``thread_id``,
+          ``checkpoint_ns`` and ``checkpoint_id`` are dropped (the run names them);
+          the wire config carries ``CONFIGURABLE_REF`` instead;
+        * the input, a ``Command(resume=...)`` value and ``update_state`` values
+          when their JSON is over ``INLINE_WRITE_LIMIT``, the one size rule of
+          node writes too; the field then holds ``run_args_marker(ref)``.
         """
         configurable = dict(run.config.get("configurable") or {})
         for key in ("thread_id", "checkpoint_ns", "checkpoint_id"):
             configurable.pop(key, None)
         config = {k: v for k, v in run.config.items() if k != "configurable"}
+        ref = uuid.uuid4().hex
+        args: dict[str, Any] = {}
         if configurable:
-            ref = uuid.uuid4().hex
-            await self.store.aput_writes(
-                run.thread_id, run.checkpoint_ns, run_args_id(ref), run_args_rows({"configurable": configurable})
-            )
+            args["configurable"] = configurable
             config[CONFIGURABLE_REF] = ref
-        return dataclasses.replace(run, config=config)
+        moved: dict[str, Any] = {}
+        for name in ("input", "resume", "update_values"):
+            value = getattr(run, name)
+            if value is not None and len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) > INLINE_WRITE_LIMIT:
+                args[name] = value
+                moved[name] = run_args_marker(ref)
+        if args:
+            await self.store.aput_writes(run.thread_id, run.checkpoint_ns, run_args_id(ref), run_args_rows(args))
+        return dataclasses.replace(run, config=config, **moved)
 
     async def _ainvoke(
         self,
@@ -673,7 +670,6 @@ class CompiledStateGraph:
         payload = None
         if values is not None:
             payload = self.engine.dump_input(values, where=where)
-            self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
