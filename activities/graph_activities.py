@@ -36,6 +36,7 @@ from graphcompat._wire import (
     CommitInput,
     CommitResult,
     NodeInput,
+    RunMode,
     RunResult,
     RunStatus,
     SaveWritesInput,
@@ -272,6 +273,13 @@ class GraphActivities:
         store = graph.store
         addressed = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id) if inp.checkpoint_id else None
         latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
+        started_from = None
+        if inp.mode == RunMode.INPUT and inp.last_checkpoint_id and latest is not None and latest.checkpoint_id != inp.last_checkpoint_id:
+            started_from = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.last_checkpoint_id)
+        # The next ids must come after the thread's newest checkpoint when that is newer than
+        # this run's first id (a reset run finds its own earlier execution's there). Only
+        # then: a retried opening must return what the first attempt returned.
+        head = latest.checkpoint_id if latest is not None and latest.checkpoint_id > inp.new_checkpoint_id else None
         opening = open_run(
             graph.engine,
             inp.mode,
@@ -283,17 +291,19 @@ class GraphActivities:
             new_checkpoint_id=inp.new_checkpoint_id,
             created_at=inp.created_at,
             input=await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "input", inp.input),
+            seen_head=inp.last_checkpoint_id,
+            started_from=started_from,
         )
         record = opening.record
         if opening.new:
             record = await self._put(graph, record)
-            return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
+            return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans, head_checkpoint_id=head)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
         resume = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "resume", inp.resume)
         done, rows = resume_run(graph.engine, inp.mode, record, writes, resume)
         if rows:
             await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
-        return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True)
+        return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True, head_checkpoint_id=head)
 
     @activity.defn(name=RUN_NODE)
     async def run_node(self, inp: NodeInput) -> TaskResult:

@@ -163,6 +163,8 @@ class StartInput:
     resume: Any
     new_checkpoint_id: str
     created_at: str
+    #: The thread's newest checkpoint when the caller started the run (``RunInput.last_checkpoint_id``)
+    last_checkpoint_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +176,8 @@ class StartResult:
     plan: dict[str, NodePlan]
     #: True when the run continues an existing checkpoint (no new input, no fork copy)
     resumed: bool = False
+    #: The thread's newest checkpoint as the opening found it: the run's next ids come after it
+    head_checkpoint_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
