@@ -27,6 +27,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
@@ -121,6 +122,47 @@ def _json_config(config: Config | None) -> dict[str, Any]:
 
 _DONE = object()
 _UNREAD: Any = object()
+
+#: RPC failures that mean "Temporal is not answering now", not "the request was wrong".
+_OUTAGE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNKNOWN, RPCStatusCode.CANCELLED)
+
+
+async def _result(handle: Any, thread_id: str) -> Any:
+    """``handle.result()``, riding out a Temporal outage of up to ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS``.
+
+    The run does not depend on the caller: it goes on on the server and its
+    workers while Temporal is away and after. Only the caller's wait is
+    retried (the SDK alone gives up after a few seconds), with back-off; when
+    the outage outlasts the limit, a typed error says how to attach again.
+    """
+    limit = _settings.temporal_retry_seconds()
+    loop = asyncio.get_running_loop()
+    deadline: float | None = None
+    delay = 0.25
+    while True:
+        try:
+            return await handle.result()
+        except RPCError as exc:
+            if exc.status not in _OUTAGE:
+                raise
+            now = loop.time()
+            if deadline is None:
+                deadline = now + limit
+                log.warning(
+                    "Temporal is not answering (%s); waiting up to %d s (GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS) "
+                    "for the run on thread %r, which continues meanwhile", exc.message, limit, thread_id,
+                )
+            if now >= deadline:
+                raise errors.TemporalUnavailableError(
+                    f"Temporal did not answer for {limit} s while this call waited for the run on thread "
+                    f"{thread_id!r} (workflow {handle.id!r}): {exc.message}. The run continues on the server and "
+                    "its workers. When Temporal is back, attach to it with graph.invoke(None, config), or read "
+                    "its result with graph.get_state(config); set GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS to wait longer.",
+                    thread_id=thread_id,
+                    workflow_id=handle.id,
+                ) from None
+            await asyncio.sleep(min(delay, deadline - now))  # back-off between attempts to reach the server
+            delay = min(delay * 2, 5.0)
 
 log = logging.getLogger("graphcompat")
 
@@ -448,7 +490,7 @@ class CompiledStateGraph:
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
         try:
             try:
-                result: RunResult = await handle.result()
+                result: RunResult = await _result(handle, run.thread_id)
             except WorkflowFailureError as failure:
                 raise self._failure(failure, run) from None
             return await self._output(run, result)
@@ -687,7 +729,7 @@ class CompiledStateGraph:
         handle = await self._start(runtime, run)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         try:
-            result: RunResult = await handle.result()
+            result: RunResult = await _result(handle, thread_id)
         except WorkflowFailureError as failure:
             raise self._failure(failure, run) from None
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": result.checkpoint_id}}
