@@ -26,6 +26,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
@@ -39,9 +40,9 @@ from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
 from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._wire import CONFIGURABLE_REF, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat._calls import load_value
-from graphcompat.checkpoint._layout import call_rows
+from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT, call_rows, run_args_id, run_args_marker, run_args_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -122,6 +123,47 @@ def _json_config(config: Config | None) -> dict[str, Any]:
 
 _DONE = object()
 _UNREAD: Any = object()
+
+#: RPC failures that mean "Temporal is not answering now", not "the request was wrong".
+_OUTAGE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNKNOWN, RPCStatusCode.CANCELLED)
+
+
+async def _result(handle: Any, thread_id: str) -> Any:
+    """``handle.result()``, riding out a Temporal outage of up to ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS``.
+
+    The run does not depend on the caller: it goes on on the server and its
+    workers while Temporal is away and after. Only the caller's wait is
+    retried (the SDK alone gives up after a few seconds), with back-off; when
+    the outage outlasts the limit, a typed error says how to attach again.
+    """
+    limit = _settings.temporal_retry_seconds()
+    loop = asyncio.get_running_loop()
+    deadline: float | None = None
+    delay = 0.25
+    while True:
+        try:
+            return await handle.result()
+        except RPCError as exc:
+            if exc.status not in _OUTAGE:
+                raise
+            now = loop.time()
+            if deadline is None:
+                deadline = now + limit
+                log.warning(
+                    "Temporal is not answering (%s); waiting up to %d s (GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS) "
+                    "for the run on thread %r, which continues meanwhile", exc.message, limit, thread_id,
+                )
+            if now >= deadline:
+                raise errors.TemporalUnavailableError(
+                    f"Temporal did not answer for {limit} s while this call waited for the run on thread "
+                    f"{thread_id!r} (workflow {handle.id!r}): {exc.message}. The run continues on the server and "
+                    "its workers. When Temporal is back, attach to it with graph.invoke(None, config), or read "
+                    "its result with graph.get_state(config); set GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS to wait longer.",
+                    thread_id=thread_id,
+                    workflow_id=handle.id,
+                ) from None
+            await asyncio.sleep(min(delay, deadline - now))  # back-off between attempts to reach the server
+            delay = min(delay * 2, 5.0)
 
 log = logging.getLogger("graphcompat")
 
@@ -370,7 +412,6 @@ class CompiledStateGraph:
             mode = RunMode.INPUT
             payload = self.engine.dump_input(input)
         json_config = _json_config(config)
-        self._check_size(payload, "input")
         return RunInput(
             graph_key=self.graph_key,
             graph_name=self.name,
@@ -391,20 +432,6 @@ class CompiledStateGraph:
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
         return run_attributes(run.thread_id, self.name)
 
-    @staticmethod
-    def _check_size(payload: Any, what: str) -> None:
-        """Refuse what Temporal would refuse (a payload over ~2 MB), before anything starts."""
-        if payload is None:
-            return
-        size = len(json.dumps(payload, separators=(",", ":"), default=str))
-        if size > MAX_PAYLOAD_BYTES:
-            raise errors.PayloadTooLargeError(
-                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_PAYLOAD_BYTES:,} in the payload that "
-                "starts a run. Keep large data outside the state (a file or object store) and pass a reference, "
-                "or let a node load it (node writes of any size go to the store).",
-                size=size,
-            )
-
     async def _start(self, runtime: Runtime, run: RunInput, head: Any = _UNREAD) -> Any:
         """Start the thread's workflow for ``run`` (``head``: the thread's latest checkpoint, if already read)."""
         if head is _UNREAD:
@@ -414,6 +441,7 @@ class CompiledStateGraph:
             # (a clock stepped back, another server): the head stays the newest checkpoint.
             run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
         run = dataclasses.replace(run, store_attempts=_settings.store_retry_attempts())
+        run = await self._stash_run_args(run)
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
@@ -444,6 +472,39 @@ class CompiledStateGraph:
                 workflow_id=workflow_id,
             ) from None
 
+    async def _stash_run_args(self, run: RunInput) -> RunInput:
+        """``run`` with what must not travel through workflow history replaced by references.
+
+        Stored with the thread as one ``run_args`` row under a random reference
+        (``checkpoint._layout.run_args_rows``), read back by the activities:
+
+        * the caller's ``configurable`` values, always: often secrets (API keys),
+          and history is kept and shown by Temporal. ``thread_id``,
+          ``checkpoint_ns`` and ``checkpoint_id`` are dropped (the run names them);
+          the wire config carries ``CONFIGURABLE_REF`` instead;
+        * the input, a ``Command(resume=...)`` value and ``update_state`` values
+          when their JSON is over ``INLINE_WRITE_LIMIT``, the one size rule of
+          node writes too; the field then holds ``run_args_marker(ref)``.
+        """
+        configurable = dict(run.config.get("configurable") or {})
+        for key in ("thread_id", "checkpoint_ns", "checkpoint_id"):
+            configurable.pop(key, None)
+        config = {k: v for k, v in run.config.items() if k != "configurable"}
+        ref = uuid.uuid4().hex
+        args: dict[str, Any] = {}
+        if configurable:
+            args["configurable"] = configurable
+            config[CONFIGURABLE_REF] = ref
+        moved: dict[str, Any] = {}
+        for name in ("input", "resume", "update_values"):
+            value = getattr(run, name)
+            if value is not None and len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) > INLINE_WRITE_LIMIT:
+                args[name] = value
+                moved[name] = run_args_marker(ref)
+        if args:
+            await self.store.aput_writes(run.thread_id, run.checkpoint_ns, run_args_id(ref), run_args_rows(args))
+        return dataclasses.replace(run, config=config, **moved)
+
     async def _ainvoke(
         self,
         runtime: Runtime,
@@ -459,7 +520,7 @@ class CompiledStateGraph:
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
         try:
             try:
-                result: RunResult = await handle.result()
+                result: RunResult = await _result(handle, run.thread_id)
             except WorkflowFailureError as failure:
                 raise self._failure(failure, run) from None
             return await self._output(run, result)
@@ -750,7 +811,6 @@ class CompiledStateGraph:
         payload = None
         if values is not None:
             payload = target.engine.dump_input(values, where=where)
-            self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
@@ -768,7 +828,7 @@ class CompiledStateGraph:
         handle = await self._start(runtime, run)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         try:
-            result: RunResult = await handle.result()
+            result: RunResult = await _result(handle, thread_id)
         except WorkflowFailureError as failure:
             raise self._failure(failure, run) from None
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": result.checkpoint_id}}
