@@ -273,7 +273,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
         if not interrupts:  # a breakpoint (interrupt_before/after) of the subgraph: the task waits, with no value
             interrupts = [{"id": f"breakpoint:{ns}:{record.checkpoint_id}", "value": None, "index": len(parent.resume), BREAKPOINT: True}]
         raise SubgraphInterrupt(interrupts)
-    return graph.engine.state_values(record.channel_values)
+    return graph._final_values(record)  # what the graph's own invoke returns (an entrypoint: its return value)
 
 
 async def _previous_run(client: Any, workflow_id: str) -> str | None:

@@ -24,6 +24,7 @@ tree, drawn once::
     │   └── MissingThreadIdError (KeyError) a checkpointed call without config["configurable"]["thread_id"]
     ├── OutsideNodeError (RuntimeError)   interrupt() (or another in-node call) outside a running node
     ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
+    ├── TemporalUnavailableError (ConnectionError) Temporal did not answer while a caller waited for its run
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
     ├── ParentCommand (GraphBubbleUp)     a subgraph node returned Command(graph=Command.PARENT) (not an error: bubbles up)
@@ -77,6 +78,7 @@ __all__ = [
     "ParentCommand",
     "PayloadTooLargeError",
     "RunTerminatedError",
+    "TemporalUnavailableError",
     "StateSerializationError",
     "StoreError",
     "StoreNotSupportedError",
@@ -287,6 +289,14 @@ class RunTerminatedError(GraphCompatError, RuntimeError):
     Temporal UI or CLI. The thread keeps what was stored; ``invoke(None, config)`` continues it."""
 
     code = "run_terminated"
+
+
+class TemporalUnavailableError(GraphCompatError, ConnectionError):
+    """Temporal did not answer for ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS`` while ``invoke`` or
+    ``update_state`` waited for its run. The run itself continues on the server; the
+    message says how to attach to it."""
+
+    code = "temporal_unavailable"
 
 
 class NodeError(GraphCompatError):
