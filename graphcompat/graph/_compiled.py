@@ -757,8 +757,8 @@ class CompiledStateGraph:
 
     def _history_query(
         self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
-    ) -> tuple[str, str, str | None]:
-        """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
+    ) -> tuple[str, str, str | None, str | None]:
+        """``(thread_id, checkpoint_ns, before_id, checkpoint_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, checkpoint_id = self._thread(config)
         self._graph_at(ns)  # an unknown namespace is refused
@@ -773,7 +773,24 @@ class CompiledStateGraph:
                 f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
                 "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
             )
-        return thread_id, ns, before_id
+        return thread_id, ns, before_id, checkpoint_id
+
+    @staticmethod
+    def _named_history(
+        named: CheckpointRecord | None,
+        thread_id: str,
+        checkpoint_id: str,
+        filter: Mapping[str, Any] | None,
+        before_id: str | None,
+        limit: int | None,
+    ) -> list[CheckpointRecord]:
+        """The history of a config that names a checkpoint: that one checkpoint, when it passes
+        ``filter`` and ``before`` (LangGraph's savers narrow ``list`` by the config's checkpoint id)."""
+        check_limit(limit)
+        if named is None:
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+        kept = metadata_matches(named.metadata, filter) and (not before_id or named.checkpoint_id < before_id)
+        return [named][:limit] if kept else []
 
     async def aget_state_history(
         self,
@@ -784,18 +801,12 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:
         """Async twin of :meth:`get_state_history`."""
-        thread_id, ns, before_id = self._history_query(config, filter, before)
+        thread_id, ns, before_id, checkpoint_id = self._history_query(config, filter, before)
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
         if checkpoint_id:
-            # As LangGraph's savers: a checkpoint id in the config narrows the history to that
-            # one checkpoint (when it also passes filter and before).
-            check_limit(limit)
             named = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
-            if named is None:
-                raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
-            kept = metadata_matches(named.metadata, filter) and (not before_id or named.checkpoint_id < before_id)
-            records = [named][:limit] if kept else []
+            records = self._named_history(named, thread_id, checkpoint_id, filter, before_id, limit)
         else:
             records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         for start in range(0, len(records), _HISTORY_BATCH):
@@ -815,15 +826,19 @@ class CompiledStateGraph:
         """Every checkpoint of the thread, all branches, newest first.
 
         A ``checkpoint_id`` in ``config`` narrows it to that checkpoint, as in LangGraph.
-        """
-
         Bad arguments are refused here; the snapshots are read as the iterator is
         consumed, a page of checkpoints at a time (as LangGraph's iterator does).
         """
-        thread_id, ns, before_id = self._history_query(config, filter, before)
+        thread_id, ns, before_id, checkpoint_id = self._history_query(config, filter, before)
         if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
-        records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        if checkpoint_id:
+            named = self.store.get_checkpoint(thread_id, ns, checkpoint_id)
+            records: Iterator[CheckpointRecord] = iter(
+                self._named_history(named, thread_id, checkpoint_id, filter, before_id, limit)
+            )
+        else:
+            records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         return self._history_snapshots(thread_id, ns, records)
 
     def _history_snapshots(self, thread_id: str, ns: str, records: Iterator[CheckpointRecord]) -> Iterator[StateSnapshot]:
