@@ -13,16 +13,21 @@ import contextvars
 import dataclasses
 from typing import Any
 
-__all__ = ["GraphInterrupt", "interrupt"]
+from graphcompat.errors import GraphInterrupt, OutsideNodeError
+
+__all__ = ["GraphInterrupt", "SubgraphInterrupt", "interrupt"]
 
 
-class GraphInterrupt(Exception):
-    """Raised inside a node to pause the run; not an error the caller sees."""
+class SubgraphInterrupt(GraphInterrupt):
+    """A subgraph run by this node stopped at interrupts; they become the node's own.
 
-    def __init__(self, value: Any, index: int) -> None:
-        super().__init__(value)
-        self.value = value
-        self.index = index
+    ``interrupts`` are stored interrupt rows (``{"id", "value", "index"}``, values
+    as JSON) that keep the subgraph's interrupt ids, as LangGraph surfaces them.
+    """
+
+    def __init__(self, interrupts: list[dict[str, Any]]) -> None:
+        super().__init__([i.get("value") for i in interrupts], 0)
+        self.interrupts = interrupts
 
 
 @dataclasses.dataclass
@@ -42,7 +47,7 @@ def interrupt(value: Any) -> Any:
     """
     scope = _scope.get()
     if scope is None:
-        raise RuntimeError(
+        raise OutsideNodeError(
             "interrupt() was called outside a running node; call it from inside a node "
             "function of a graph compiled with a checkpointer."
         )

@@ -26,6 +26,7 @@ from graphcompat.engine._run import (
     interrupts_after,
     interrupts_before,
     open_run,
+    recursion_allowance,
     recursion_exceeded,
     resume_run,
     retry_delay,
@@ -35,6 +36,7 @@ from graphcompat.engine._run import (
 from graphcompat.engine._spec import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_NODE_TIMEOUT,
+    SUBGRAPH_NODE_TIMEOUT,
     BranchSpec,
     GraphSpec,
     NodePlan,
@@ -47,6 +49,7 @@ from graphcompat.engine._user_code import Injection, injection_of
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "DEFAULT_NODE_TIMEOUT",
+    "SUBGRAPH_NODE_TIMEOUT",
     "BranchSpec",
     "Engine",
     "GraphSpec",
@@ -68,6 +71,7 @@ __all__ = [
     "interrupts_before",
     "node_plans",
     "open_run",
+    "recursion_allowance",
     "recursion_exceeded",
     "resume_run",
     "retry_delay",

@@ -33,10 +33,11 @@ from typing import Any, Protocol
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
 from graphcompat._calls import TaskCallsPending
-from graphcompat._interrupts import GraphInterrupt
+from graphcompat._interrupts import GraphInterrupt, SubgraphInterrupt
 from graphcompat._node_context import current_writer
 from graphcompat._schema import load_context
 from graphcompat.checkpoint._layout import (
+    COMMAND_UPDATE_TASK,
     DEFERRED_CHANNEL,
     TaskKind,
     TaskResult,
@@ -47,7 +48,7 @@ from graphcompat.checkpoint._layout import (
 )
 from graphcompat.engine import _user_code
 from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
-from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, UnknownNodeError
+from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, ParentCommand, UnknownNodeError
 from graphcompat.runtime import ExecutionInfo, Runtime
 from graphcompat.types import Command, Send
 
@@ -121,8 +122,17 @@ class Engine:
         ``{interrupt_id: value}`` answers by id.
         """
         waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
-        if not waiting:  # as in LangGraph: nothing to answer, the run simply resumes
-            return {}
+        if not waiting:
+            # Nobody waits here (e.g. update_state wrote a new checkpoint while a node was
+            # interrupted): as LangGraph's "null resume", a plain value answers the next
+            # interrupt() the unfinished tasks reach; a mapping of ids names nobody.
+            if isinstance(resume, Mapping):
+                return {}
+            return {
+                t.id: (t.name, resume)
+                for t in tasks
+                if t.kind != TaskKind.INPUT and (t.id not in states or states[t.id].result is None)
+            }
         by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
         owner = {i["id"]: str(i.get("call") or tid) for tid in waiting for i in states[tid].interrupts}
         if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
@@ -254,6 +264,10 @@ class Engine:
             )
         except TaskCallsPending as pending:
             return TaskResult(task.id, task.name, calls=list(pending.calls))
+        except SubgraphInterrupt as si:  # the subgraph's interrupts, with its ids, are this task's
+            return TaskResult(task.id, task.name, interrupts=list(si.interrupts))
+        except ParentCommand as pc:  # a node of the subgraph this node ran commands this graph
+            output = self._from_parent_command(pc)
         except GraphInterrupt as gi:
             value = self.schema.dump("__interrupt__", gi.value, where=where)
             return TaskResult(task.id, task.name, interrupts=[{"id": interrupt_id(task.id, gi.index), "value": value, "index": gi.index}])
@@ -262,15 +276,15 @@ class Engine:
             list(output) if isinstance(output, (list, tuple)) and output and all(isinstance(o, Command) for o in output) else None
         )
         update: dict[str, Any] = {}
-        if commands is None:
+        if commands is None and spec.subgraph is not None and isinstance(output, Mapping):
+            # A subgraph node returns the subgraph's state: the keys the parent shares, as in LangGraph.
+            update = {k: v for k, v in output.items() if k in self.schema.fields}
+        elif commands is None:
             update = self.schema.update_to_dict(output, where=where)
         else:
             for command in commands:
                 if command.graph == Command.PARENT:
-                    raise InvalidUpdateError(
-                        f"{where} returned Command(graph=Command.PARENT); subgraphs are not supported yet. "
-                        "Return the update from the parent graph's node instead."
-                    )
+                    raise self._to_parent_command(command, where)
                 update.update(self.schema.update_to_dict(command.update, where=where))
                 gotos = command.goto if isinstance(command.goto, (list, tuple)) else [command.goto]
                 for goto in gotos:
@@ -283,6 +297,35 @@ class Engine:
         if policy is not None and cache is not None:
             await cache.put(spec.cache_namespace, key, result.to_json(), policy.ttl)
         return result
+
+    def _to_parent_command(self, command: Command, where: str) -> ParentCommand:
+        """``Command(graph=Command.PARENT)`` as JSON for the parent graph, whose keys this schema may not have."""
+        update = command.update
+        if update is not None and not isinstance(update, Mapping):
+            update = self.schema.update_to_dict(update, where=where)
+        gotos = command.goto if isinstance(command.goto, (list, tuple)) else [command.goto] if command.goto else []
+        payload = {
+            "update": {k: self.schema.dump("__parent__", v, where=where) for k, v in dict(update or {}).items()},
+            "goto": [
+                {"node": g.node, "arg": self.schema.dump("__send__", g.arg, where=where)} if isinstance(g, Send) else g
+                for g in gotos
+            ],
+        }
+        return ParentCommand(
+            f"{where} returned Command(graph=Command.PARENT); the parent graph's node applies it. "
+            "Returned by a node of the root graph, there is no parent: use Command(goto=..., update=...) instead.",
+            command=payload,
+        )
+
+    def _from_parent_command(self, pc: ParentCommand) -> Command:
+        """The parent's side: the subgraph node's command, as this node's own ``Command``."""
+        payload = pc.fields.get("command") or {}
+        update = {k: self.schema.load(k, v) for k, v in (payload.get("update") or {}).items()}
+        gotos = [
+            Send(g["node"], self.schema.load("__send__", g["arg"])) if isinstance(g, Mapping) else g
+            for g in payload.get("goto") or []
+        ]
+        return Command(update=update or None, goto=gotos)
 
     def _with_defaults(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Reducer fields start from their type's empty value, as in LangGraph."""
@@ -312,12 +355,9 @@ class Engine:
         for branch in self.spec.branches.get(source, ()):
             state = (branch.input_schema or self.schema).to_input(view)
             decision = await _user_code.call(branch.path, branch.is_async, branch.injection, state, config, runtime)
+            # An empty list (a map over zero items) ends this branch, as in LangGraph; None is
+            # not a destination and is refused by _add_route.
             items = decision if isinstance(decision, (list, tuple)) else [decision]
-            if not items:
-                raise UnknownNodeError(
-                    f"The conditional edge after {source!r} returned an empty result; return a node name, "
-                    "END, a list of names or Send objects."
-                )
             for item in items:
                 self._add_route(source, item, branch, result)
 
@@ -400,11 +440,17 @@ class Engine:
         tasks: Sequence[TaskSpec],
         results: Mapping[str, TaskResult],
         new_checkpoint_id: str,
+        update: Sequence[tuple[str, Any]] = (),
     ) -> StepOutcome:
-        """Apply a super-step's results and decide what runs next."""
+        """Apply a super-step's results and decide what runs next.
+
+        ``update``: an ``invoke(Command(update=...))`` stored against the checkpoint the
+        step ran from; applied first, as the step's tasks saw it (:meth:`with_update`).
+        """
         ordered = self.order_results(tasks, results)
-        values = dict(values_json)
-        changed = self.apply_writes(values, ordered)
+        values = self.with_update(values_json, update)
+        changed = list(dict.fromkeys(key for key, _ in update))
+        changed += [c for c in self.apply_writes(values, ordered) if c not in changed]
         pulls: list[str] = []
         sends: list[tuple[str, Any]] = []
         finished = [task.name for task, _ in ordered]
@@ -512,6 +558,15 @@ class Engine:
             )
         raise InvalidUpdateError("Cannot tell which node this update comes from; pass as_node= (a node name, or START).")
 
+    def with_update(self, values_json: Mapping[str, Any], writes: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+        """The state with an ``invoke(Command(update=...))`` applied through the reducers: what the
+        tasks of the checkpoint it continues read, and what their commit starts from."""
+        values = dict(values_json)
+        if writes:
+            update = TaskSpec(COMMAND_UPDATE_TASK, "__input__", TaskKind.INPUT)
+            self.apply_writes(values, [(update, TaskResult(COMMAND_UPDATE_TASK, "__input__", writes=list(writes)))])
+        return values
+
     def live_values(
         self, values_json: Mapping[str, Any], tasks: Sequence[TaskSpec], done: Mapping[str, TaskResult]
     ) -> dict[str, Any]:
@@ -530,10 +585,13 @@ class Engine:
     def state_values(self, values_json: Mapping[str, Any], *, defaults: bool = True) -> dict[str, Any]:
         """User-facing values: state keys only, as Python objects.
 
-        Reducer keys never written show their type's empty value, as in
-        LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
+        Keys come in the schema's field order. Reducer keys never written show
+        their type's empty value, as in LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
         whose values the lesson shows as ``{}``.
         """
         fields = self.schema.fields
         values = self.schema.load_values({k: v for k, v in values_json.items() if is_state_channel(k) and k in fields})
-        return self._with_defaults(values) if defaults else values
+        if defaults:
+            values = self._with_defaults(values)
+        # In the schema's field order, as LangGraph reads its channels (not in the order written).
+        return {k: values[k] for k in fields if k in values}
