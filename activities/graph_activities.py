@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from graphcompat import _chunks
 from graphcompat._constants import START
+from graphcompat._node_context import writing_to
 from graphcompat._wire import (
     COMMIT_STEP,
     MAX_PAYLOAD_BYTES,
@@ -35,6 +37,7 @@ from graphcompat._wire import (
     CommitInput,
     CommitResult,
     NodeInput,
+    RunMode,
     RunResult,
     RunStatus,
     SaveWritesInput,
@@ -245,6 +248,9 @@ class GraphActivities:
             input=inp.input,
         )
         record = opening.record
+        if inp.stream_modes and inp.mode != RunMode.CONTINUE:
+            # Where a reader attaching to this run starts (and old chunks of the thread go).
+            await _chunks.mark_run_start(store, inp.thread_id, inp.checkpoint_ns, str(inp.mode), record.checkpoint_id, inp.run_key)
         if opening.new:
             record = await self._put(graph, record)
             return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
@@ -268,6 +274,7 @@ class GraphActivities:
 
         beating = asyncio.create_task(beat())
         task = TaskSpec(inp.task.id, inp.task.name, inp.task.kind)
+        sink: _chunks.ChunkSink | None = None
         try:
             record = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
@@ -277,8 +284,16 @@ class GraphActivities:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
                 resume = resume_values(writes, task.id)
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-            # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
+            if inp.stream_modes:
+                sink = _chunks.ChunkSink(
+                    graph.store, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id,
+                    f"{task.id}/{info.workflow_run_id}/{info.activity_id}", info.attempt,
+                )
+                config = _chunks.node_run_config(config, task, record.step, inp.config, sink, inp.stream_modes)
+            with writing_to(sink.custom if sink is not None and "custom" in inp.stream_modes else None), _chunks.langchain_context(config, inp.config):
+                # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
+                # The task copies this context: the node finds its writer and its callbacks.
+                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -307,6 +322,11 @@ class GraphActivities:
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         finally:
             beating.cancel()
+            if sink is not None:  # a completed node has every chunk stored before it returns
+                try:
+                    await sink.aclose()
+                except StoreUnavailableError as exc:
+                    raise _app_error(exc, node=task.name, retryable=True, checkpoint_id=inp.checkpoint_id) from exc
         result, blobs = externalize(result)
         if blobs:  # large values go to the store; history carries their hash
             await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)

@@ -136,6 +136,9 @@ class RunInput:
     update_values: Any = None
     update_skip: bool = False
     as_node: str | None = None
+    #: Live stream modes the caller reads (``custom``, ``messages``): node activities
+    #: write those chunks to the store; with none, nodes stream nothing (``invoke``).
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +159,10 @@ class StartInput:
     resume: Any
     new_checkpoint_id: str
     created_at: str
+    #: The run streams live chunks: write its start marker (see ``graphcompat._chunks``)
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
+    #: The run's first execution id, the same across continue-as-new
+    run_key: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +189,8 @@ class NodeInput:
     resume: bool = False
     #: One attempt's limit, enforced in the activity as the node's own failure (NodeTimeoutError)
     timeout_s: float | None = None
+    #: Live stream modes to write while the node runs (``RunInput.stream_modes``)
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)

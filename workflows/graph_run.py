@@ -156,6 +156,8 @@ class GraphRunWorkflow:
                 resume=inp.resume,
                 new_checkpoint_id=new_id,
                 created_at=workflow.now().isoformat(),
+                stream_modes=list(inp.stream_modes),
+                run_key=workflow.info().first_execution_run_id,
             ),
             result_type=StartResult,
             summary=f"open run ({inp.mode})",
@@ -290,7 +292,10 @@ class GraphRunWorkflow:
             try:
                 return await workflow.execute_activity(
                     RUN_NODE,
-                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
+                    NodeInput(
+                        inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout,
+                        list(inp.stream_modes),
+                    ),
                     result_type=TaskResult,
                     start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
                     heartbeat_timeout=timedelta(seconds=inp.heartbeat_timeout_s),

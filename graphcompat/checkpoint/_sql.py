@@ -104,13 +104,13 @@ MIGRATIONS: list[list[str]] = [
             seq INTEGER NOT NULL,
             checkpoint_ns {id} NOT NULL DEFAULT '',
             checkpoint_id {id} NOT NULL,
-            task_id {id} NOT NULL,
+            writer {id} NOT NULL,
             attempt INTEGER NOT NULL,
             idx INTEGER NOT NULL,
             created_at TEXT NOT NULL,
             value TEXT NOT NULL,
             PRIMARY KEY (thread_id, seq))""",
-        "CREATE UNIQUE INDEX stream_chunks_by_writer ON stream_chunks (thread_id, checkpoint_ns, task_id, attempt, idx)",
+        "CREATE UNIQUE INDEX stream_chunks_by_writer ON stream_chunks (thread_id, checkpoint_ns, writer, attempt, idx)",
         "CREATE INDEX stream_chunks_by_time ON stream_chunks (created_at)",
     ],
 ]
@@ -629,11 +629,11 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         rows = yield from _rows("SELECT COALESCE(MAX(seq), 0) FROM stream_chunks WHERE thread_id = ?", (thread_id,))
         base = int(rows[0][0] or 0)
         values = [
-            (thread_id, base + i + 1, c.checkpoint_ns, c.checkpoint_id, c.task_id, c.attempt, c.idx, c.created_at, dumps(c.value))
+            (thread_id, base + i + 1, c.checkpoint_ns, c.checkpoint_id, c.writer, c.attempt, c.idx, c.created_at, dumps(c.value))
             for i, c in enumerate(chunks)
         ]
         yield from _exec_many(
-            "INSERT INTO stream_chunks (thread_id, seq, checkpoint_ns, checkpoint_id, task_id, attempt, idx, "
+            "INSERT INTO stream_chunks (thread_id, seq, checkpoint_ns, checkpoint_id, writer, attempt, idx, "
             f"created_at, value) VALUES ({_marks(9)}) ON CONFLICT DO NOTHING",
             values,
         )
@@ -644,13 +644,20 @@ class SqlSaver(ArchivingSaver, abc.ABC):
     def _get_stream_chunks_op(self, thread_id: str, after: int, limit: int) -> Op[list[StreamChunk]]:
         rows = yield Txn(
             _rows(
-                "SELECT seq, checkpoint_ns, checkpoint_id, task_id, attempt, idx, created_at, value FROM stream_chunks "
+                "SELECT seq, checkpoint_ns, checkpoint_id, writer, attempt, idx, created_at, value FROM stream_chunks "
                 "WHERE thread_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (thread_id, after, limit),
             ),
             snapshot=False,
         )
         return [StreamChunk(int(q), n, c, t, int(a), int(i), at, loads(v)) for q, n, c, t, a, i, at, v in rows]
+
+    def stream_head(self, thread_id: str) -> int:
+        return self._run(self._stream_head_op(thread_id))
+
+    def _stream_head_op(self, thread_id: str) -> Op[int]:
+        rows = yield Txn(_rows("SELECT COALESCE(MAX(seq), 0) FROM stream_chunks WHERE thread_id = ?", (thread_id,)), snapshot=False)
+        return int(rows[0][0] or 0)
 
     def delete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
         return self._run(self._delete_stream_chunks_op(thread_id, before))

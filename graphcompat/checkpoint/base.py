@@ -169,9 +169,10 @@ class StreamChunk:
             chunk is written (increasing, in commit order; gaps allowed).
         checkpoint_ns: namespace of the graph that wrote it (``""``: the root).
         checkpoint_id: the checkpoint the writing task ran from.
-        task_id: the writing task; ``""`` for a run's start marker.
-        attempt: the activity attempt that wrote it (a retried node writes again).
-        idx: position among that attempt's chunks; ``(thread, ns, task_id,
+        writer: who wrote it: one node attempt (``<task id>/<workflow run
+            id>/<activity id>``) or a run's start marker (``run:<run id>``).
+        attempt: the activity's attempt (Temporal retries a lost worker's node).
+        idx: position among the writer's chunks; ``(thread, ns, writer,
             attempt, idx)`` is unique, so a re-sent batch changes nothing.
         created_at: ISO-8601 UTC time of the write (chunk retention counts from it).
         value: JSON value.
@@ -180,7 +181,7 @@ class StreamChunk:
     seq: int
     checkpoint_ns: str
     checkpoint_id: str
-    task_id: str
+    writer: str
     attempt: int
     idx: int
     created_at: str
@@ -298,13 +299,17 @@ class BaseCheckpointSaver(abc.ABC):
     def put_stream_chunks(self, thread_id: str, chunks: Sequence[StreamChunk]) -> None:
         """Append chunks to the thread's stream (their ``seq`` is ignored and assigned here).
 
-        Idempotent on ``(checkpoint_ns, task_id, attempt, idx)``. Chunks of
+        Idempotent on ``(checkpoint_ns, writer, attempt, idx)``. Chunks of
         one call get consecutive positions after every chunk committed before.
         """
         raise NotImplementedError(f"{type(self).__name__} does not store stream chunks")
 
     def get_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
         """Chunks of the thread (every namespace) with ``seq > after``, in ``seq`` order."""
+        raise NotImplementedError(f"{type(self).__name__} does not store stream chunks")
+
+    def stream_head(self, thread_id: str) -> int:
+        """The ``seq`` of the thread's newest chunk (0 when it has none): a new reader's cursor."""
         raise NotImplementedError(f"{type(self).__name__} does not store stream chunks")
 
     def delete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
@@ -389,6 +394,9 @@ class BaseCheckpointSaver(abc.ABC):
 
     async def aget_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
         return await asyncio.to_thread(lambda: self.get_stream_chunks(thread_id, after=after, limit=limit))
+
+    async def astream_head(self, thread_id: str) -> int:
+        return await asyncio.to_thread(self.stream_head, thread_id)
 
     async def adelete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
         return await asyncio.to_thread(lambda: self.delete_stream_chunks(thread_id, before=before))

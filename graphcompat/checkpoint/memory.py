@@ -211,7 +211,7 @@ class InMemorySaver(ArchivingSaver):
             stored, keys = self._chunks[thread_id], self._chunk_keys[thread_id]
             seq = self._chunk_seq.get(thread_id, 0)
             for chunk in chunks:
-                key = (chunk.checkpoint_ns, chunk.task_id, chunk.attempt, chunk.idx)
+                key = (chunk.checkpoint_ns, chunk.writer, chunk.attempt, chunk.idx)
                 if key in keys:
                     continue
                 keys.add(key)
@@ -224,6 +224,10 @@ class InMemorySaver(ArchivingSaver):
             stored = self._chunks.get(thread_id) or []
             start = bisect.bisect_right(stored, after, key=lambda c: c.seq)
             return [replace(c, value=json_copy(c.value)) for c in stored[start : start + limit]]
+
+    def stream_head(self, thread_id: str) -> int:
+        with self._lock:
+            return self._chunk_seq.get(thread_id, 0)
 
     def delete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
         cutoff = before.isoformat()

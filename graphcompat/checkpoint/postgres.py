@@ -410,6 +410,9 @@ class PostgresSaver(SqlSaver):
     async def aget_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
         return await self._arun(self._get_stream_chunks_op(thread_id, after, limit))
 
+    async def astream_head(self, thread_id: str) -> int:
+        return await self._arun(self._stream_head_op(thread_id))
+
     async def adelete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
         return await self._arun(self._delete_stream_chunks_op(thread_id, before))
 

@@ -10,16 +10,37 @@ ones awaited; ``config`` passed when the function asks for it) and how
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphcompat._interrupts import _InterruptScope, _scope
+from graphcompat._node_context import current_writer
 from graphcompat.errors import NodeExitError
 
 __all__ = ["call", "call_node", "reduce"]
 
 
-async def call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any) -> Any:
+@functools.lru_cache(maxsize=1024)
+def _takes_writer(fn: Callable[..., Any]) -> bool:
+    """True when ``fn`` has a parameter named ``writer`` (LangGraph injects the stream writer by name)."""
+    try:
+        return "writer" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _wants_writer(fn: Callable[..., Any]) -> bool:
+    try:
+        return _takes_writer(fn)
+    except TypeError:  # an unhashable callable
+        return "writer" in getattr(inspect.signature(fn), "parameters", {})
+
+
+async def call(
+    fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any, **inject: Any
+) -> Any:
     """Call a node or a router with its input (and its config when it takes one).
 
     ``sys.exit()`` and ``KeyboardInterrupt`` from user code become a
@@ -29,9 +50,9 @@ async def call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: 
     args = (arg, config) if takes_config else (arg,)
     try:
         if is_async:
-            return await fn(*args)
-        # to_thread copies the context, so interrupt() finds its scope.
-        out = await asyncio.to_thread(fn, *args)
+            return await fn(*args, **inject)
+        # to_thread copies the context, so interrupt() and the stream writer find their node.
+        out = await asyncio.to_thread(fn, *args, **inject)
         if asyncio.iscoroutine(out):
             out = await out
         return out
@@ -55,10 +76,16 @@ async def call_node(
     task_id: str,
     resume: Sequence[Any],
 ) -> Any:
-    """Call a node inside its interrupt scope: ``interrupt()`` returns ``resume`` values by position."""
+    """Call a node inside its interrupt scope: ``interrupt()`` returns ``resume`` values by position.
+
+    A node with a ``writer`` parameter gets the stream writer of the node it runs as.
+    """
+    inject: dict[str, Any] = {}
+    if _wants_writer(fn):
+        inject["writer"] = current_writer() or (lambda chunk: None)
     token = _scope.set(_InterruptScope(list(resume), task_id))
     try:
-        return await call(fn, is_async, takes_config, arg, config)
+        return await call(fn, is_async, takes_config, arg, config, **inject)
     finally:
         _scope.reset(token)
 

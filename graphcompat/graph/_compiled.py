@@ -37,7 +37,9 @@ from temporalio.exceptions import (
 
 from graphcompat import _ids, _settings, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
-from graphcompat._follow import StoreFollower
+from graphcompat import _chunks
+from graphcompat._follow import RunFollower
+from graphcompat.graph._emit import StreamEmitter
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
@@ -122,6 +124,11 @@ _DONE = object()
 _UNREAD: Any = object()
 
 log = logging.getLogger("graphcompat")
+
+#: LangGraph's stream modes, all supported.
+STREAM_MODES = ("values", "updates", "custom", "messages", "checkpoints", "tasks", "debug")
+#: Modes whose chunks come from nodes while they run (the rest follow from checkpoints).
+LIVE_MODES = ("custom", "messages")
 
 #: A run on a queue nobody polls waits silently; after this long the caller is told why.
 NO_WORKER_WARNING_S = 5.0
@@ -685,6 +692,9 @@ class CompiledStateGraph:
 
     # -- streaming -----------------------------------------------------------------
 
+    #: LangGraph's default for compiled graphs.
+    stream_mode = "updates"
+
     def _produce(self, runtime: Runtime, deliver: Callable[[Any], None], *args: Any) -> Coroutine[Any, Any, None]:
         """Run the stream on the runtime loop, handing each chunk (then ``_DONE`` or an error) to ``deliver``."""
 
@@ -703,17 +713,19 @@ class CompiledStateGraph:
         input: Any,
         config: Config | None = None,
         *,
-        stream_mode: str | Sequence[str] = "values",
+        stream_mode: str | Sequence[str] | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
-        poll_interval: float = 0.05,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`."""
         runtime = self._runtime()
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[Any] = asyncio.Queue()
-        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval, subgraphs)
+
         def deliver(item: Any) -> None:
             loop.call_soon_threadsafe(chunks.put_nowait, item)
 
@@ -731,25 +743,33 @@ class CompiledStateGraph:
         input: Any,
         config: Config | None = None,
         *,
-        stream_mode: str | Sequence[str] = "values",
+        stream_mode: str | Sequence[str] | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
-        poll_interval: float = 0.05,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
         **kwargs: Any,
     ) -> Iterator[Any]:
-        """Run like :meth:`invoke`, yielding each super-step as it is committed.
+        """Run like :meth:`invoke`, yielding chunks as LangGraph does.
 
-        ``stream_mode="values"`` yields the full state after each super-step
-        as LangGraph does (with input: first the state with the input applied;
-        a resume or replay: first the checkpoint it continues; an
-        ``interrupt()``: last the values with ``"__interrupt__"``); ``"updates"`` yields ``{node: update}`` per
-        super-step (and ``{"__interrupt__": (...)}`` when interrupted); a list
-        of modes yields ``(mode, chunk)`` pairs. The run goes on in Temporal
-        meanwhile; chunks are read from the snapshot store as it records them.
+        Modes (LangGraph's; default ``"updates"``): ``values`` (the state after
+        each super-step), ``updates`` (``{node: update}``), ``custom`` (what
+        nodes write with ``get_stream_writer()`` or their ``writer``
+        parameter), ``messages`` (``(message_chunk, metadata)`` tokens of chat
+        models called in nodes), ``checkpoints``, ``tasks`` and ``debug``. A
+        list of modes yields ``(mode, chunk)``; ``subgraphs=True`` adds the
+        namespace in front (``()`` for this graph). ``custom`` and
+        ``messages`` chunks leave the worker while the node runs.
+
+        ``stream(None, config)`` on a thread whose run is in flight (started
+        by another process, or by a reader that went away) attaches to that
+        run and yields its chunks from the start of the run; the sequence is
+        the same every time, so a reader that consumed ``n`` chunks continues
+        with ``itertools.islice(graph.stream(None, config, ...), n, None)``.
         """
         runtime = self._runtime()
         chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval, subgraphs)
         future = runtime.submit(self._produce(runtime, chunks.put, *args))
         try:
             while (item := chunks.get()) is not _DONE:
@@ -759,72 +779,137 @@ class CompiledStateGraph:
         finally:
             future.cancel()
 
+    def _stream_modes(self, stream_mode: str | Sequence[str] | None) -> list[str]:
+        modes = [stream_mode or self.stream_mode] if stream_mode is None or isinstance(stream_mode, str) else list(stream_mode)
+        for mode in modes:
+            if mode not in STREAM_MODES:
+                raise errors.ConfigurationError(
+                    f"stream_mode {mode!r} is not a stream mode; use one of {', '.join(map(repr, STREAM_MODES))} "
+                    "or a list of them."
+                )
+        if not modes:
+            raise errors.ConfigurationError(f"stream_mode is an empty list; name at least one of {', '.join(map(repr, STREAM_MODES))}.")
+        return modes
+
+    async def _attach(self, runtime: Runtime, run: RunInput) -> tuple[Any, RunInput, int]:
+        """The run in flight on ``run``'s thread: its handle, the input it started with and
+        the chunk position its stream starts after."""
+        client = await runtime.client()
+        workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
+        handle = client.get_workflow_handle(workflow_id, result_type=RunResult)
+        description = await handle.describe()
+        first_run = description.raw_description.workflow_execution_info.first_run_id or description.run_id
+        first = client.get_workflow_handle(workflow_id, run_id=first_run)
+        started: RunInput | None = None
+        async for event in first.fetch_history_events():
+            attrs = event.workflow_execution_started_event_attributes
+            (started,) = await client.data_converter.decode(attrs.input.payloads, [RunInput])
+            break
+        if started is None:
+            raise errors.ThreadBusyError(
+                f"Thread {run.thread_id!r} has a run in flight whose start could not be read; wait for it to finish.",
+                thread_id=run.thread_id,
+                workflow_id=workflow_id,
+            )
+        cursor = await self.store.astream_head(run.thread_id) if started.stream_modes else 0
+        if started.stream_modes:
+            after = 0
+            while page := await self.store.aget_stream_chunks(run.thread_id, after=after):
+                for chunk in page:
+                    if (chunk.value or {}).get("mode") == _chunks.RUN_MARK and chunk.value.get("run") == first_run:
+                        cursor = chunk.seq
+                after = page[-1].seq
+        return handle, started, cursor
+
     async def _stream(
         self,
         runtime: Runtime,
         input: Any,
         config: Config | None,
-        stream_mode: str | Sequence[str],
+        stream_mode: str | Sequence[str] | None,
         interrupt_before: Sequence[str] | None,
         interrupt_after: Sequence[str] | None,
         poll_interval: float,
+        subgraphs: bool = False,
     ) -> AsyncIterator[Any]:
-        modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
-        for mode in modes:
-            if mode not in ("values", "updates"):
-                raise errors.ConfigurationError(
-                    f"stream_mode {mode!r} is not supported; use 'values', 'updates' or a list of them."
-                )
+        modes = self._stream_modes(stream_mode)
+        live = [m for m in LIVE_MODES if m in modes]
         run = self._run_input(input, config, interrupt_before, interrupt_after)
-        follower = StoreFollower(self.store, run.thread_id, run.checkpoint_ns)
+        run = dataclasses.replace(run, stream_modes=live)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
-        follower.skip_through(latest)
+        cursor = await self.store.astream_head(run.thread_id) if live else 0
+        try:
+            handle = await self._start(runtime, run, latest)
+            runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
+            head = latest
+        except errors.ThreadBusyError:
+            if run.mode != RunMode.RESUME:
+                raise
+            # stream(None, config) on a busy thread: follow the run in flight from its start.
+            handle, started, cursor = await self._attach(runtime, run)
+            missing = [m for m in live if m not in started.stream_modes]
+            if missing:
+                log.warning(
+                    "graphcompat: the run in flight on thread %r was started without stream mode(s) %s; "
+                    "their chunks were not recorded", run.thread_id, ", ".join(missing),
+                )
+            run = dataclasses.replace(started, stream_modes=live)
+            head = (
+                await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, started.last_checkpoint_id)
+                if started.last_checkpoint_id
+                else None
+            )
+        follower = RunFollower(self.store, run.thread_id, run.checkpoint_ns, chunks=bool(live), after=cursor)
+        follower.skip_through(head)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
         # the input is applied (the input checkpoint itself is never streamed).
         start = None
-        if "values" in modes and run.mode in (RunMode.RESUME, RunMode.COMMAND, RunMode.REPLAY):
-            start = latest
+        if run.mode in (RunMode.RESUME, RunMode.COMMAND, RunMode.REPLAY):
+            start = head
             if run.mode == RunMode.REPLAY and run.checkpoint_id:
                 start = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, run.checkpoint_id)
-        handle = await self._start(runtime, run, latest)
-        runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         waiter = asyncio.ensure_future(handle.result())
+        several = len(modes) > 1
 
-        def emit(mode: str, chunk: Any) -> Any:
-            return chunk if len(modes) == 1 else (mode, chunk)
+        def emit(mode: str, chunk: Any, ns: tuple[str, ...] = ()) -> Any:
+            if subgraphs:
+                return (ns, mode, chunk) if several else (ns, chunk)
+            return (mode, chunk) if several else chunk
 
+        emitter = StreamEmitter(self.engine, modes, emit)
+        emitter.seed(head)
         if start is not None:
-            yield emit("values", _views.user_values(self.engine, start, start.channel_values))
+            for chunk in emitter.opening(start):
+                yield chunk
 
-        async def drain() -> AsyncIterator[Any]:
-            for record in await follower.apoll():
-                for mode in modes:
-                    if mode == "values" and record.source not in ("fork", "input"):
-                        yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
-                    elif mode == "updates" and record.source == "loop":
-                        writes = record.metadata.get("writes") or {}
-                        load = self.engine.schema.load_values
-                        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
-                        if update:
-                            yield emit(mode, update)
+        async def drain(final: bool = False) -> AsyncIterator[Any]:
+            for item in await follower.apoll(final=final):
+                for chunk in emitter.item(item, subgraphs):
+                    yield chunk
 
         try:
             while not waiter.done():
                 async for chunk in drain():
                     yield chunk
                 await asyncio.wait({waiter}, timeout=poll_interval)
-            async for chunk in drain():
+            async for chunk in drain(final=True):
                 yield chunk
             try:
                 result: RunResult = waiter.result()
             except WorkflowFailureError as failure:
+                record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+                if record is not None and ("tasks" in modes or "debug" in modes):
+                    for chunk in emitter.unfinished(await self._snapshot(record, live=True), record):
+                        yield chunk
                 raise self._failure(failure, run) from None
             if result.status == RunStatus.INTERRUPTED:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
+                    for chunk in emitter.unfinished(snapshot, record):
+                        yield chunk
                     for mode in modes:
                         if mode == "updates":
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})

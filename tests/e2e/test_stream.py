@@ -75,5 +75,9 @@ def test_stream_raises_the_node_error_after_the_steps_before_it(env, thread):
 
 
 def test_unknown_stream_mode(env, thread):
-    with pytest.raises(ConfigurationError, match="stream_mode 'debug' is not supported"):
-        list(chain().stream({"log": []}, thread, stream_mode="debug"))
+    graph = chain()
+    with pytest.raises(ConfigurationError, match="stream_mode 'token' is not a stream mode; use one of 'values', 'updates', 'custom'"):
+        list(graph.stream({"log": []}, thread, stream_mode="token"))
+    with pytest.raises(ConfigurationError, match="stream_mode is an empty list"):
+        list(graph.stream({"log": []}, thread, stream_mode=[]))
+    assert graph.store.get_checkpoint(thread["configurable"]["thread_id"]) is None  # nothing ran

@@ -23,13 +23,14 @@ def test_chunks_come_back_in_write_order_after_a_cursor(open_store):
     store.put_stream_chunks("t", _chunks("a", 3))
     store.put_stream_chunks("t", _chunks("b", 2))
     got = store.get_stream_chunks("t")
-    assert [(c.task_id, c.value["i"]) for c in got] == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)]
+    assert [(c.writer, c.value["i"]) for c in got] == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)]
     seqs = [c.seq for c in got]
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
     after = store.get_stream_chunks("t", after=seqs[2])
-    assert [(c.task_id, c.value["i"]) for c in after] == [("b", 0), ("b", 1)]
+    assert [(c.writer, c.value["i"]) for c in after] == [("b", 0), ("b", 1)]
     assert [c.value["i"] for c in store.get_stream_chunks("t", after=seqs[0], limit=2)] == [1, 2]
     assert store.get_stream_chunks("other") == []
+    assert store.stream_head("t") == seqs[-1] and store.stream_head("other") == 0
 
 
 def test_a_resent_batch_is_stored_once_but_another_attempt_is_kept(open_store):
@@ -58,7 +59,7 @@ def test_old_chunks_are_deleted_and_deleting_a_thread_drops_its_chunks(open_stor
     store.put_stream_chunks("u", _chunks("a", 1, at=old))
     cutoff = datetime.now(timezone.utc) - timedelta(hours=1)
     assert store.delete_stream_chunks("t", before=cutoff) == 2
-    assert [c.task_id for c in store.get_stream_chunks("t")] == ["b"]
+    assert [c.writer for c in store.get_stream_chunks("t")] == ["b"]
     assert len(store.get_stream_chunks("u")) == 1
     assert store.delete_stream_chunks(None, before=cutoff) == 1
     store.delete_thread("t")
@@ -70,4 +71,5 @@ async def test_async_twins(open_store):
     await store.aput_stream_chunks("t", _chunks("a", 2))
     got = await store.aget_stream_chunks("t", after=0)
     assert [c.value["i"] for c in got] == [0, 1]
+    assert await store.astream_head("t") == got[-1].seq
     assert await store.adelete_stream_chunks("t", before=datetime.now(timezone.utc) + timedelta(seconds=5)) == 2

@@ -1,0 +1,105 @@
+"""The one place stream chunks come from: what a run recorded, as LangGraph streams it.
+
+``CompiledStateGraph._stream`` hands over, in order, the checkpoints and live
+chunks that ``graphcompat._follow.RunFollower`` reads; this turns each into
+the chunks of the requested modes, in the order LangGraph emits them for the
+same events: for a committed step, the results of the tasks that ran
+(``tasks``/``debug``) and their ``updates``, then the new state (``values``,
+``checkpoints``, ``debug``), then the tasks that run next. The chunk shapes
+are built in ``graphcompat._views``, where ``get_state`` builds its views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from graphcompat import _chunks, _views
+from graphcompat._constants import START
+from graphcompat.checkpoint.base import CheckpointRecord, StreamChunk
+from graphcompat.types import StateSnapshot
+
+if TYPE_CHECKING:
+    from graphcompat.engine import Engine
+
+__all__ = ["StreamEmitter"]
+
+Emit = Callable[..., Any]
+
+
+class StreamEmitter:
+    """Chunks of the requested ``modes`` for each stored event, through ``emit(mode, chunk, ns)``."""
+
+    def __init__(self, engine: Engine, modes: Sequence[str], emit: Emit) -> None:
+        self.engine, self.modes, self.emit = engine, set(modes), emit
+        #: Checkpoints seen, by id: a step's task results need the checkpoint its tasks ran from.
+        self._records: dict[str, CheckpointRecord] = {}
+
+    def _want(self, *modes: str) -> bool:
+        return any(m in self.modes for m in modes)
+
+    def _debug(self, kind: str, step: int, at: str, payload: Any) -> Any:
+        return self.emit("debug", {"step": step, "timestamp": at, "type": kind, "payload": payload})
+
+    def opening(self, start: CheckpointRecord) -> Iterator[Any]:
+        """A run that continues ``start`` (resume, ``Command``, replay) first yields its values, as LangGraph."""
+        self._records[start.checkpoint_id] = start
+        if "values" in self.modes:
+            yield self.emit("values", _views.user_values(self.engine, start, start.channel_values))
+
+    def seed(self, record: CheckpointRecord | None) -> None:
+        """Remember the checkpoint the run starts from (its tasks' results come with the next one)."""
+        if record is not None:
+            self._records[record.checkpoint_id] = record
+
+    def item(self, item: CheckpointRecord | StreamChunk, subgraphs: bool) -> Iterator[Any]:
+        if isinstance(item, StreamChunk):
+            yield from self._chunk(item, subgraphs)
+        else:
+            yield from self._record(item)
+
+    def _chunk(self, chunk: StreamChunk, subgraphs: bool) -> Iterator[Any]:
+        mode, ns, payload = _chunks.decode(chunk)
+        if mode in self.modes and (not ns or subgraphs):
+            yield self.emit(mode, payload, ns)
+
+    def _record(self, record: CheckpointRecord) -> Iterator[Any]:
+        self._records[record.checkpoint_id] = record
+        parent = self._records.get(record.parent_checkpoint_id or "")
+        engine = self.engine
+        if record.source == "loop" and parent is not None and self._want("tasks", "debug"):
+            for payload in _views.task_result_payloads(engine, parent, record):
+                if "tasks" in self.modes:
+                    yield self.emit("tasks", payload)
+                if "debug" in self.modes:
+                    yield self._debug("task_result", record.step, record.created_at, payload)
+        if record.source == "loop" and "updates" in self.modes:
+            writes = record.metadata.get("writes") or {}
+            load = engine.schema.load_values
+            update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+            if update:
+                yield self.emit("updates", update)
+        if "values" in self.modes and record.source not in ("fork", "input"):
+            yield self.emit("values", _views.user_values(engine, record, record.channel_values))
+        if self._want("checkpoints", "debug"):
+            payload = _views.checkpoint_payload(engine, record)
+            if "checkpoints" in self.modes:
+                yield self.emit("checkpoints", payload)
+            if "debug" in self.modes:
+                yield self._debug("checkpoint", record.step, record.created_at, payload)
+        if self._want("tasks", "debug"):
+            for payload in _views.task_start_payloads(engine, record):
+                if "tasks" in self.modes:
+                    yield self.emit("tasks", payload)
+                if "debug" in self.modes:
+                    yield self._debug("task", record.step + 1, record.created_at, payload)
+
+    def unfinished(self, state: StateSnapshot, record: CheckpointRecord) -> Iterator[Any]:
+        """Results of the tasks that failed or were interrupted when the run stopped."""
+        if not self._want("tasks", "debug"):
+            return
+        for payload in _views.unfinished_task_payloads(state):
+            if "tasks" in self.modes:
+                yield self.emit("tasks", payload)
+            if "debug" in self.modes:
+                yield self._debug("task_result", record.step + 1, record.created_at, payload)
