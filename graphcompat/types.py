@@ -22,6 +22,8 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StreamMode",
+    "StreamWriter",
     "interrupt",
     "default_retry_on",
 ]
@@ -29,6 +31,12 @@ __all__ = [
 N = TypeVar("N")
 
 All = Literal["*"]
+
+#: What a node's ``writer`` parameter (and ``get_stream_writer()``) is: ``writer(chunk)``.
+StreamWriter = Callable[[Any], None]
+
+#: The stream modes ``stream``/``astream`` accept.
+StreamMode = Literal["values", "updates", "custom", "messages", "checkpoints", "tasks", "debug"]
 
 
 def default_retry_on(exc: Exception) -> bool:
