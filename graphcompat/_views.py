@@ -264,19 +264,16 @@ def task_result_payloads(engine: Engine, parent: CheckpointRecord, child: Checkp
     return out
 
 
-def unfinished_task_payloads(state: StateSnapshot) -> list[dict[str, Any]]:
-    """Result chunks of the tasks that failed or were interrupted in the run's last step."""
+def unfinished_task_payloads(record: CheckpointRecord, writes: Sequence[PendingWrite]) -> list[dict[str, Any]]:
+    """Result chunks of the tasks that failed or were interrupted in the run's last step
+    (the error as the exception the node raised, as LangGraph streams it)."""
     out = []
-    for task in state.tasks:
-        if task.error is None and not task.interrupts:
+    for view in task_views(record, writes):
+        if view.status not in ("failed", "interrupted"):
             continue
-        out.append(
-            {
-                "id": task.id,
-                "name": task.name,
-                "error": task.error,
-                "result": {},
-                "interrupts": [{"value": i.value, "id": i.id} for i in task.interrupts],
-            }
-        )
+        error = None
+        if view.error is not None:
+            error = rebuild_exception(view.error, view.error.get("message", ""), view.error.get("type", ""))
+        interrupts = [{"value": i.get("value"), "id": str(i.get("id", ""))} for i in view.interrupts]
+        out.append({"id": view.id, "name": view.name, "error": error, "result": {}, "interrupts": interrupts})
     return out

@@ -881,7 +881,8 @@ class CompiledStateGraph:
         emitter = StreamEmitter(self.engine, modes, emit)
         emitter.seed(head)
         if start is not None:
-            for chunk in emitter.opening(start):
+            writes = await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id)
+            for chunk in emitter.opening(start, writes, runs_tasks=run.mode != RunMode.REPLAY):
                 yield chunk
 
         async def drain(final: bool = False) -> AsyncIterator[Any]:
@@ -901,21 +902,23 @@ class CompiledStateGraph:
             except WorkflowFailureError as failure:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
                 if record is not None and ("tasks" in modes or "debug" in modes):
-                    for chunk in emitter.unfinished(await self._snapshot(record, live=True), record):
+                    writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+                    for chunk in emitter.unfinished(record, writes):
                         yield chunk
                 raise self._failure(failure, run) from None
             if result.status == RunStatus.INTERRUPTED:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
-                    snapshot = await self._snapshot(record, live=True)
-                    for chunk in emitter.unfinished(snapshot, record):
-                        yield chunk
+                    writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+                    snapshot = _views.snapshot(self.engine, record, writes, live=True)
                     for mode in modes:
                         if mode == "updates":
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
                         elif mode == "values" and snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
                             yield emit(mode, {**snapshot.values, "__interrupt__": snapshot.interrupts})
+                    for chunk in emitter.unfinished(record, writes):
+                        yield chunk
         finally:
             if not waiter.done():
                 waiter.cancel()

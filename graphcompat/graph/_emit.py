@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat import _chunks, _views
 from graphcompat._constants import START
-from graphcompat.checkpoint.base import CheckpointRecord, StreamChunk
-from graphcompat.types import StateSnapshot
+from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite, StreamChunk
 
 if TYPE_CHECKING:
     from graphcompat.engine import Engine
@@ -41,11 +40,16 @@ class StreamEmitter:
     def _debug(self, kind: str, step: int, at: str, payload: Any) -> Any:
         return self.emit("debug", {"step": step, "timestamp": at, "type": kind, "payload": payload})
 
-    def opening(self, start: CheckpointRecord) -> Iterator[Any]:
-        """A run that continues ``start`` (resume, ``Command``, replay) first yields its values, as LangGraph."""
+    def opening(self, start: CheckpointRecord, writes: Sequence[PendingWrite], *, runs_tasks: bool) -> Iterator[Any]:
+        """A run that continues ``start`` (resume, ``Command``, replay) first yields its values, as
+        LangGraph; a run that goes on with ``start``'s tasks (not a replay, which forks first) then
+        names the tasks it runs again."""
         self._records[start.checkpoint_id] = start
         if "values" in self.modes:
             yield self.emit("values", _views.user_values(self.engine, start, start.channel_values))
+        if runs_tasks:
+            done = frozenset(v.id for v in _views.task_views(start, writes) if v.status == "done")
+            yield from self._starts(start, done)
 
     def seed(self, record: CheckpointRecord | None) -> None:
         """Remember the checkpoint the run starts from (its tasks' results come with the next one)."""
@@ -67,18 +71,18 @@ class StreamEmitter:
         self._records[record.checkpoint_id] = record
         parent = self._records.get(record.parent_checkpoint_id or "")
         engine = self.engine
-        if record.source == "loop" and parent is not None and self._want("tasks", "debug"):
-            for payload in _views.task_result_payloads(engine, parent, record):
-                if "tasks" in self.modes:
-                    yield self.emit("tasks", payload)
-                if "debug" in self.modes:
-                    yield self._debug("task_result", record.step, record.created_at, payload)
         if record.source == "loop" and "updates" in self.modes:
             writes = record.metadata.get("writes") or {}
             load = engine.schema.load_values
             update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
             if update:
                 yield self.emit("updates", update)
+        if record.source == "loop" and parent is not None and self._want("tasks", "debug"):
+            for payload in _views.task_result_payloads(engine, parent, record):
+                if "tasks" in self.modes:
+                    yield self.emit("tasks", payload)
+                if "debug" in self.modes:
+                    yield self._debug("task_result", record.step, record.created_at, payload)
         if "values" in self.modes and record.source not in ("fork", "input"):
             yield self.emit("values", _views.user_values(engine, record, record.channel_values))
         if self._want("checkpoints", "debug"):
@@ -87,18 +91,25 @@ class StreamEmitter:
                 yield self.emit("checkpoints", payload)
             if "debug" in self.modes:
                 yield self._debug("checkpoint", record.step, record.created_at, payload)
-        if self._want("tasks", "debug"):
-            for payload in _views.task_start_payloads(engine, record):
-                if "tasks" in self.modes:
-                    yield self.emit("tasks", payload)
-                if "debug" in self.modes:
-                    yield self._debug("task", record.step + 1, record.created_at, payload)
+        yield from self._starts(record)
 
-    def unfinished(self, state: StateSnapshot, record: CheckpointRecord) -> Iterator[Any]:
+    def _starts(self, record: CheckpointRecord, skip: frozenset[str] = frozenset()) -> Iterator[Any]:
+        """The tasks that run from ``record`` (``skip``: those that already finished)."""
+        if not self._want("tasks", "debug"):
+            return
+        for payload in _views.task_start_payloads(self.engine, record):
+            if payload["id"] in skip:
+                continue
+            if "tasks" in self.modes:
+                yield self.emit("tasks", payload)
+            if "debug" in self.modes:
+                yield self._debug("task", record.step + 1, record.created_at, payload)
+
+    def unfinished(self, record: CheckpointRecord, writes: Sequence[PendingWrite]) -> Iterator[Any]:
         """Results of the tasks that failed or were interrupted when the run stopped."""
         if not self._want("tasks", "debug"):
             return
-        for payload in _views.unfinished_task_payloads(state):
+        for payload in _views.unfinished_task_payloads(record, writes):
             if "tasks" in self.modes:
                 yield self.emit("tasks", payload)
             if "debug" in self.modes:

@@ -424,3 +424,133 @@ def test_checkpoint_modes_match_langgraph(env, thread, mode):
         assert [p["config"] for p in payloads] == stored
     before = len(env.runtime.started_runs) - 1
     replay_new_runs(env, before)
+
+
+def _mode_views(chunks: list) -> list:
+    """``(mode, chunk)`` pairs with task chunks viewed and exceptions as (type, message)."""
+    out = []
+    for mode, chunk in chunks:
+        if mode == "tasks":
+            view = list(_task_view(chunk))
+            if "error" in chunk and chunk["error"] is not None:
+                view[2] = (type(chunk["error"]).__name__, str(chunk["error"]))
+            chunk = tuple(view)
+        out.append((mode, chunk))
+    return out
+
+
+def _both(make, run):
+    """``run(graph, thread)`` on a graph of each library; returns (langgraph, graphcompat) outcomes."""
+    import langgraph.checkpoint.memory as lg_memory
+    import langgraph.graph as lg_graph
+    import langgraph.types as lg_types
+
+    import graphcompat.checkpoint.memory as gc_memory
+    import graphcompat.graph as gc_graph
+    import graphcompat.types as gc_types
+
+    out = []
+    for graph_mod, memory, types_mod, config_mod in (
+        (lg_graph, lg_memory, lg_types, "langgraph.config"),
+        (gc_graph, gc_memory, gc_types, "graphcompat.config"),
+    ):
+        import importlib
+
+        writer = importlib.import_module(config_mod).get_stream_writer
+        graph = make(graph_mod, types_mod, writer).compile(checkpointer=memory.InMemorySaver())
+        thread = {"configurable": {"thread_id": f"s-{id(graph)}"}}
+        chunks: list = []
+        try:
+            for chunk in run(graph, thread):
+                chunks.append(chunk)
+            error = None
+        except Exception as exc:  # compared below
+            error = (type(exc).__name__, str(exc))
+        out.append((_mode_views(chunks), error))
+    return out
+
+
+def test_chunks_of_a_retried_attempt_stay_in_the_stream_as_in_langgraph(env):
+    def make(g, types_mod, get_stream_writer):
+        from typing import TypedDict
+
+        class S(TypedDict):
+            n: int
+
+        tries: list[int] = []
+
+        def flaky(state):
+            tries.append(1)
+            get_stream_writer()(f"attempt {len(tries)}")
+            if len(tries) == 1:
+                raise ConnectionError("flaky")
+            return {"n": len(tries)}
+
+        policy = types_mod.RetryPolicy(max_attempts=2, initial_interval=0.01, jitter=False)
+        return g.StateGraph(S).add_node("flaky", flaky, retry_policy=policy).add_edge(g.START, "flaky")
+
+    before = len(env.runtime.started_runs)
+    lg, gc = _both(make, lambda graph, thread: graph.stream({"n": 0}, thread, stream_mode=["custom", "updates"]))
+    assert gc == lg
+    assert lg[0] == [("custom", "attempt 1"), ("custom", "attempt 2"), ("updates", {"flaky": {"n": 2}})]
+    replay_new_runs(env, before)
+
+
+def test_a_failing_node_streams_its_chunks_and_its_error_then_raises(env):
+    def make(g, types_mod, get_stream_writer):
+        from typing import TypedDict
+
+        class S(TypedDict):
+            n: int
+
+        def boom(state):
+            get_stream_writer()("before boom")
+            raise KeyError("x")
+
+        return g.StateGraph(S).add_node("boom", boom).add_edge(g.START, "boom")
+
+    before = len(env.runtime.started_runs)
+    lg, gc = _both(make, lambda graph, thread: graph.stream({"n": 0}, thread, stream_mode=["custom", "tasks"]))
+    assert gc == lg
+    assert lg[1] == ("KeyError", "'x'") and [m for m, _ in lg[0]] == ["tasks", "custom", "tasks"]
+    replay_new_runs(env, before)
+
+
+def test_an_interrupt_streams_as_in_langgraph(env):
+    def make(g, types_mod, get_stream_writer):
+        from typing import TypedDict
+
+        class S(TypedDict):
+            answer: str
+
+        def ask(state, writer):
+            writer("asking")
+            return {"answer": types_mod.interrupt("ok?")}
+
+        return g.StateGraph(S).add_node("ask", ask).add_edge(g.START, "ask")
+
+    def run(graph, thread):
+        modes = ["custom", "tasks", "updates"]
+        yield from graph.stream({"answer": ""}, thread, stream_mode=modes)
+        cmd = type(graph).__module__.split(".")[0]
+        import importlib
+
+        Command = importlib.import_module(f"{cmd}.types").Command
+        yield from graph.stream(Command(resume="yes"), thread, stream_mode=modes)
+
+    before = len(env.runtime.started_runs)
+    lg, gc = _both(make, run)
+
+    def interrupts_as_values(chunks):
+        out = []
+        for mode, chunk in chunks:
+            if mode == "updates" and "__interrupt__" in chunk:
+                chunk = {"__interrupt__": [i.value for i in chunk["__interrupt__"]]}
+            if mode == "tasks" and chunk[0] == "task_result":
+                chunk = chunk[:4] + ([i["value"] for i in chunk[4]],)
+            out.append((mode, chunk))
+        return out
+
+    assert interrupts_as_values(gc[0]) == interrupts_as_values(lg[0])
+    assert gc[1] == lg[1] is None
+    replay_new_runs(env, before)
