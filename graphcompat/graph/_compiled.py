@@ -431,8 +431,16 @@ class CompiledStateGraph:
         run = self._run_input(input, config, interrupt_before, interrupt_after)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
-        handle = await self._start(runtime, run, latest)
-        runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
+        try:
+            handle = await self._start(runtime, run, latest)
+            runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
+        except errors.ThreadBusyError:
+            if run.mode != RunMode.RESUME:
+                raise
+            # invoke(None, config) while a run is in flight (started elsewhere, or by a caller that
+            # went away): that run is what resuming means now; wait for it and return its result.
+            client = await runtime.client()
+            handle = client.get_workflow_handle(workflow_id_for(run.thread_id, run.checkpoint_ns), result_type=RunResult)
         try:
             try:
                 result: RunResult = await handle.result()
@@ -779,6 +787,61 @@ class CompiledStateGraph:
         finally:
             future.cancel()
 
+    def join_stream(
+        self,
+        config: Config,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
+    ) -> Iterator[Any]:
+        """Follow the thread's latest run, in flight or finished, from its start.
+
+        The chunks are those the run's own ``stream`` yielded (same modes:
+        live chunks are recorded for the modes the run was started with),
+        in the same order; a finished run's live chunks stay readable for
+        ``graphcompat._chunks.RETENTION`` (one hour). Named after LangGraph
+        Platform's ``runs.join_stream``: LangGraph's library API has no way
+        to address a run once its caller is gone.
+        """
+        runtime = self._runtime()
+        chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        args = (None, config, stream_mode, None, None, poll_interval, subgraphs, True)
+        future = runtime.submit(self._produce(runtime, chunks.put, *args))
+        try:
+            while (item := chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            future.cancel()
+
+    async def ajoin_stream(
+        self,
+        config: Config,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`join_stream`."""
+        runtime = self._runtime()
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[Any] = asyncio.Queue()
+        args = (None, config, stream_mode, None, None, poll_interval, subgraphs, True)
+
+        def deliver(item: Any) -> None:
+            loop.call_soon_threadsafe(chunks.put_nowait, item)
+
+        future = runtime.submit(self._produce(runtime, deliver, *args))
+        try:
+            while (item := await chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            future.cancel()
+
     def _stream_modes(self, stream_mode: str | Sequence[str] | None) -> list[str]:
         modes = [stream_mode or self.stream_mode] if stream_mode is None or isinstance(stream_mode, str) else list(stream_mode)
         for mode in modes:
@@ -791,13 +854,24 @@ class CompiledStateGraph:
             raise errors.ConfigurationError(f"stream_mode is an empty list; name at least one of {', '.join(map(repr, STREAM_MODES))}.")
         return modes
 
-    async def _attach(self, runtime: Runtime, run: RunInput) -> tuple[Any, RunInput, int]:
-        """The run in flight on ``run``'s thread: its handle, the input it started with and
-        the chunk position its stream starts after."""
+    async def _attach(self, runtime: Runtime, run: RunInput, live: list[str]) -> tuple[Any, RunInput, CheckpointRecord | None, int]:
+        """The thread's latest run: its handle, the input it started with (streaming ``live``),
+        the checkpoint it started from and the chunk position its stream starts after."""
+        from temporalio.service import RPCError, RPCStatusCode
+
         client = await runtime.client()
         workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
         handle = client.get_workflow_handle(workflow_id, result_type=RunResult)
-        description = await handle.describe()
+        try:
+            description = await handle.describe()
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise errors.UnknownThreadError(
+                f"Thread {run.thread_id!r} has no run to join (Temporal knows no workflow {workflow_id!r}); "
+                "start one with graph.stream(input, config).",
+                thread_id=run.thread_id,
+            ) from None
         first_run = description.raw_description.workflow_execution_info.first_run_id or description.run_id
         first = client.get_workflow_handle(workflow_id, run_id=first_run)
         started: RunInput | None = None
@@ -819,7 +893,16 @@ class CompiledStateGraph:
                     if (chunk.value or {}).get("mode") == _chunks.RUN_MARK and chunk.value.get("run") == first_run:
                         cursor = chunk.seq
                 after = page[-1].seq
-        return handle, started, cursor
+        missing = [m for m in live if m not in started.stream_modes]
+        if missing:
+            log.warning(
+                "graphcompat: the run on thread %r was started without stream mode(s) %s; their chunks were not "
+                "recorded", run.thread_id, ", ".join(missing),
+            )
+        head = None
+        if started.last_checkpoint_id:
+            head = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, started.last_checkpoint_id)
+        return handle, dataclasses.replace(started, stream_modes=live), head, cursor
 
     async def _stream(
         self,
@@ -831,35 +914,27 @@ class CompiledStateGraph:
         interrupt_after: Sequence[str] | None,
         poll_interval: float,
         subgraphs: bool = False,
+        join: bool = False,
     ) -> AsyncIterator[Any]:
         modes = self._stream_modes(stream_mode)
         live = [m for m in LIVE_MODES if m in modes]
         run = self._run_input(input, config, interrupt_before, interrupt_after)
         run = dataclasses.replace(run, stream_modes=live)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
-        self._check_resumable(run, latest)
-        cursor = await self.store.astream_head(run.thread_id) if live else 0
-        try:
-            handle = await self._start(runtime, run, latest)
-            runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
-            head = latest
-        except errors.ThreadBusyError:
-            if run.mode != RunMode.RESUME:
-                raise
-            # stream(None, config) on a busy thread: follow the run in flight from its start.
-            handle, started, cursor = await self._attach(runtime, run)
-            missing = [m for m in live if m not in started.stream_modes]
-            if missing:
-                log.warning(
-                    "graphcompat: the run in flight on thread %r was started without stream mode(s) %s; "
-                    "their chunks were not recorded", run.thread_id, ", ".join(missing),
-                )
-            run = dataclasses.replace(started, stream_modes=live)
-            head = (
-                await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, started.last_checkpoint_id)
-                if started.last_checkpoint_id
-                else None
-            )
+        if not join:
+            self._check_resumable(run, latest)
+        handle: Any = None
+        if not join:
+            cursor = await self.store.astream_head(run.thread_id) if live else 0
+            try:
+                handle = await self._start(runtime, run, latest)
+                runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
+                head = latest
+            except errors.ThreadBusyError:
+                if run.mode != RunMode.RESUME:
+                    raise
+        if handle is None:  # join_stream, or stream(None, config) on a busy thread: follow that run from its start
+            handle, run, head, cursor = await self._attach(runtime, run, live)
         follower = RunFollower(self.store, run.thread_id, run.checkpoint_ns, chunks=bool(live), after=cursor)
         follower.skip_through(head)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
