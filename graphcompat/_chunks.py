@@ -103,7 +103,7 @@ class ChunkSink:
         """Queue one chunk (``data`` already JSON)."""
         ns, checkpoint_id, writer, attempt = self._key
         with self._lock:
-            if self._closed:
+            if self._closed:  # the node has returned: a writer kept past it writes nothing
                 return
             chunk = StreamChunk(0, ns, checkpoint_id, writer, attempt, self._count, _now(), {"mode": mode, "data": data})
             self._count += 1
@@ -127,39 +127,42 @@ class ChunkSink:
             return batch
 
     async def _flush_forever(self) -> None:
+        """Write what accumulated, every flush interval; after :meth:`aclose`, write the rest and stop.
+
+        A batch taken from the queue is written (or put back) by this task
+        alone, and this task is never cancelled: so no batch is lost between
+        taking and writing it.
+        """
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+            if not self._closed:
+                await asyncio.sleep(FLUSH_INTERVAL_S)
             batch = self._take()
-            if not batch:
-                continue
-            try:
-                await self.store.aput_stream_chunks(self.thread_id, batch)
-            except Exception as exc:  # keep them for the next flush (or aclose, which raises)
-                log.warning("could not write %d stream chunks yet: %s", len(batch), exc)
-                with self._lock:
-                    self._pending[:0] = batch
-                await asyncio.sleep(0.2)
-                self._wake.set()
+            if batch:
+                try:
+                    await self.store.aput_stream_chunks(self.thread_id, batch)
+                except Exception as exc:
+                    if self._closed:  # the node is done: its chunks must not be lost, Temporal retries it
+                        raise exc if isinstance(exc, StoreUnavailableError) else StoreUnavailableError(
+                            f"could not write the node's stream chunks: {exc}"
+                        ) from exc
+                    log.warning("could not write %d stream chunks yet: %s", len(batch), exc)
+                    with self._lock:
+                        self._pending[:0] = batch
+                    await asyncio.sleep(0.2)
+                    self._wake.set()
+                    continue
+            with self._lock:
+                if self._closed and not self._pending:
+                    return
 
     async def aclose(self) -> None:
-        """Stop the flusher and write every queued chunk (raises if the store cannot take them)."""
-        self._flusher.cancel()
-        try:
-            await self._flusher
-        except (asyncio.CancelledError, Exception):
-            pass
+        """Write every queued chunk and stop (raises when the store cannot take them)."""
         with self._lock:
             self._closed = True
-            rest, self._pending = self._pending, []
-        for start in range(0, len(rest), MAX_BATCH):
-            try:
-                await self.store.aput_stream_chunks(self.thread_id, rest[start : start + MAX_BATCH])
-            except StoreUnavailableError:
-                raise
-            except Exception as exc:  # retried by Temporal: the node's chunks must not be lost
-                raise StoreUnavailableError(f"could not write the node's stream chunks: {exc}") from exc
+        self._wake.set()
+        await self._flusher
 
 
 async def mark_run_start(store: BaseCheckpointSaver, thread_id: str, checkpoint_ns: str, run_mode: str, start: str, run_key: str) -> None:

@@ -8,9 +8,11 @@ and a batch re-sent by a retried write does not appear twice.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 from graphcompat.checkpoint.base import StreamChunk
+from graphcompat.checkpoint.memory import InMemorySaver
 
 
 def _chunks(task: str, n: int, *, attempt: int = 1, start: int = 0, at: str | None = None, ns: str = "") -> list[StreamChunk]:
@@ -73,3 +75,29 @@ async def test_async_twins(open_store):
     assert [c.value["i"] for c in got] == [0, 1]
     assert await store.astream_head("t") == got[-1].seq
     assert await store.adelete_stream_chunks("t", before=datetime.now(timezone.utc) + timedelta(seconds=5)) == 2
+
+
+class _SlowWrites(InMemorySaver):
+    """An in-memory store whose chunk writes take a while, as a remote database's do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = asyncio.Event()
+
+    async def aput_stream_chunks(self, thread_id, chunks):
+        self.writing.set()
+        await asyncio.sleep(0.05)
+        await super().aput_stream_chunks(thread_id, chunks)
+
+
+async def test_a_node_that_returns_while_its_chunks_are_being_written_loses_none():
+    """The sink closes (the node returned) while a batch is on its way to the store: it still arrives."""
+    from graphcompat._chunks import ChunkSink
+
+    store = _SlowWrites()
+    sink = ChunkSink(store, "t", "", "c1", "task/run/1", 1)
+    sink.custom({"n": 1})
+    await store.writing.wait()  # the flusher has taken the batch and is writing it
+    sink.custom({"n": 2})
+    await sink.aclose()
+    assert [c.value["data"] for c in store.get_stream_chunks("t")] == [{"n": 1}, {"n": 2}]
