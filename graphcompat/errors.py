@@ -25,6 +25,7 @@ tree, drawn once::
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
     ├── StoreNotSupportedError (NotImplementedError) a tool asks for a LangGraph BaseStore
+    ├── FeatureNotSupportedError (NotImplementedError) a LangGraph call not offered yet (astream_events)
     └── MissingDependencyError (ImportError) an optional extra is not installed
 
 Exceptions raised by node code are *not* wrapped: ``invoke`` re-raises the
@@ -43,6 +44,7 @@ __all__ = [
     "ConfigurationError",
     "ConfigurationTypeError",
     "EmptyInputError",
+    "FeatureNotSupportedError",
     "GraphCompatError",
     "GraphRecursionError",
     "GraphTypeError",
@@ -206,6 +208,12 @@ class StoreNotSupportedError(GraphCompatError, NotImplementedError):
     """A tool declares an ``InjectedStore`` argument; graphcompat has no ``BaseStore`` yet."""
 
     code = "store_not_supported"
+
+
+class FeatureNotSupportedError(GraphCompatError, NotImplementedError):
+    """A LangGraph call graphcompat does not offer yet (``astream_events``); the message names what to use."""
+
+    code = "feature_not_supported"
 
 
 class MissingDependencyError(GraphCompatError, ImportError):

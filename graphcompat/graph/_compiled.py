@@ -842,6 +842,20 @@ class CompiledStateGraph:
         finally:
             future.cancel()
 
+    def astream_events(self, input: Any, config: Config | None = None, *, version: str = "v2", **kwargs: Any) -> AsyncIterator[Any]:
+        """Not offered yet: refused with what to use instead.
+
+        LangGraph's v2 events report every LangChain run inside the graph
+        (chains, tools, models: start, stream and end); graphcompat streams
+        node updates, model tokens and custom data, which cover what chat
+        products show.
+        """
+        raise errors.FeatureNotSupportedError(
+            "astream_events is not supported by graphcompat yet (its v2 events follow every LangChain run inside "
+            "the nodes); stream with graph.astream(input, config, stream_mode=['updates', 'messages', 'custom']) "
+            "for node updates, model tokens and custom data."
+        )
+
     def _stream_modes(self, stream_mode: str | Sequence[str] | None) -> list[str]:
         modes = [stream_mode or self.stream_mode] if stream_mode is None or isinstance(stream_mode, str) else list(stream_mode)
         for mode in modes:
