@@ -309,6 +309,8 @@ class GraphActivities:
                     timeout_s=inp.timeout_s,
                 )
             result = running.result()
+            if sink is not None and "messages" in inp.stream_modes:
+                _chunks.stream_output_messages(sink, result.writes, record.channel_values, config.get("metadata") or {})
         except NodeTimeoutError as exc:  # the node's failure: its RetryPolicy applies
             node = graph.spec.nodes.get(task.name)
             retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))

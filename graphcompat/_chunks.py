@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -98,6 +98,8 @@ class ChunkSink:
         self._wake = asyncio.Event()
         self._closed = False
         self._flusher = asyncio.ensure_future(self._flush_forever())
+        #: The ``messages`` callback handler of the node, when its run streams messages.
+        self.handler: Any = None
 
     def write(self, mode: str, data: Any) -> None:
         """Queue one chunk (``data`` already JSON)."""
@@ -235,6 +237,9 @@ def message_handler(sink: ChunkSink) -> Any:
         def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: Any, tags: Sequence[str] | None = None, metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
             if metadata and (not tags or "nostream" not in tags):
                 meta = dict(metadata)
+                if not meta.get("checkpoint_ns") and meta.get("langgraph_checkpoint_ns"):
+                    # LangChain copies the task's checkpoint_ns from the configurable (as in LangGraph)
+                    meta["checkpoint_ns"] = meta["langgraph_checkpoint_ns"]
                 user_tags = [t for t in (tags or []) if not t.startswith("seq:step")]
                 if user_tags:
                     meta["tags"] = user_tags
@@ -293,12 +298,39 @@ def node_run_config(
         langgraph_triggers=_triggers(task),
         langgraph_path=task.path,
         langgraph_checkpoint_ns=task_ns,
-        checkpoint_ns=task_ns,
     )
     out["metadata"] = metadata
     if "messages" in modes and (handler := message_handler(sink)) is not None:
         out["callbacks"] = [handler]
+        sink.handler = handler
     return out
+
+
+def _stored_messages(value: Any) -> Iterator[dict[str, Any]]:
+    """Messages (in their stored form) at the top of a write: the value itself or the items of a list."""
+    if _messages.is_stored(value):
+        yield value
+    elif isinstance(value, list):
+        yield from (v for v in value if _messages.is_stored(v))
+
+
+def stream_output_messages(sink: ChunkSink, writes: Sequence[tuple[str, Any]], input_values: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+    """LangGraph's ``messages`` mode also streams the messages a node returns (a ToolMessage, a
+    hand-made AIMessage), once: not those it got as input, nor those a model already streamed."""
+    handler = getattr(sink, "handler", None)
+    if handler is None:
+        return
+    seen = set(handler.seen)
+    for value in input_values.values():
+        seen.update(str(m["data"].get("id")) for m in _stored_messages(value) if m["data"].get("id"))
+    for _, value in writes:
+        for stored in _stored_messages(value):
+            message_id = stored["data"].get("id")
+            if message_id and message_id in seen:
+                continue
+            if message_id:
+                seen.add(message_id)
+            sink.write("messages", [stored, _jsonable(dict(metadata))])
 
 
 class _NoContext:
@@ -321,8 +353,11 @@ class _LangChainContext:
             "callbacks": config.get("callbacks"),
             "metadata": dict(config.get("metadata") or {}),
             "tags": list(config.get("tags") or []),
-            # LangChain copies these into the metadata: only the caller's, as LangGraph has them.
-            "configurable": dict(caller_config.get("configurable") or {}),
+            # LangChain copies these into a model's metadata: the caller's, and the task's namespace.
+            "configurable": {
+                **dict(caller_config.get("configurable") or {}),
+                "checkpoint_ns": (config.get("metadata") or {}).get("langgraph_checkpoint_ns", ""),
+            },
         }
         self._token: Any = None
 

@@ -256,6 +256,30 @@ PROGRAMS: dict[str, str] = {
 
         asyncio.run(main())
     ''',
+    # Not in the how-to's text but in LangGraph's messages mode: messages a node returns stream too, once.
+    "node_output_messages": '''
+        from langchain_core.messages import AIMessage, ToolMessage
+        from langgraph.checkpoint.memory import InMemorySaver
+        from langgraph.graph import StateGraph, START, MessagesState
+
+        model = init_chat_model(model="openai:gpt-4o-mini", reply="hello world")
+
+        def b(state):
+            return {"messages": [model.invoke(state["messages"])]}
+
+        def c(state):
+            return {"messages": [AIMessage(content="plain", id="x1"), ToolMessage(content="t", tool_call_id="1")]}
+
+        def d(state):
+            return {"messages": state["messages"][-1:]}  # already in the state: not streamed again
+
+        g = StateGraph(MessagesState)
+        g.add_node(b); g.add_node(c); g.add_node(d)
+        g.add_edge(START, "b"); g.add_edge("b", "c"); g.add_edge("c", "d")
+        app = g.compile(checkpointer=InMemorySaver())
+        for m, meta in app.stream({"messages": [("user", "hi")]}, {"configurable": {"thread_id": "1"}}, stream_mode="messages"):
+            print(type(m).__name__, repr(m.content), {k: v for k, v in meta.items() if "checkpoint_ns" not in k})
+    ''',
     "async_writer": '''
         from typing import TypedDict
         from langgraph.graph import START, StateGraph
