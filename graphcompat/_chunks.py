@@ -232,7 +232,7 @@ def message_handler(sink: ChunkSink) -> Any:
                 return
             if message.id is not None:
                 self.seen.add(message.id)
-            sink.write("messages", [_messages.to_json(message), _jsonable(dict(meta))])
+            sink.write("messages", [_messages.to_json(message), meta])
 
         def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: Any, tags: Sequence[str] | None = None, metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
             if metadata and (not tags or "nostream" not in tags):
@@ -243,7 +243,7 @@ def message_handler(sink: ChunkSink) -> Any:
                 user_tags = [t for t in (tags or []) if not t.startswith("seq:step")]
                 if user_tags:
                     meta["tags"] = user_tags
-                self.metadata[run_id] = meta
+                self.metadata[run_id] = _jsonable(meta)  # once per model call, not per token
 
         def on_llm_new_token(self, token: str, *, chunk: Any = None, run_id: Any, **kwargs: Any) -> None:
             if isinstance(chunk, ChatGenerationChunk) and (meta := self.metadata.get(run_id)) is not None:

@@ -34,8 +34,8 @@ def _takes_writer(fn: Callable[..., Any]) -> bool:
 def _wants_writer(fn: Callable[..., Any]) -> bool:
     try:
         return _takes_writer(fn)
-    except TypeError:  # an unhashable callable
-        return "writer" in getattr(inspect.signature(fn), "parameters", {})
+    except TypeError:  # an unhashable callable: not cached
+        return _takes_writer.__wrapped__(fn)
 
 
 async def call(

@@ -129,6 +129,8 @@ log = logging.getLogger("graphcompat")
 STREAM_MODES = ("values", "updates", "custom", "messages", "checkpoints", "tasks", "debug")
 #: Modes whose chunks come from nodes while they run (the rest follow from checkpoints).
 LIVE_MODES = ("custom", "messages")
+#: A poll that brings this many items builds its chunks off the runtime loop.
+OFF_LOOP_ITEMS = 32
 
 #: A run on a queue nobody polls waits silently; after this long the caller is told why.
 NO_WORKER_WARNING_S = 5.0
@@ -974,10 +976,16 @@ class CompiledStateGraph:
             for chunk in emitter.opening(start, writes, runs_tasks=run.mode != RunMode.REPLAY):
                 yield chunk
 
+        def build(items: list[Any]) -> list[Any]:
+            return [chunk for item in items for chunk in emitter.item(item, subgraphs)]
+
         async def drain(final: bool = False) -> AsyncIterator[Any]:
-            for item in await follower.apoll(final=final):
-                for chunk in emitter.item(item, subgraphs):
-                    yield chunk
+            items = await follower.apoll(final=final)
+            # Many items (a burst of tokens) are decoded in a thread: this loop is shared with the
+            # in-process worker, whose heartbeats must not wait for them.
+            chunks = build(items) if len(items) < OFF_LOOP_ITEMS else await asyncio.to_thread(build, items)
+            for chunk in chunks:
+                yield chunk
 
         try:
             while not waiter.done():

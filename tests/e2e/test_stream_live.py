@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from datetime import timedelta
 from typing import TypedDict
 
 import pytest
@@ -120,7 +121,11 @@ def test_history_does_not_grow_with_the_number_of_tokens(env, thread):
         def node(state: S) -> dict:
             return {"n": len(model.invoke("go").content)}
 
-        graph = StateGraph(S).add_node("node", node).add_edge(START, "node").compile(checkpointer=InMemorySaver())
+        # A generous heartbeat timeout: on a loaded machine a lost heartbeat would re-run the node,
+        # whose second attempt streams its tokens again (as a retried node does).
+        graph = StateGraph(S).add_node("node", node).add_edge(START, "node").compile(
+            checkpointer=InMemorySaver(), heartbeat_timeout=timedelta(seconds=60)
+        )
         config = {"configurable": {"thread_id": thread_id}}
         seen = sum(1 for _ in graph.stream({"n": 0}, config, stream_mode="messages"))
         return seen, _history_bytes(env, thread_id)
