@@ -35,15 +35,34 @@ EXPECTED = (
 )
 
 
+PG = os.environ.get("GRAPHCOMPAT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """The run's store: a SQLite file, or a fresh Postgres schema (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    if not PG:
+        pytest.skip("set GRAPHCOMPAT_TEST_POSTGRES_URL to run the Postgres case")
+    import psycopg
+
+    schema = f"sr_{uuid.uuid4().hex[:10]}"
+    yield f"{PG}{'&' if '?' in PG else '?'}schema={schema}"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 @pytest.fixture
-def setup(_local, tmp_path):
+def setup(_local, tmp_path, store_url):
     address = _local.client.service_client.config.target_host
     task_queue = f"stream-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": address,
         "GRAPHCOMPAT_TASK_QUEUE": task_queue,
-        "STREAM_STORE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "STREAM_STORE_URL": store_url,
         "STREAM_GO": str(tmp_path / "go"),
         "PYTHONPATH": str(ROOT),
     }
