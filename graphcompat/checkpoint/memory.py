@@ -294,6 +294,8 @@ class InMemorySaver(ArchivingSaver):
             expired = [t.thread_id for t in self.list_threads() if parse_time(t.updated_at) < cutoff]
             for thread_id in expired:
                 del self._threads[thread_id]
+                for chunks in (self._chunks, self._chunk_keys, self._chunk_seq):
+                    chunks.pop(thread_id, None)
         return expired
 
     def _stats(self) -> dict[str, int]:

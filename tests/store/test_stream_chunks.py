@@ -101,3 +101,14 @@ async def test_a_node_that_returns_while_its_chunks_are_being_written_loses_none
     sink.custom({"n": 2})
     await sink.aclose()
     assert [c.value["data"] for c in store.get_stream_chunks("t")] == [{"n": 1}, {"n": 2}]
+
+
+def test_expiring_a_thread_drops_its_chunks(open_store):
+    store = open_store()
+    from store_helpers import ThreadWriter
+
+    ThreadWriter(store, "idle").write(a=1)
+    store.put_stream_chunks("idle", _chunks("a", 2))
+    expired = store.expire_threads(timedelta(seconds=0), now=datetime.now(timezone.utc) + timedelta(days=1))
+    assert expired == ["idle"]
+    assert store.get_stream_chunks("idle") == [] and store.stream_head("idle") == 0
