@@ -38,8 +38,11 @@ __all__ = [
     "RUN_MARK",
     "ChunkSink",
     "decode",
+    "langchain_context",
     "mark_run_start",
     "message_handler",
+    "node_run_config",
+    "stream_output_messages",
 ]
 
 log = logging.getLogger("graphcompat.stream")
@@ -51,7 +54,8 @@ FLUSH_INTERVAL_S = 0.005
 #: Most chunks written in one store transaction.
 MAX_BATCH = 500
 #: How long chunks stay readable after they were written (a run's start deletes
-#: older chunks of its thread; deleting or expiring a thread deletes all of them).
+#: older chunks of its thread, the scheduled cleanup those of every thread;
+#: deleting or expiring a thread deletes all of them).
 RETENTION = timedelta(hours=1)
 #: ``mode`` of a run's start marker.
 RUN_MARK = "__run__"
