@@ -280,6 +280,40 @@ PROGRAMS: dict[str, str] = {
         for m, meta in app.stream({"messages": [("user", "hi")]}, {"configurable": {"thread_id": "1"}}, stream_mode="messages"):
             print(type(m).__name__, repr(m.content), {k: v for k, v in meta.items() if "checkpoint_ns" not in k})
     ''',
+    # The agent how-to's streaming ("Stream from an agent"), on the scripted tool-calling model:
+    # model replies, the tool's ToolMessage, and a custom chunk the tool writes.
+    "agent": '''
+        import warnings
+        from langchain_core.tools import tool
+        from langgraph.checkpoint.memory import InMemorySaver
+        from langgraph.config import get_stream_writer
+        from langgraph.prebuilt import create_react_agent
+        from tests.prebuilt.fake_model import FakeToolCallingModel
+
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+        @tool
+        def get_weather(city: str) -> str:
+            """The weather in a city."""
+            get_stream_writer()(f"looking up {city}")
+            return f"It's always sunny in {city}!"
+
+        model = FakeToolCallingModel(responses=[
+            AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "sf"}, "id": "call_1"}], id="ai1"),
+            AIMessage("It's sunny in sf.", id="ai2"),
+        ])
+        agent = create_react_agent(model, [get_weather], checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "agent-stream"}}
+        inputs = {"messages": [{"role": "user", "content": "weather in sf?"}]}
+        for mode, chunk in agent.stream(inputs, config, stream_mode=["messages", "custom", "updates"]):
+            if mode == "messages":
+                message, metadata = chunk
+                print(mode, type(message).__name__, repr(message.content), metadata["langgraph_node"])
+            elif mode == "updates":
+                print(mode, {node: [type(m).__name__ for m in update["messages"]] for node, update in chunk.items()})
+            else:
+                print(mode, chunk)
+    ''',
     "async_writer": '''
         from typing import TypedDict
         from langgraph.graph import START, StateGraph
