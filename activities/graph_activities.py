@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import json
 import logging
 import threading
@@ -26,8 +27,19 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from graphcompat import _chunks
 from graphcompat._constants import START
 from graphcompat._node_context import writing_to
+from graphcompat import _calls
+from graphcompat._views import rebuild_exception
+from graphcompat._constants import CALL_RESULT, START
+from graphcompat._interrupts import GraphInterrupt
+from graphcompat._registry import SUB_SEP
+from graphcompat._subgraph import ParentTask, parent_scope
 from graphcompat._wire import (
     COMMIT_STEP,
+    RUN_CALL,
+    SAVE_CALLS,
+    CallInput,
+    CallResult,
+    SaveCallsInput,
     MAX_PAYLOAD_BYTES,
     NODE_ERROR,
     RUN_NODE,
@@ -49,21 +61,27 @@ from graphcompat._wire import (
 from graphcompat.checkpoint._layout import (
     TaskResult,
     TaskSpec,
+    call_results,
     child_record,
     completed_results,
     error_row,
     externalize,
+    externalize_value,
     has_refs,
     next_generation,
     record_tasks,
     resolve_refs,
+    resolve_value,
     result_rows,
     resume_values,
+    task_states,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
-from graphcompat.engine import open_run, resume_run
+from graphcompat.engine import _user_code, interrupt_id, open_run, resume_run
 from graphcompat.errors import (
     GraphCompatError,
+    InvalidUpdateError,
+    ParentCommand,
     NodeTimeoutError,
     PayloadTooLargeError,
     StoreUnavailableError,
@@ -99,7 +117,7 @@ def _app_error(
             checkpoint_id,
         )
         return ApplicationError(str(exc), type="StoreUnavailable", non_retryable=False, category=ApplicationErrorCategory.BENIGN)
-    if activity.in_activity():
+    if activity.in_activity() and not isinstance(exc, ParentCommand):  # a command for the parent: no failure
         info = activity.info()
         log.warning(
             "%s raised %s: %s (thread workflow %s, run %s, checkpoint %s, attempt %d)",
@@ -129,10 +147,37 @@ def _app_error(
     )
 
 
+def _worker_client() -> Any:
+    """The worker's Temporal client (subgraph runs start through it); None where an activity has none
+    (``ActivityEnvironment`` without a client): then only a subgraph call fails, saying why."""
+    try:
+        return activity.client()
+    except RuntimeError:
+        return None
+
+
 def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
     """Tasks as the workflow needs them: id, name, kind. Arguments (the input, Send
     payloads) stay in the stored checkpoint, out of workflow history (invariant 3)."""
     return [TaskRef.of(TaskSpec.from_json(t)) for t in tasks]
+
+
+def _externalize_calls(result: TaskResult) -> tuple[TaskResult, list[PendingWrite]]:
+    """``result`` with large ``@task`` arguments replaced by references, and the blob rows to store."""
+    blobs: list[PendingWrite] = []
+    calls = []
+    for call in result.calls:
+        args = []
+        for arg in call["args"]:
+            value, rows = externalize_value(arg, str(call["name"]))
+            args.append(value)
+            blobs += rows
+        kwargs = {}
+        for key, arg in call["kwargs"].items():
+            kwargs[key], rows = externalize_value(arg, str(call["name"]))
+            blobs += rows
+        calls.append({**call, "args": args, "kwargs": kwargs})
+    return dataclasses.replace(result, calls=calls), blobs
 
 
 def _json_args(exc: BaseException) -> list[Any] | None:
@@ -175,7 +220,15 @@ class GraphActivities:
         self.cache = _RecordCache()
 
     def all(self) -> list[Any]:
-        return [self.start_run, self.run_node, self.commit_step, self.save_writes, self.update_state]
+        return [
+            self.start_run,
+            self.run_node,
+            self.run_call,
+            self.save_calls,
+            self.commit_step,
+            self.save_writes,
+            self.update_state,
+        ]
 
     # -- helpers -----------------------------------------------------------------
 
@@ -246,6 +299,7 @@ class GraphActivities:
             new_checkpoint_id=inp.new_checkpoint_id,
             created_at=inp.created_at,
             input=inp.input,
+            parents=inp.parents,
         )
         record = opening.record
         if inp.stream_modes and inp.mode != RunMode.CONTINUE:
@@ -263,14 +317,18 @@ class GraphActivities:
     @activity.defn(name=RUN_NODE)
     async def run_node(self, inp: NodeInput) -> TaskResult:
         """Run one node (and its conditional edges); return its writes only."""
-        graph = self._graph(inp.graph_key, local=False)
         info = activity.info()
+        graph = self._graph(inp.graph_key, local=info.is_local)
         interval = max(0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 3)
 
         async def beat() -> None:
+            if info.is_local:  # a local node (add_node(local=True)) has no heartbeat
+                return
+            # The heartbeat timeout counts from the start: the first beat is due only after
+            # ``interval``, so a fast node sends none (each cost ~0.5 ms of the worker's CPU).
             while True:
-                activity.heartbeat()
                 await asyncio.sleep(interval)
+                activity.heartbeat()
 
         beating = asyncio.create_task(beat())
         task = TaskSpec(inp.task.id, inp.task.name, inp.task.kind)
@@ -280,20 +338,44 @@ class GraphActivities:
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
-            if inp.resume:
+            saved: dict[str, Any] = {}
+            answers: list[str] = []
+            if inp.resume or inp.calls:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-                resume = resume_values(writes, task.id)
+                resume = resume_values(writes, task.id) if inp.resume else []
+                saved = call_results(writes)  # @task results of earlier runs of this node
+                state = task_states(writes).get(task.id) if inp.resume else None
+                answers = [str(i.get("id")) for i in state.interrupts] if state is not None else []
             config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
+            parent = ParentTask(
+                client=_worker_client(),
+                task_queue=info.task_queue,
+                graph_key=inp.graph_key,
+                store=graph.store,
+                thread_id=inp.thread_id,
+                checkpoint_ns=inp.checkpoint_ns,
+                task_id=task.id,
+                task_name=task.name,
+                checkpoint_id=inp.checkpoint_id,
+                parents=dict(record.metadata.get("parents") or {}),
+                resume=resume,
+                answers=answers,
+                workflow_id=info.workflow_id or "",
+                loop=asyncio.get_running_loop(),
+            )
             if inp.stream_modes:
                 sink = _chunks.ChunkSink(
                     graph.store, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id,
                     f"{task.id}/{info.workflow_run_id}/{info.activity_id}", info.attempt,
                 )
                 config = _chunks.node_run_config(config, task, record.step, inp.config, sink, inp.stream_modes)
-            with writing_to(sink.custom if sink is not None and "custom" in inp.stream_modes else None), _chunks.langchain_context(config, inp.config):
-                # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
-                # The task copies this context: the node finds its writer and its callbacks.
-                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
+            writer = sink.custom if sink is not None and "custom" in inp.stream_modes else None
+            # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
+            failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
+            # The task copies this context: the parent scope, the writer and the callbacks are the node's alone.
+            with parent_scope(parent), writing_to(writer), _chunks.langchain_context(config, inp.config):
+                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -315,6 +397,14 @@ class GraphActivities:
             node = graph.spec.nodes.get(task.name)
             retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        except ParentCommand as exc:
+            if SUB_SEP not in inp.graph_key:  # the root graph has no parent to command
+                exc = InvalidUpdateError(
+                    f"Node {task.name!r} returned Command(graph=Command.PARENT), but graph {graph.name!r} is not "
+                    "running as a subgraph: there is no parent graph. Return Command(goto=..., update=...) instead.",
+                    node=task.name,
+                )
+            raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except GraphCompatError as exc:
             raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy
@@ -330,6 +420,9 @@ class GraphActivities:
                 except StoreUnavailableError as exc:
                     raise _app_error(exc, node=task.name, retryable=True, checkpoint_id=inp.checkpoint_id) from exc
         result, blobs = externalize(result)
+        if result.calls:  # large @task arguments too: the calls travel through history
+            result, call_blobs = _externalize_calls(result)
+            blobs += call_blobs
         if blobs:  # large values go to the store; history carries their hash
             await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
         size = len(json.dumps(result.to_json(), separators=(",", ":"), default=str))
@@ -343,6 +436,99 @@ class GraphActivities:
             )
             raise _app_error(err, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id)
         return result
+
+    @activity.defn(name=RUN_CALL)
+    async def run_call(self, inp: CallInput) -> CallResult:
+        """Run one ``@task`` call a node submitted; return its result (or its interrupts) as JSON.
+
+        The task is found by its registry key (``_calls.find_task``): the
+        worker must have imported the module that defines it, as it imports
+        the graph's. Its exceptions follow the task's own ``retry_policy``.
+        """
+        graph = self._graph(inp.graph_key, local=False)
+        call = inp.call
+        name = str(call["name"])
+        task = _calls.find_task(str(call["key"]))
+        if task is None:
+            raise ApplicationError(
+                f"Task {name!r} ({call['key'].split('#')[0].replace('|', ' ')}) is not known on this worker; the worker must import the "
+                "module that defines it (the module of the graph passed to `worker.py --graph`, or one it imports).",
+                type="TaskNotRegistered",
+                non_retryable=False,
+            )
+        info = activity.info()
+        interval = max(0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 3)
+
+        async def beat() -> None:
+            while True:
+                activity.heartbeat()
+                await asyncio.sleep(interval)
+
+        beating = asyncio.create_task(beat())
+        try:
+            writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            resume = resume_values(writes, call["id"])
+            call = {
+                **call,
+                "args": [resolve_value(a, writes) for a in call["args"]],
+                "kwargs": {k: resolve_value(v, writes) for k, v in call["kwargs"].items()},
+            }
+            args, kwargs = _calls.call_arguments(task.func, call)
+            running = asyncio.ensure_future(
+                _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
+            )
+            try:
+                finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
+            except BaseException:
+                running.cancel()
+                raise
+            if not finished:
+                running.cancel()
+                raise NodeTimeoutError(
+                    f"Task {name!r} ran longer than its timeout of {inp.timeout_s:g} s; its retry_policy decides "
+                    "whether it runs again.",
+                    node=name,
+                    timeout_s=inp.timeout_s,
+                )
+            value = _calls.dump_value(running.result(), where=f"The result of task {name!r}")
+            value, blobs = externalize_value(value, name)
+            if blobs:  # a large result goes to the store (content-addressed); history carries its hash
+                await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
+            out = CallResult(call["id"], name, int(call["index"]), value)
+        except GraphInterrupt as gi:
+            value = _calls.dump_value(gi.value, where=f"The interrupt value of task {name!r}")
+            found = {"id": interrupt_id(call["id"], gi.index), "value": value, "index": gi.index, "call": call["id"]}
+            return CallResult(call["id"], name, int(call["index"]), interrupts=[found])
+        except GraphCompatError as exc:
+            raise _app_error(exc, node=name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
+        except Exception as exc:  # the task's own error: the workflow applies its retry policy
+            policy = getattr(task, "retry_policy", None)
+            retry = bool(policy and policy.should_retry(exc))
+            raise _app_error(exc, node=name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        finally:
+            beating.cancel()
+        size = len(json.dumps(out.value, separators=(",", ":"), default=str))
+        if size > MAX_PAYLOAD_BYTES:
+            err = PayloadTooLargeError(
+                f"Task {name!r} returned {size:,} bytes, more than Temporal accepts in one payload "
+                f"({MAX_PAYLOAD_BYTES:,}). Return a reference to large data (a path, a key) instead.",
+                node=name,
+                size=size,
+            )
+            raise _app_error(err, node=name, retryable=False, checkpoint_id=inp.checkpoint_id)
+        return out
+
+    @activity.defn(name=SAVE_CALLS)
+    async def save_calls(self, inp: SaveCallsInput) -> None:
+        """Save finished ``@task`` results against the node's checkpoint, as LangGraph saves them.
+
+        Rows are keyed by the call's deterministic id and position, so a
+        retried save writes nothing new (invariant 2).
+        """
+        graph = self._graph(inp.graph_key)
+        rows = [PendingWrite(r.call_id, r.name, r.index, CALL_RESULT, r.value) for r in inp.results if not r.interrupts]
+        if rows:
+            await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, rows)
 
     @activity.defn(name=COMMIT_STEP)
     async def commit_step(self, inp: CommitInput) -> CommitResult:

@@ -176,25 +176,9 @@ class Runtime:
 
 async def _has_search_attributes(client: Client) -> bool:
     """True when the server knows graphcompat's custom search attributes."""
-    from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+    from graphcompat._search_attributes import has_search_attributes
 
-    from graphcompat._wire import SEARCH_ATTRIBUTES
-
-    try:
-        response = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=client.namespace)
-        )
-    except Exception:
-        return False
-    missing = set(SEARCH_ATTRIBUTES) - set(response.custom_attributes)
-    if missing:
-        log.warning(
-            "Temporal namespace %r lacks search attributes %s; runs will not be searchable by thread. "
-            "Create them with `temporal operator search-attribute create` (docker-compose's setup does).",
-            client.namespace,
-            ", ".join(sorted(missing)),
-        )
-    return not missing
+    return await has_search_attributes(client)
 
 
 # -- runtime selection ---------------------------------------------------------------

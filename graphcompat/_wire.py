@@ -18,6 +18,11 @@ from graphcompat.engine._spec import NodePlan
 
 __all__ = [
     "COMMIT_STEP",
+    "RUN_CALL",
+    "SAVE_CALLS",
+    "CallInput",
+    "CallResult",
+    "SaveCallsInput",
     "MAX_PAYLOAD_BYTES",
     "NODE_TIMEOUT_MARGIN_S",
     "NODE_ERROR",
@@ -51,6 +56,8 @@ RUN_NODE = "graphcompat.run_node"
 COMMIT_STEP = "graphcompat.commit_step"
 SAVE_WRITES = "graphcompat.save_writes"
 UPDATE_STATE = "graphcompat.update_state"
+RUN_CALL = "graphcompat.run_call"
+SAVE_CALLS = "graphcompat.save_calls"
 
 #: Custom search attributes: find runs by thread or graph in the Web UI
 #: (``GraphThreadId = "t1"``). Registered by the embedded dev server and by
@@ -139,6 +146,9 @@ class RunInput:
     #: Live stream modes the caller reads (``custom``, ``messages``): node activities
     #: write those chunks to the store; with none, nodes stream nothing (``invoke``).
     stream_modes: list[str] = dataclasses.field(default_factory=list)
+    #: A subgraph run: ``{parent checkpoint_ns: parent checkpoint_id}`` of every enclosing graph
+    #: (LangGraph's ``metadata["parents"]``), written on the checkpoint the run opens with.
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +173,7 @@ class StartInput:
     stream_modes: list[str] = dataclasses.field(default_factory=list)
     #: The run's first execution id, the same across continue-as-new
     run_key: str = ""
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,6 +200,10 @@ class NodeInput:
     resume: bool = False
     #: One attempt's limit, enforced in the activity as the node's own failure (NodeTimeoutError)
     timeout_s: float | None = None
+    #: True when results of the node's ``@task`` calls may be saved (a re-run after calls, a resumed run)
+    calls: bool = False
+    #: ``{call_id: error}`` of the node's ``@task`` calls that failed in this run (type, message, details)
+    call_errors: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     #: Live stream modes to write while the node runs (``RunInput.stream_modes``)
     stream_modes: list[str] = dataclasses.field(default_factory=list)
 
@@ -236,3 +251,41 @@ class SaveWritesInput:
     checkpoint_id: str
     results: list[TaskResult]
     errors: list[TaskError]
+
+
+@dataclasses.dataclass(frozen=True)
+class CallInput:
+    """One ``@task`` call a node submitted: run it as its own activity.
+
+    ``call`` is what ``_calls.submit`` recorded: id, task name and registry
+    key, position, arguments as JSON, retry plan.
+    """
+
+    graph_key: str
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    node: TaskRef
+    call: dict[str, Any]
+    config: dict[str, Any]
+    timeout_s: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CallResult:
+    """A finished ``@task`` call: its result as JSON, or the interrupts it raised."""
+
+    call_id: str
+    name: str
+    index: int
+    value: Any = None
+    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class SaveCallsInput:
+    graph_key: str
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    results: list[CallResult]

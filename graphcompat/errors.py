@@ -24,6 +24,7 @@ tree, drawn once::
     ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
+    ├── ParentCommand                     a subgraph node returned Command(graph=Command.PARENT) (not an error: bubbles up)
     ├── StoreNotSupportedError (NotImplementedError) a tool asks for a LangGraph BaseStore
     ├── FeatureNotSupportedError (NotImplementedError) a LangGraph call not offered yet (astream_events)
     └── MissingDependencyError (ImportError) an optional extra is not installed
@@ -52,6 +53,7 @@ __all__ = [
     "InvalidUpdateError",
     "MissingDependencyError",
     "NodeError",
+    "ParentCommand",
     "PayloadTooLargeError",
     "RunTerminatedError",
     "StateSerializationError",
@@ -257,3 +259,16 @@ class NodeExitError(GraphCompatError, RuntimeError):
     worker; instead the node fails once, with this error."""
 
     code = "node_exit"
+
+
+class ParentCommand(GraphCompatError):
+    """A subgraph's node returned ``Command(graph=Command.PARENT)``: the parent's node applies it.
+
+    Not an error users see. It ends the subgraph's run and travels to the
+    parent's node (through the subgraph's workflow failure, which carries
+    ``command`` as JSON: ``{"update": {key: json}, "goto": [name or
+    {"node", "arg"}]}``), where the engine treats it as that node's own
+    ``Command(update=..., goto=...)``, as LangGraph does.
+    """
+
+    code = "parent_command"

@@ -61,10 +61,20 @@ def json_copy(value: JSON) -> JSON:
     cache or another record.
     """
     if isinstance(value, list):
+        # A list of scalars (a log of strings, a list of ids) is copied at C speed:
+        # the item-by-item copy below cost 0.5 ms per 1,000 items on every read.
+        if _SCALARS.issuperset(map(type, value)):
+            return value.copy()
         return [json_copy(v) if isinstance(v, (list, dict)) else v for v in value]
     if isinstance(value, dict):
+        if _SCALARS.issuperset(map(type, value.values())):
+            return value.copy()
         return {k: json_copy(v) if isinstance(v, (list, dict)) else v for k, v in value.items()}
     return value
+
+
+#: Immutable JSON scalar types (exact types: anything else takes the item-by-item copy).
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def pack(text: str) -> tuple[bytes, bool]:

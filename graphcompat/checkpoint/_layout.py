@@ -36,11 +36,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from graphcompat._constants import BLOB, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
+from graphcompat._constants import BLOB, CALL_RESULT, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
 __all__ = [
+    "BREAKPOINT",
     "GENERATION",
     "INLINE_RESULT_BUDGET",
     "INLINE_WRITE_LIMIT",
@@ -49,21 +50,29 @@ __all__ = [
     "TaskResult",
     "TaskSpec",
     "TaskState",
+    "call_results",
+    "call_rows",
     "child_record",
     "completed_results",
     "error_row",
     "externalize",
+    "externalize_value",
     "has_refs",
     "is_state_channel",
     "join_channel",
     "next_generation",
     "record_tasks",
     "resolve_refs",
+    "resolve_value",
     "result_rows",
     "resume_rows",
     "resume_values",
     "task_states",
 ]
+
+#: Marks a task's interrupt row that is a subgraph's breakpoint (``interrupt_before``/``after``
+#: inside the subgraph): the task waits like an interrupted one, but there is no value to show.
+BREAKPOINT = "breakpoint"
 
 #: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
 GENERATION = 1000
@@ -131,6 +140,9 @@ class TaskResult:
     #: The update is exactly ``dict(writes)`` (the usual case): it is not sent a
     #: second time, so a write travels through history once (invariant 3).
     same_update: bool = False
+    #: ``@task`` calls the node waits on (``_calls``): not a finished result; the
+    #: workflow runs them, saves their results and runs the node again.
+    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def node_update(self) -> Any:
@@ -147,6 +159,7 @@ class TaskResult:
             "update": self.update,
             "interrupts": list(self.interrupts),
             "same_update": self.same_update,
+            "calls": list(self.calls),
         }
 
     @classmethod
@@ -160,6 +173,7 @@ class TaskResult:
             update=data.get("update"),
             interrupts=list(data.get("interrupts", [])),
             same_update=bool(data.get("same_update", False)),
+            calls=list(data.get("calls", [])),
         )
 
     def to_pending_writes(self, generation: int) -> list[PendingWrite]:
@@ -186,19 +200,34 @@ def error_row(task_id: str, name: str, generation: int, error: Mapping[str, Any]
 
 
 def resume_rows(states: Mapping[str, "TaskState"], targets: Mapping[str, tuple[str, Any]]) -> list[PendingWrite]:
-    """Rows recording resume values ``{task_id: (name, value)}``.
+    """Rows recording resume values ``{owner_id: (name, value)}``.
 
-    A value answers the interrupt the task is waiting at, so its row is keyed
-    by that interrupt's index (``RESUME_BASE + index``): the k-th ``interrupt()``
-    call of a node gets the k-th value, and writing the answer again (a
+    The owner is a task, or a ``@task`` call inside it that raised the
+    interrupt (the interrupt's ``"call"``): each counts its own interrupts
+    from 0. A value answers the interrupt the owner is waiting at, so its row
+    is keyed by that interrupt's index (``RESUME_BASE + index``): the k-th
+    ``interrupt()`` call gets the k-th value, and writing the answer again (a
     retried run opening) stores nothing new.
     """
     rows: list[PendingWrite] = []
-    for task_id, (name, value) in targets.items():
-        waiting = states[task_id].interrupts if task_id in states else []
-        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[task_id].resume) if task_id in states else 0)
-        rows.append(PendingWrite(task_id, name, RESUME_BASE + index, RESUME, value))
+    for owner, (name, value) in targets.items():
+        waiting = [i for tid, s in states.items() for i in s.interrupts if str(i.get("call") or tid) == owner]
+        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[owner].resume) if owner in states else 0)
+        rows.append(PendingWrite(owner, name, RESUME_BASE + index, RESUME, value))
     return rows
+
+
+def call_results(rows: Sequence[PendingWrite]) -> dict[str, Any]:
+    """Results of the ``@task`` calls saved against a checkpoint: ``{call_id: JSON}`` (references resolved)."""
+    return {w.task_id: w.value for w in call_rows(rows)}
+
+
+def call_rows(rows: Sequence[PendingWrite]) -> list[PendingWrite]:
+    """The saved ``@task`` results of a checkpoint, in call order (``idx`` is the call's position),
+    large values back in place of their references."""
+    blobs = _blobs(rows)
+    found = sorted((w for w in rows if w.channel == CALL_RESULT), key=lambda w: w.idx)
+    return [dataclasses.replace(w, value=_back(w.value, blobs)) for w in found]
 
 
 def resume_values(rows: Sequence[PendingWrite], task_id: str) -> list[Any]:
@@ -224,7 +253,7 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
     states: dict[str, TaskState] = {}
     writes: dict[str, list[tuple[str, Any]]] = {}  # the newest generation's writes being assembled
     for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
-        if row.channel == BLOB:
+        if row.channel in (BLOB, CALL_RESULT):  # large values; @task results (``call_results``)
             continue
         state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
         if row.channel == RESUME:
@@ -313,17 +342,40 @@ def has_refs(results: Iterable[TaskResult]) -> bool:
     return any(isinstance(v, dict) and REF_KEY in v for r in results for _, v in r.writes)
 
 
+def externalize_value(value: Any, name: str, limit: int = INLINE_WRITE_LIMIT) -> tuple[Any, list[PendingWrite]]:
+    """One value (a ``@task`` argument or result) as :func:`externalize` treats a write:
+    over ``limit``, a reference and the blob row to store first."""
+    encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    if len(encoded) <= limit:
+        return value, []
+    digest = _blob_key(encoded)
+    return {REF_KEY: digest}, [PendingWrite(f"blob:{digest}", name, 0, BLOB, value)]
+
+
+def _back(value: Any, blobs: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict) and REF_KEY in value:
+        digest = value[REF_KEY]
+        if digest not in blobs:
+            raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
+        return blobs[digest]
+    return value
+
+
+def _blobs(rows: Sequence[PendingWrite]) -> dict[str, Any]:
+    return {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+
+
+def resolve_value(value: Any, rows: Sequence[PendingWrite]) -> Any:
+    """``value``, or the stored value its reference names."""
+    return _back(value, _blobs(rows)) if isinstance(value, dict) and REF_KEY in value else value
+
+
 def resolve_refs(results: Mapping[str, TaskResult], rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
     """``results`` with the stored values back in place of references."""
-    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+    values = _blobs(rows)
 
     def back(value: Any) -> Any:
-        if isinstance(value, dict) and REF_KEY in value:
-            digest = value[REF_KEY]
-            if digest not in values:
-                raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
-            return values[digest]
-        return value
+        return _back(value, values)
 
     out: dict[str, TaskResult] = {}
     for task_id, result in results.items():
@@ -361,15 +413,23 @@ def child_record(
     next_tasks: Sequence[TaskSpec],
     values: dict[str, Any] | None = None,
     versions: dict[str, str] | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> CheckpointRecord:
-    """A checkpoint following ``parent``; values and versions default to the parent's."""
+    """A checkpoint following ``parent``; values, versions and ``metadata["parents"]`` default to the parent's.
+
+    ``parents`` is LangGraph's map of the enclosing graphs' checkpoints
+    (``{checkpoint_ns: checkpoint_id}``): empty for a root graph, set by a
+    subgraph run's opening and inherited by the records that follow it.
+    """
+    if not parents:
+        parents = dict((parent.metadata.get("parents") or {}) if parent else {})
     return CheckpointRecord(
         thread_id=thread_id,
         checkpoint_ns=checkpoint_ns,
         checkpoint_id=checkpoint_id,
         parent_checkpoint_id=parent.checkpoint_id if parent else None,
         created_at=created_at,
-        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
+        metadata={"source": source, "step": step, "writes": writes, "parents": dict(parents)},
         channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
         channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
         next_tasks=[t.to_json() for t in next_tasks],

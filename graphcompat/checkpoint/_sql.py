@@ -668,6 +668,28 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         else:
             sql, params = "DELETE FROM stream_chunks WHERE thread_id = ? AND created_at < ?", (thread_id, before.isoformat())
         return (yield Txn(_exec(sql, params), write=True, thread_id=thread_id))
+    def get_writes_many(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_ids: Sequence[str]
+    ) -> dict[str, list[PendingWrite]]:
+        return self._run(self._get_writes_many_op(thread_id, checkpoint_ns, checkpoint_ids))
+
+    def _get_writes_many_op(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_ids: Sequence[str]
+    ) -> Op[dict[str, list[PendingWrite]]]:
+        found: dict[str, list[PendingWrite]] = {cid: [] for cid in checkpoint_ids}
+        if not found:
+            return found
+        rows = yield Txn(
+            _rows(
+                "SELECT checkpoint_id, task_id, task_name, idx, channel, value FROM writes WHERE thread_id = ? "
+                f"AND checkpoint_ns = ? AND checkpoint_id IN ({_marks(len(found))}) ORDER BY checkpoint_id, task_id, idx",
+                (thread_id, checkpoint_ns, *found),
+            ),
+            snapshot=False,
+        )
+        for cid, t, n, i, c, v in rows:
+            found[cid].append(PendingWrite(t, n, i, c, loads(v)))
+        return found
 
     # -- threads and cleanup ---------------------------------------------------------
 

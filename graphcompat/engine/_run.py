@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from graphcompat.checkpoint._layout import (
@@ -90,11 +90,14 @@ def open_run(
     new_checkpoint_id: str,
     created_at: str,
     input: Any = None,
+    parents: Mapping[str, str] | None = None,
 ) -> Opening:
     """The checkpoint a run starts from, in each mode.
 
     ``addressed`` is the checkpoint ``checkpoint_id`` names (None when no id
     was given or it does not exist), ``latest`` the thread's newest.
+    ``parents`` (a subgraph run: the enclosing graphs' checkpoints) goes on a
+    new record; later records of the namespace inherit it.
     """
     if checkpoint_id and addressed is None and mode in (RunMode.INPUT, RunMode.REPLAY, RunMode.CONTINUE):
         raise UnknownCheckpointError.of(thread_id, checkpoint_id)
@@ -103,7 +106,7 @@ def open_run(
         parent = addressed if checkpoint_id else latest
         task = engine.input_task(new_checkpoint_id, input)
         record = child_record(
-            parent, source="input", step=parent.step + 1 if parent else 0, writes=None, next_tasks=[task], **new
+            parent, source="input", step=parent.step + 1 if parent else 0, writes=None, next_tasks=[task], parents=parents, **new
         )
         return Opening(record, new=True)
     if mode == RunMode.CONTINUE:
@@ -124,7 +127,9 @@ def open_run(
             # new branch from a fork copy.
             return Opening(addressed, new=False)
         tasks = [engine.retask(t, new_checkpoint_id) for t in record_tasks(addressed)]
-        fork = child_record(addressed, source="fork", step=addressed.step + 1, writes=None, next_tasks=tasks, **new)
+        fork = child_record(
+            addressed, source="fork", step=addressed.step + 1, writes=None, next_tasks=tasks, parents=parents, **new
+        )
         return Opening(fork, new=True)
     raise ValueError(f"run mode {mode!r} does not open a run")
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
+import itertools
 import json
 import logging
 import queue
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -21,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -35,15 +34,18 @@ from temporalio.exceptions import (
     WorkflowAlreadyStartedError,
 )
 
-from graphcompat import _ids, _settings, _views, errors
+from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat import _chunks
 from graphcompat._follow import RunFollower
 from graphcompat.graph._emit import StreamEmitter
+from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
-from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
-from graphcompat.engine import Engine, GraphSpec, check_node_names
+from graphcompat._calls import load_value
+from graphcompat.checkpoint._layout import call_rows
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
@@ -131,17 +133,32 @@ STREAM_MODES = ("values", "updates", "custom", "messages", "checkpoints", "tasks
 LIVE_MODES = ("custom", "messages")
 #: A poll that brings this many items builds its chunks off the runtime loop.
 OFF_LOOP_ITEMS = 32
+#: History snapshots built per read of pending writes (one query for the batch, not one per checkpoint).
+_HISTORY_BATCH = 20
 
 #: A run on a queue nobody polls waits silently; after this long the caller is told why.
 NO_WORKER_WARNING_S = 5.0
 
 
+_SKIP: Any = object()
+
+
+def _with_interrupts(values: Any, interrupts: Any) -> Any:
+    """Values plus ``"__interrupt__"``, as LangGraph returns an interrupted run (a non-dict value shows only them)."""
+    return {**values, "__interrupt__": interrupts} if isinstance(values, Mapping) else {"__interrupt__": interrupts}
+
+
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
-    def __init__(self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None) -> None:
+    def __init__(
+        self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None, own_memory: bool = False
+    ) -> None:
         from graphcompat.checkpoint.memory import InMemorySaver
 
+        #: ``compile(checkpointer=True)``: run as a subgraph, this graph keeps its state from
+        #: call to call (one namespace per parent node, not per task), as in LangGraph.
+        self.own_memory = own_memory
         #: The ``StateGraph`` this was compiled from (LangGraph has it too); nothing that runs reads it.
         self.builder = builder
         self.checkpointer = checkpointer
@@ -208,6 +225,10 @@ class CompiledStateGraph:
     @property
     def nodes(self) -> dict[str, Any]:
         return dict(self.spec.nodes)
+
+    def _node_task_queues(self) -> list[str]:
+        """The task queues of nodes sent to a queue of their own (``add_node(task_queue=...)``)."""
+        return sorted({n.task_queue for n in self.spec.nodes.values() if n.task_queue})
 
     # -- config helpers -------------------------------------------------------------
 
@@ -290,6 +311,8 @@ class CompiledStateGraph:
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
         """
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -303,6 +326,8 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Async twin of :meth:`invoke`."""
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return await _subgraph.run_child(self, input, config)
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -320,6 +345,14 @@ class CompiledStateGraph:
             thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
+        if ns:
+            raise errors.ConfigurationError(
+                f"invoke/stream with checkpoint_ns {ns!r} (a subgraph's namespace) is not supported: a subgraph "
+                "runs inside its parent's node. Invoke the parent graph with the thread's config (without "
+                "checkpoint_ns); it continues its subgraphs. To change a subgraph's state first, call "
+                "update_state(subgraph_config, values) on the parent graph.",
+                checkpoint_ns=ns,
+            )
         interrupt_before, interrupt_after = _node_list(interrupt_before), _node_list(interrupt_after)
         recursion_limit = _recursion_limit(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
@@ -364,12 +397,7 @@ class CompiledStateGraph:
         )
 
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphThreadId"), run.thread_id),
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
-            ]
-        )
+        return run_attributes(run.thread_id, self.name)
 
     @staticmethod
     def _check_size(payload: Any, what: str) -> None:
@@ -397,6 +425,8 @@ class CompiledStateGraph:
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
+        for node_queue in self._node_task_queues():  # an in-process worker serves them too
+            await runtime.ensure_worker(node_queue)
         workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
         try:
             handle = await client.start_workflow(
@@ -548,18 +578,62 @@ class CompiledStateGraph:
                 "hold it; the worker and this process must use the same store."
             )
         if result.status != RunStatus.INTERRUPTED:
-            return self.engine.state_values(record.channel_values)
+            return self._final_values(record)
         snapshot = await self._snapshot(record, live=True)
-        out = dict(snapshot.values)
         if snapshot.interrupts:
-            out["__interrupt__"] = list(snapshot.interrupts)
-        return out
+            return _with_interrupts(snapshot.values, list(snapshot.interrupts))
+        return snapshot.values
+
+    def _final_values(self, record: CheckpointRecord) -> Any:
+        """What ``invoke`` returns from the final checkpoint of a finished run."""
+        return self.engine.state_values(record.channel_values)
 
     # -- state ----------------------------------------------------------------------
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+    def _snapshot_of(self, record: CheckpointRecord, writes: Sequence[PendingWrite], *, live: bool) -> StateSnapshot:
+        """The snapshot of ``record`` given its pending writes: no I/O, so sync and async reads share it.
+
+        ``record`` is of this graph or, by its namespace, of one of its
+        subgraphs. Tasks of subgraph nodes carry the subgraph's place in
+        ``state`` (its config), as in LangGraph; subclasses reshape the whole
+        snapshot here (an entrypoint shows its return value).
+        """
+        graph = self._graph_at(record.checkpoint_ns)
+        snap = _views.snapshot(graph.engine, record, writes, live=live)
+        tasks = []
+        for task in snap.tasks:
+            ns = _child_ns(graph, record, task)
+            if ns is not None:
+                task = task._replace(state={"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}})
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """:meth:`_snapshot_of` with the writes read; ``subgraphs=True`` puts each subgraph's own latest
+        snapshot in its task's ``state`` (an empty one before it ran, as in LangGraph)."""
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return _views.snapshot(self.engine, record, writes, live=live)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        tasks = []
+        for task in snap.tasks:
+            if isinstance(task.state, Mapping):
+                child = await self.store.aget_checkpoint(record.thread_id, task.state["configurable"]["checkpoint_ns"])
+                task = task._replace(
+                    state=await self._snapshot(child, live=True, subgraphs=True)
+                    if child is not None
+                    else StateSnapshot({}, (), task.state, None, None, None, ())
+                )
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+        writes = self.store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        return self._snapshot_of(record, writes, live=live)
+
+    def _graph_at(self, ns: str) -> CompiledStateGraph:
+        """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
+        return subgraph_at(self, ns) if ns else self
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -567,32 +641,56 @@ class CompiledStateGraph:
                 f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
             )
 
-    async def aget_state(self, config: Config) -> StateSnapshot:
-        """Async twin of :meth:`get_state`."""
+    # Reads need no Temporal and no event loop: the sync calls use the store's sync
+    # methods in the caller's thread, the async twins its async methods. A sync call
+    # routed through an event loop paid a loop (or a thread hop to the runtime's loop)
+    # per call, and ``asyncio.run`` in the main thread even formats the repr of its
+    # result (the whole state) when it restores the SIGINT handler.
+
+    def _state_query(self, config: Config) -> tuple[str, str, str | None]:
         self._require_checkpointer("get_state")
-        thread_id, ns, checkpoint_id = self._thread(config)
-        record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+        query = self._thread(config)
+        self._graph_at(query[1])  # an unknown namespace is refused
+        return query
+
+    @staticmethod
+    def _no_state(query: tuple[str, str, str | None]) -> StateSnapshot:
+        """What ``get_state`` says when the store has no such checkpoint: an empty thread, or an error."""
+        thread_id, ns, checkpoint_id = query
+        if checkpoint_id:
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+        return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
+
+    async def aget_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """Async twin of :meth:`get_state`."""
+        query = self._state_query(config)
+        record = await self.store.aget_checkpoint(*query)
         if record is None:
-            if checkpoint_id:
-                raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
-            return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
-        return await self._snapshot(record, live=checkpoint_id is None)
+            return self._no_state(query)
+        return await self._snapshot(record, live=query[2] is None, subgraphs=subgraphs)
 
-    def get_state(self, config: Config) -> StateSnapshot:
-        """The thread's latest state (live view), or the named checkpoint as written."""
-        return self._sync(self.aget_state(config))
+    def get_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's latest state (live view), or the named checkpoint as written.
 
-    async def aget_state_history(
-        self,
-        config: Config,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Config | str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[StateSnapshot]:
-        """Async twin of :meth:`get_state_history`."""
+        A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
+        state; ``subgraphs=True`` puts each running subgraph's snapshot in
+        its task's ``state`` (that walk is async: it goes through the runtime's loop).
+        """
+        if subgraphs:
+            return self._sync(self.aget_state(config, subgraphs=True))
+        query = self._state_query(config)
+        record = self.store.get_checkpoint(*query)
+        if record is None:
+            return self._no_state(query)
+        return self._snapshot_sync(record, live=query[2] is None)
+
+    def _history_query(
+        self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
+    ) -> tuple[str, str, str | None]:
+        """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
                 f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
@@ -604,11 +702,26 @@ class CompiledStateGraph:
                 f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
                 "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
             )
+        return thread_id, ns, before_id
+
+    async def aget_state_history(
+        self,
+        config: Config,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Config | str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async twin of :meth:`get_state_history`."""
+        thread_id, ns, before_id = self._history_query(config, filter, before)
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
         records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
-        for record in records:
-            yield await self._snapshot(record, live=False)
+        for start in range(0, len(records), _HISTORY_BATCH):
+            batch = records[start : start + _HISTORY_BATCH]
+            writes = await self.store.aget_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     def get_state_history(
         self,
@@ -618,38 +731,23 @@ class CompiledStateGraph:
         before: Config | str | None = None,
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
-        """Every checkpoint of the thread, all branches, newest first."""
+        """Every checkpoint of the thread, all branches, newest first.
 
-        async def collect() -> list[StateSnapshot]:
-            return [s async for s in self.aget_state_history(config, filter=filter, before=before, limit=limit)]
+        Bad arguments are refused here; the snapshots are read as the iterator is
+        consumed, a page of checkpoints at a time (as LangGraph's iterator does).
+        """
+        thread_id, ns, before_id = self._history_query(config, filter, before)
+        if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
+            raise errors.UnknownCheckpointError.of(thread_id, before_id)
+        records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        return self._history_snapshots(thread_id, ns, records)
 
-        return iter(self._sync(collect()))
-
-    def _sync(self, coro: Any) -> Any:
-        """Store reads need no Temporal: run them on the runtime loop when one exists, else directly."""
-        from graphcompat._runtime import current_runtime
-
-        runtime = current_runtime()
-        if runtime is not None:
-            return runtime.run_sync(coro)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["value"] = asyncio.run(coro)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                box["error"] = exc
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+    def _history_snapshots(self, thread_id: str, ns: str, records: Iterator[CheckpointRecord]) -> Iterator[StateSnapshot]:
+        """Snapshots of ``records`` as they are consumed, the pending writes of a batch read in one query."""
+        while batch := list(itertools.islice(records, _HISTORY_BATCH)):
+            writes = self.store.get_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     # -- update_state -------------------------------------------------------------
 
@@ -661,18 +759,19 @@ class CompiledStateGraph:
 
     async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
+        target = self._graph_at(ns)  # a subgraph's namespace: its own nodes and schema, this store
         if as_node is not None:
-            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
+            check_node_names(target.spec, [as_node], "update_state: as_node", allow=(START,))
         where = f"update_state(as_node={as_node!r})"
         payload = None
         if values is not None:
-            payload = self.engine.dump_input(values, where=where)
+            payload = target.engine.dump_input(values, where=where)
             self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
-            graph_key=self.graph_key,
-            graph_name=self.name,
+            graph_key=self.graph_key if target is self else _subgraph.subgraph_key(target.graph_key, self.graph_key),
+            graph_name=target.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
             mode=RunMode.UPDATE,
@@ -953,6 +1052,7 @@ class CompiledStateGraph:
             handle, run, head, cursor = await self._attach(runtime, run, live)
         follower = RunFollower(self.store, run.thread_id, run.checkpoint_ns, chunks=bool(live), after=cursor)
         follower.skip_through(head)
+        seen = await self._streamed_before(head)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
         # the input is applied (the input checkpoint itself is never streamed).
@@ -969,23 +1069,38 @@ class CompiledStateGraph:
                 return (ns, mode, chunk) if several else (ns, chunk)
             return (mode, chunk) if several else chunk
 
-        emitter = StreamEmitter(self.engine, modes, emit)
+        emitter = StreamEmitter(self.engine, modes, emit, values=self._values_chunk, skip=_SKIP)
         emitter.seed(head)
         if start is not None:
             writes = await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id)
-            for chunk in emitter.opening(start, writes, runs_tasks=run.mode != RunMode.REPLAY):
+            opening = emitter.opening(start, self._stream_values(start), writes, runs_tasks=run.mode != RunMode.REPLAY)
+            for chunk in opening:
                 yield chunk
 
-        def build(items: list[Any]) -> list[Any]:
-            return [chunk for item in items for chunk in emitter.item(item, subgraphs)]
+        def build(items: list[Any], updates: dict[str, list[Any]]) -> list[Any]:
+            return [chunk for item in items for chunk in emitter.item(item, subgraphs, updates)]
+
+        current = [head]  # the newest record seen: the step that runs now
 
         async def drain(final: bool = False) -> AsyncIterator[Any]:
             items = await follower.apoll(final=final)
+            updates: dict[str, list[Any]] = {}
+            for item in items:
+                if isinstance(item, CheckpointRecord):
+                    current[0] = item
+                    if "updates" in modes and item.source == "loop":  # @task results read from the store
+                        updates[item.checkpoint_id] = await self._updates_chunks(item, seen)
             # Many items (a burst of tokens) are decoded in a thread: this loop is shared with the
             # in-process worker, whose heartbeats must not wait for them.
-            chunks = build(items) if len(items) < OFF_LOOP_ITEMS else await asyncio.to_thread(build, items)
+            if len(items) < OFF_LOOP_ITEMS:
+                chunks = build(items, updates)
+            else:
+                chunks = await asyncio.to_thread(build, items, updates)
             for chunk in chunks:
                 yield chunk
+            if "updates" in modes and current[0] is not None and current[0].next_tasks and not waiter.done():
+                for chunk in await self._updates_in_step(current[0], seen):
+                    yield emit("updates", chunk)
 
         try:
             while not waiter.done():
@@ -1006,14 +1121,18 @@ class CompiledStateGraph:
             if result.status == RunStatus.INTERRUPTED:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
-                    writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-                    snapshot = _views.snapshot(self.engine, record, writes, live=True)
-                    for mode in modes:
+                    snapshot = await self._snapshot(record, live=True)
+                    # LangGraph's order at an interrupt: the updates chunk, then the values one, then the
+                    # interrupted tasks' results.
+                    for mode in [m for m in ("updates", "values") if m in modes]:
                         if mode == "updates":
+                            for chunk in await self._updates_before_interrupt(record, seen):
+                                yield emit(mode, chunk)
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
-                        elif mode == "values" and snapshot.interrupts:
+                        elif snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
-                            yield emit(mode, {**snapshot.values, "__interrupt__": snapshot.interrupts})
+                            yield emit(mode, _with_interrupts(snapshot.values, snapshot.interrupts))
+                    writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
                     for chunk in emitter.unfinished(record, writes):
                         yield chunk
         finally:
@@ -1021,6 +1140,53 @@ class CompiledStateGraph:
                 waiter.cancel()
             else:
                 await self._forget(run)
+
+    # -- what a stream shows of a record (the functional API's entrypoint shows it its own way) --
+
+    def _stream_values(self, record: CheckpointRecord) -> Any:
+        """The state a ``values`` chunk shows for ``record``."""
+        return _views.user_values(self.engine, record, record.channel_values)
+
+    def _values_chunk(self, record: CheckpointRecord) -> Any:
+        """The ``values`` chunk of a new loop or update record (``_SKIP``: none)."""
+        return self._stream_values(record)
+
+    async def _streamed_before(self, latest: CheckpointRecord | None) -> set[str]:
+        """The ``@task`` results a stream that continues ``latest`` must not show again (LangGraph neither)."""
+        if latest is None:
+            return set()
+        rows = await self.store.aget_writes(latest.thread_id, latest.checkpoint_ns, latest.checkpoint_id)
+        return {row.task_id for row in call_rows(rows)}
+
+    async def _task_chunks(self, record: CheckpointRecord, checkpoint_id: str, seen: set[str]) -> list[Any]:
+        """``{task_name: result}`` for each ``@task`` call saved against the checkpoint and not shown yet, in call order."""
+        rows = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, checkpoint_id)
+        fresh = [r for r in call_rows(rows) if r.task_id not in seen]
+        seen.update(r.task_id for r in fresh)
+        return [{row.task_name: load_value(row.value)} for row in fresh]
+
+    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
+        """``{node: update}`` of the super-step that wrote ``record``."""
+        writes = record.metadata.get("writes") or {}
+        load = self.engine.schema.load_values
+        return {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+
+    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """The ``updates`` chunks of a new loop record: the ``@task`` results of its
+        super-step (as LangGraph streams a task called in a node), then ``{node: update}``."""
+        chunks = await self._task_chunks(record, record.parent_checkpoint_id, seen) if record.parent_checkpoint_id else []
+        update = self._node_updates(record)
+        return [*chunks, update] if update else chunks
+
+    async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished so far in the step running from ``record``, read on every
+        poll. None for a graph: its ``@task`` results show when the step commits (one store read per
+        step, not per poll); an entrypoint, one long step, shows them live."""
+        return []
+
+    async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished in the interrupted step: its ``@task`` results."""
+        return await self._task_chunks(record, record.checkpoint_id, seen)
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""
@@ -1034,7 +1200,57 @@ class CompiledStateGraph:
 
         return draw_history_mermaid(list(self.get_state_history(config)))
 
-    def get_graph(self) -> Any:
+    async def aget_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """Async twin of :meth:`get_graph`."""
+        return self.get_graph(config, xray=xray)
+
+    def get_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """The graph's nodes and edges (``.draw_mermaid()``); ``xray`` opens subgraph nodes."""
         from graphcompat.graph._drawing import DrawableGraph
 
-        return DrawableGraph(self.spec)
+        return DrawableGraph(self.spec, xray=xray)
+
+
+def _child_ns(graph: CompiledStateGraph, record: CheckpointRecord, task: Any) -> str | None:
+    """The namespace of the subgraph run by ``task`` of ``record`` (None: the node runs no subgraph)."""
+    node = graph.spec.nodes.get(task.name)
+    child = find_subgraph(node) if node is not None else None
+    if child is None:
+        return None
+    return _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child.own_memory)
+
+
+def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
+    """The compiled graph a node runs: the one added as the node, or one its function refers to.
+
+    LangGraph finds the subgraphs of plain functions the same way (the names
+    the function's code uses), so ``get_state(subgraphs=True)`` and namespaced
+    configs work for a graph invoked from inside a node too.
+    """
+    if isinstance(node.subgraph, CompiledStateGraph):
+        return node.subgraph
+    fn = getattr(node.fn, "__func__", node.fn)
+    try:
+        names = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return None
+    for value in [*names.nonlocals.values(), *names.globals.values()]:
+        if isinstance(value, CompiledStateGraph):
+            return value
+    return None
+
+
+def subgraph_at(graph: CompiledStateGraph, ns: str) -> CompiledStateGraph:
+    """The subgraph that owns namespace ``ns`` under ``graph`` (nested namespaces walk down)."""
+    current_graph = graph
+    for name in _subgraph.ns_nodes(ns):
+        node = current_graph.spec.nodes.get(name)
+        child = find_subgraph(node) if node is not None else None
+        if child is None:
+            raise errors.ConfigurationError(
+                f"checkpoint_ns {ns!r} names node {name!r}, which is not a subgraph node of graph "
+                f"{current_graph.name!r}; take namespaces from get_state(config, subgraphs=True).tasks[i].state.",
+                checkpoint_ns=ns,
+            )
+        current_graph = child
+    return current_graph

@@ -11,11 +11,10 @@ are built in ``graphcompat._views``, where ``get_state`` builds its views.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphcompat import _chunks, _views
-from graphcompat._constants import START
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite, StreamChunk
 
 if TYPE_CHECKING:
@@ -29,8 +28,13 @@ Emit = Callable[..., Any]
 class StreamEmitter:
     """Chunks of the requested ``modes`` for each stored event, through ``emit(mode, chunk, ns)``."""
 
-    def __init__(self, engine: Engine, modes: Sequence[str], emit: Emit) -> None:
+    def __init__(
+        self, engine: Engine, modes: Sequence[str], emit: Emit, *, values: Callable[[CheckpointRecord], Any], skip: Any
+    ) -> None:
+        """``values(record)``: the ``values`` chunk of a record, or ``skip`` for none (the graph decides:
+        an entrypoint shows its own). ``updates`` chunks come with each record (``item``)."""
         self.engine, self.modes, self.emit = engine, set(modes), emit
+        self.values, self.skip = values, skip
         #: Checkpoints seen, by id: a step's task results need the checkpoint its tasks ran from.
         self._records: dict[str, CheckpointRecord] = {}
 
@@ -40,13 +44,15 @@ class StreamEmitter:
     def _debug(self, kind: str, step: int, at: str, payload: Any) -> Any:
         return self.emit("debug", {"step": step, "timestamp": at, "type": kind, "payload": payload})
 
-    def opening(self, start: CheckpointRecord, writes: Sequence[PendingWrite], *, runs_tasks: bool) -> Iterator[Any]:
+    def opening(
+        self, start: CheckpointRecord, values: Any, writes: Sequence[PendingWrite], *, runs_tasks: bool
+    ) -> Iterator[Any]:
         """A run that continues ``start`` (resume, ``Command``, replay) first yields its values, as
         LangGraph; a run that goes on with ``start``'s tasks (not a replay, which forks first) then
         names the tasks it runs again."""
         self._records[start.checkpoint_id] = start
         if "values" in self.modes:
-            yield self.emit("values", _views.user_values(self.engine, start, start.channel_values))
+            yield self.emit("values", values)
         if runs_tasks:
             done = frozenset(v.id for v in _views.task_views(start, writes) if v.status == "done")
             yield from self._starts(start, done)
@@ -56,26 +62,24 @@ class StreamEmitter:
         if record is not None:
             self._records[record.checkpoint_id] = record
 
-    def item(self, item: CheckpointRecord | StreamChunk, subgraphs: bool) -> Iterator[Any]:
+    def item(self, item: CheckpointRecord | StreamChunk, subgraphs: bool, updates: Mapping[str, list[Any]]) -> Iterator[Any]:
+        """The chunks of one stored event; ``updates``: the ``updates`` chunks of each new loop record, by id."""
         if isinstance(item, StreamChunk):
             yield from self._chunk(item, subgraphs)
         else:
-            yield from self._record(item)
+            yield from self._record(item, updates.get(item.checkpoint_id, []))
 
     def _chunk(self, chunk: StreamChunk, subgraphs: bool) -> Iterator[Any]:
         mode, ns, payload = _chunks.decode(chunk)
         if mode in self.modes and (not ns or subgraphs):
             yield self.emit(mode, payload, ns)
 
-    def _record(self, record: CheckpointRecord) -> Iterator[Any]:
+    def _record(self, record: CheckpointRecord, updates: list[Any]) -> Iterator[Any]:
         self._records[record.checkpoint_id] = record
         parent = self._records.get(record.parent_checkpoint_id or "")
         engine = self.engine
         if record.source == "loop" and "updates" in self.modes:
-            writes = record.metadata.get("writes") or {}
-            load = engine.schema.load_values
-            update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
-            if update:
+            for update in updates:
                 yield self.emit("updates", update)
         if record.source == "loop" and parent is not None and self._want("tasks", "debug"):
             for payload in _views.task_result_payloads(engine, parent, record):
@@ -84,7 +88,8 @@ class StreamEmitter:
                 if "debug" in self.modes:
                     yield self._debug("task_result", record.step, record.created_at, payload)
         if "values" in self.modes and record.source not in ("fork", "input"):
-            yield self.emit("values", _views.user_values(engine, record, record.channel_values))
+            if (chunk := self.values(record)) is not self.skip:
+                yield self.emit("values", chunk)
         if self._want("checkpoints", "debug"):
             payload = _views.checkpoint_payload(engine, record)
             if "checkpoints" in self.modes:
