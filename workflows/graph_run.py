@@ -169,13 +169,15 @@ class GraphRunWorkflow:
                 stream_modes=list(inp.stream_modes),
                 run_key=workflow.info().first_execution_run_id,
                 parents=inp.parents,
+                last_checkpoint_id=inp.last_checkpoint_id,
             ),
             result_type=StartResult,
             summary=f"open run ({inp.mode})",
         )
         checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
         self._report(inp, "running", step, checkpoint_id)
-        last = max(filter(None, [last, new_id, checkpoint_id]))
+        # After everything the thread holds (a reset run finds its own earlier checkpoints there).
+        last = max(filter(None, [last, new_id, checkpoint_id, start.head_checkpoint_id]))
         steps_done = inp.steps_done
         skip_before = inp.skip_interrupt_before or engine.skips_interrupt_before(inp.mode, start.resumed)
         steps_this_run = 0

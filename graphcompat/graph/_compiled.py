@@ -26,6 +26,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
@@ -41,9 +42,9 @@ from graphcompat._follow import RunFollower
 from graphcompat.graph._emit import StreamEmitter
 from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._wire import CONFIGURABLE_REF, EPHEMERAL_THREAD_PREFIX, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat._calls import load_value
-from graphcompat.checkpoint._layout import call_rows
+from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT, call_rows, run_args_id, run_args_marker, run_args_rows
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -124,6 +125,47 @@ def _json_config(config: Config | None) -> dict[str, Any]:
 
 _DONE = object()
 _UNREAD: Any = object()
+
+#: RPC failures that mean "Temporal is not answering now", not "the request was wrong".
+_OUTAGE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNKNOWN, RPCStatusCode.CANCELLED)
+
+
+async def _result(handle: Any, thread_id: str) -> Any:
+    """``handle.result()``, riding out a Temporal outage of up to ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS``.
+
+    The run does not depend on the caller: it goes on on the server and its
+    workers while Temporal is away and after. Only the caller's wait is
+    retried (the SDK alone gives up after a few seconds), with back-off; when
+    the outage outlasts the limit, a typed error says how to attach again.
+    """
+    limit = _settings.temporal_retry_seconds()
+    loop = asyncio.get_running_loop()
+    deadline: float | None = None
+    delay = 0.25
+    while True:
+        try:
+            return await handle.result()
+        except RPCError as exc:
+            if exc.status not in _OUTAGE:
+                raise
+            now = loop.time()
+            if deadline is None:
+                deadline = now + limit
+                log.warning(
+                    "Temporal is not answering (%s); waiting up to %d s (GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS) "
+                    "for the run on thread %r, which continues meanwhile", exc.message, limit, thread_id,
+                )
+            if now >= deadline:
+                raise errors.TemporalUnavailableError(
+                    f"Temporal did not answer for {limit} s while this call waited for the run on thread "
+                    f"{thread_id!r} (workflow {handle.id!r}): {exc.message}. The run continues on the server and "
+                    "its workers. When Temporal is back, attach to it with graph.invoke(None, config), or read "
+                    "its result with graph.get_state(config); set GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS to wait longer.",
+                    thread_id=thread_id,
+                    workflow_id=handle.id,
+                ) from None
+            await asyncio.sleep(min(delay, deadline - now))  # back-off between attempts to reach the server
+            delay = min(delay * 2, 5.0)
 
 log = logging.getLogger("graphcompat")
 
@@ -342,7 +384,7 @@ class CompiledStateGraph:
             # As in LangGraph: without a checkpointer nothing outlives the call, whatever
             # thread_id the config names (the run's snapshots are dropped when it returns).
             self._thread(config, required=False)  # a malformed config is still refused
-            thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
+            thread_id, ns, checkpoint_id = f"{EPHEMERAL_THREAD_PREFIX}{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
         if ns:
@@ -378,7 +420,6 @@ class CompiledStateGraph:
             mode = RunMode.INPUT
             payload = self.engine.dump_input(input)
         json_config = _json_config(config)
-        self._check_size(payload, "input")
         return RunInput(
             graph_key=self.graph_key,
             graph_name=self.name,
@@ -399,20 +440,6 @@ class CompiledStateGraph:
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
         return run_attributes(run.thread_id, self.name)
 
-    @staticmethod
-    def _check_size(payload: Any, what: str) -> None:
-        """Refuse what Temporal would refuse (a payload over ~2 MB), before anything starts."""
-        if payload is None:
-            return
-        size = len(json.dumps(payload, separators=(",", ":"), default=str))
-        if size > MAX_PAYLOAD_BYTES:
-            raise errors.PayloadTooLargeError(
-                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_PAYLOAD_BYTES:,} in the payload that "
-                "starts a run. Keep large data outside the state (a file or object store) and pass a reference, "
-                "or let a node load it (node writes of any size go to the store).",
-                size=size,
-            )
-
     async def _start(self, runtime: Runtime, run: RunInput, head: Any = _UNREAD) -> Any:
         """Start the thread's workflow for ``run`` (``head``: the thread's latest checkpoint, if already read)."""
         if head is _UNREAD:
@@ -422,6 +449,7 @@ class CompiledStateGraph:
             # (a clock stepped back, another server): the head stays the newest checkpoint.
             run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
         run = dataclasses.replace(run, store_attempts=_settings.store_retry_attempts())
+        run = await self._stash_run_args(run)
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
@@ -452,6 +480,39 @@ class CompiledStateGraph:
                 workflow_id=workflow_id,
             ) from None
 
+    async def _stash_run_args(self, run: RunInput) -> RunInput:
+        """``run`` with what must not travel through workflow history replaced by references.
+
+        Stored with the thread as one ``run_args`` row under a random reference
+        (``checkpoint._layout.run_args_rows``), read back by the activities:
+
+        * the caller's ``configurable`` values, always: often secrets (API keys),
+          and history is kept and shown by Temporal. ``thread_id``,
+          ``checkpoint_ns`` and ``checkpoint_id`` are dropped (the run names them);
+          the wire config carries ``CONFIGURABLE_REF`` instead;
+        * the input, a ``Command(resume=...)`` value and ``update_state`` values
+          when their JSON is over ``INLINE_WRITE_LIMIT``, the one size rule of
+          node writes too; the field then holds ``run_args_marker(ref)``.
+        """
+        configurable = dict(run.config.get("configurable") or {})
+        for key in ("thread_id", "checkpoint_ns", "checkpoint_id"):
+            configurable.pop(key, None)
+        config = {k: v for k, v in run.config.items() if k != "configurable"}
+        ref = uuid.uuid4().hex
+        args: dict[str, Any] = {}
+        if configurable:
+            args["configurable"] = configurable
+            config[CONFIGURABLE_REF] = ref
+        moved: dict[str, Any] = {}
+        for name in ("input", "resume", "update_values"):
+            value = getattr(run, name)
+            if value is not None and len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) > INLINE_WRITE_LIMIT:
+                args[name] = value
+                moved[name] = run_args_marker(ref)
+        if args:
+            await self.store.aput_writes(run.thread_id, run.checkpoint_ns, run_args_id(ref), run_args_rows(args))
+        return dataclasses.replace(run, config=config, **moved)
+
     async def _ainvoke(
         self,
         runtime: Runtime,
@@ -475,7 +536,7 @@ class CompiledStateGraph:
             handle = client.get_workflow_handle(workflow_id_for(run.thread_id, run.checkpoint_ns), result_type=RunResult)
         try:
             try:
-                result: RunResult = await handle.result()
+                result: RunResult = await _result(handle, run.thread_id)
             except WorkflowFailureError as failure:
                 raise self._failure(failure, run) from None
             return await self._output(run, result)
@@ -615,21 +676,23 @@ class CompiledStateGraph:
         snap = self._snapshot_of(record, writes, live=live)
         if not subgraphs:
             return snap
-        tasks = []
-        for task in snap.tasks:
-            if isinstance(task.state, Mapping):
-                child = await self.store.aget_checkpoint(record.thread_id, task.state["configurable"]["checkpoint_ns"])
-                task = task._replace(
-                    state=await self._snapshot(child, live=True, subgraphs=True)
-                    if child is not None
-                    else StateSnapshot({}, (), task.state, None, None, None, ())
-                )
-            tasks.append(task)
-        return snap._replace(tasks=tuple(tasks))
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = await self.store.aget_checkpoint(record.thread_id, ns)
+            children[ns] = await self._snapshot(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
 
-    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """Sync twin of :meth:`_snapshot`: the store's sync methods, in the caller's thread."""
         writes = self.store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return self._snapshot_of(record, writes, live=live)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = self.store.get_checkpoint(record.thread_id, ns)
+            children[ns] = self._snapshot_sync(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
 
     def _graph_at(self, ns: str) -> CompiledStateGraph:
         """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
@@ -674,15 +737,13 @@ class CompiledStateGraph:
 
         A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
         state; ``subgraphs=True`` puts each running subgraph's snapshot in
-        its task's ``state`` (that walk is async: it goes through the runtime's loop).
+        its task's ``state``.
         """
-        if subgraphs:
-            return self._sync(self.aget_state(config, subgraphs=True))
         query = self._state_query(config)
         record = self.store.get_checkpoint(*query)
         if record is None:
             return self._no_state(query)
-        return self._snapshot_sync(record, live=query[2] is None)
+        return self._snapshot_sync(record, live=query[2] is None, subgraphs=subgraphs)
 
     def _history_query(
         self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
@@ -766,7 +827,6 @@ class CompiledStateGraph:
         payload = None
         if values is not None:
             payload = target.engine.dump_input(values, where=where)
-            self._check_size(payload, "update")
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
@@ -784,7 +844,7 @@ class CompiledStateGraph:
         handle = await self._start(runtime, run)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         try:
-            result: RunResult = await handle.result()
+            result: RunResult = await _result(handle, thread_id)
         except WorkflowFailureError as failure:
             raise self._failure(failure, run) from None
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": result.checkpoint_id}}
@@ -1061,7 +1121,7 @@ class CompiledStateGraph:
             start = head
             if run.mode == RunMode.REPLAY and run.checkpoint_id:
                 start = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, run.checkpoint_id)
-        waiter = asyncio.ensure_future(handle.result())
+        waiter = asyncio.ensure_future(_result(handle, run.thread_id))  # rides out a Temporal outage, as invoke does
         several = len(modes) > 1
 
         def emit(mode: str, chunk: Any, ns: tuple[str, ...] = ()) -> Any:
@@ -1209,6 +1269,22 @@ class CompiledStateGraph:
         from graphcompat.graph._drawing import DrawableGraph
 
         return DrawableGraph(self.spec, xray=xray)
+
+
+def _child_namespaces(snap: StateSnapshot) -> list[str]:
+    """The namespaces of the subgraphs the tasks of ``snap`` run (their ``state`` is the subgraph's config)."""
+    return [t.state["configurable"]["checkpoint_ns"] for t in snap.tasks if isinstance(t.state, Mapping)]
+
+
+def _with_children(snap: StateSnapshot, children: Mapping[str, StateSnapshot | None]) -> StateSnapshot:
+    """``snap`` with each subgraph task's ``state`` replaced by the subgraph's snapshot (empty before it ran)."""
+    tasks = []
+    for task in snap.tasks:
+        if isinstance(task.state, Mapping):
+            child = children.get(task.state["configurable"]["checkpoint_ns"])
+            task = task._replace(state=child if child is not None else StateSnapshot({}, (), task.state, None, None, None, ()))
+        tasks.append(task)
+    return snap._replace(tasks=tuple(tasks))
 
 
 def _child_ns(graph: CompiledStateGraph, record: CheckpointRecord, task: Any) -> str | None:
