@@ -524,6 +524,7 @@ class GraphActivities:
                 await asyncio.sleep(interval)
 
         beating = asyncio.create_task(beat())
+        sink: _chunks.ChunkSink | None = None
         try:
             writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             resume = resume_values(writes, call["id"])
@@ -533,9 +534,15 @@ class GraphActivities:
                 "kwargs": {k: resolve_value(v, writes) for k, v in call["kwargs"].items()},
             }
             args, kwargs = _calls.call_arguments(task.func, call)
-            running = asyncio.ensure_future(
-                _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
-            )
+            if "custom" in inp.stream_modes:  # what the task writes streams as its node's would
+                sink = _chunks.ChunkSink(
+                    graph.store, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id,
+                    f"call:{call['id']}/{info.workflow_run_id}/{info.activity_id}", info.attempt,
+                )
+            with writing_to(sink.custom if sink is not None else None):
+                running = asyncio.ensure_future(
+                    _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
+                )
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:
@@ -566,6 +573,11 @@ class GraphActivities:
             raise _app_error(exc, node=name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         finally:
             beating.cancel()
+            if sink is not None:  # a finished task has every chunk stored before it returns
+                try:
+                    await sink.aclose()
+                except StoreUnavailableError as exc:
+                    raise _app_error(exc, node=name, retryable=True, checkpoint_id=inp.checkpoint_id) from exc
         size = len(json.dumps(out.value, separators=(",", ":"), default=str))
         if size > MAX_PAYLOAD_BYTES:
             err = PayloadTooLargeError(

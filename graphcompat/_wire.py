@@ -284,6 +284,8 @@ class CallInput:
     call: dict[str, Any]
     config: dict[str, Any]
     timeout_s: float | None = None
+    #: Live stream modes to write while the task runs (``RunInput.stream_modes``)
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -355,7 +355,10 @@ class GraphRunWorkflow:
         timeout = plan.timeout_s or inp.node_timeout_s
         result: CallResult = await self._attempts(
             RUN_CALL,
-            CallInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, node, call, inp.config, timeout),
+            CallInput(
+                inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, node, call, inp.config, timeout,
+                list(inp.stream_modes),
+            ),
             CallResult,
             plan,
             timeout,
