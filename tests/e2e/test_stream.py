@@ -84,10 +84,10 @@ def test_unknown_stream_mode(env, thread):
 
 
 def test_astream_events_is_refused_with_what_to_use(env, thread):
-    from graphcompat.errors import FeatureNotSupportedError
+    from graphcompat.errors import NotSupportedError
 
     graph = chain()
-    with pytest.raises(FeatureNotSupportedError, match=r"astream_events is not supported.*stream_mode=\['updates', 'messages', 'custom'\]"):
+    with pytest.raises(NotSupportedError, match=r"astream_events is not supported.*stream_mode=\['updates', 'messages', 'custom'\]"):
         graph.astream_events({"log": []}, thread, version="v2")
     with pytest.raises(NotImplementedError):  # what a LangGraph-era `except` would name
         graph.astream_events({"log": []}, thread)
