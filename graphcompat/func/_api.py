@@ -353,8 +353,8 @@ class EntrypointGraph(CompiledStateGraph):
         # live: each task's result as soon as it is saved, while the entrypoint still runs
         return await self._task_chunks(record, record.checkpoint_id, seen)
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
-        snap = await super()._snapshot(record, live=live)
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        snap = await super()._snapshot(record, live=live, subgraphs=subgraphs)
         values = snap.values if isinstance(snap.values, Mapping) else {}
         tasks = tuple(
             t._replace(result=self._output_of(t.result)) if isinstance(t.result, Mapping) else t
