@@ -95,8 +95,6 @@ class _Graph(Protocol):
 
     def _failure(self, failure: Any, run: Any) -> BaseException: ...
 
-    def _final_values(self, record: Any) -> Any: ...
-
 
 @dataclasses.dataclass
 class ParentTask:
@@ -174,7 +172,7 @@ async def _waiting_ids(store: BaseCheckpointSaver, thread_id: str, ns: str, head
     return ids
 
 
-async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None) -> Any:
+async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None) -> dict[str, Any]:
     """Run ``graph`` as a subgraph of the current parent task; return its final values.
 
     The first run starts from ``input``; a retried or resumed parent task
@@ -275,7 +273,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
         if not interrupts:  # a breakpoint (interrupt_before/after) of the subgraph: the task waits, with no value
             interrupts = [{"id": f"breakpoint:{ns}:{record.checkpoint_id}", "value": None, "index": len(parent.resume), BREAKPOINT: True}]
         raise SubgraphInterrupt(interrupts)
-    return graph._final_values(record)  # what invoke returns for this graph (an entrypoint: its return value)
+    return graph._final_values(record)  # what the graph's own invoke returns (an entrypoint: its return value)
 
 
 async def _previous_run(client: Any, workflow_id: str) -> str | None:

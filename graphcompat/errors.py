@@ -22,6 +22,7 @@ tree, drawn once::
     ├── ConfigurationError (ValueError)   bad settings or config (store URL, thread_id, recursion_limit, ...)
     │   └── ConfigurationTypeError (TypeError) a config value of the wrong type (recursion_limit="abc", ...)
     ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
+    ├── TemporalUnavailableError (ConnectionError) Temporal did not answer while a caller waited for its run
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
     ├── ParentCommand                     a subgraph node returned Command(graph=Command.PARENT) (not an error: bubbles up)
@@ -54,6 +55,7 @@ __all__ = [
     "ParentCommand",
     "PayloadTooLargeError",
     "RunTerminatedError",
+    "TemporalUnavailableError",
     "StateSerializationError",
     "StoreError",
     "StoreNotSupportedError",
@@ -227,6 +229,14 @@ class RunTerminatedError(GraphCompatError, RuntimeError):
     Temporal UI or CLI. The thread keeps what was stored; ``invoke(None, config)`` continues it."""
 
     code = "run_terminated"
+
+
+class TemporalUnavailableError(GraphCompatError, ConnectionError):
+    """Temporal did not answer for ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS`` while ``invoke`` or
+    ``update_state`` waited for its run. The run itself continues on the server; the
+    message says how to attach to it."""
+
+    code = "temporal_unavailable"
 
 
 class NodeError(GraphCompatError):

@@ -57,6 +57,14 @@ class NodeSpec:
     subgraph: Any = None
     #: The subgraph's spec, for ``get_graph(xray=...)``.
     subgraph_spec: GraphSpec | None = None
+    #: Temporal task queue of this node's activities (None: the run's own queue).
+    task_queue: str | None = None
+    #: How soon a lost worker running this node is noticed (None: the graph's).
+    heartbeat_timeout: timedelta | None = None
+    #: Bound on one attempt including Temporal's retries after worker loss (None: no bound).
+    schedule_to_close_timeout: timedelta | None = None
+    #: Run as a Temporal local activity on the workflow's worker (cheap nodes: no task round trip).
+    local: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,10 +129,14 @@ class NodePlan:
     max_interval: float = 128.0
     jitter: bool = True
     timeout_s: float | None = None
+    task_queue: str | None = None
+    heartbeat_timeout_s: float | None = None
+    schedule_to_close_s: float | None = None
+    local: bool = False
 
 
 def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
-    """Each node's retry policy and timeout, as the workflow applies them."""
+    """Each node's retry policy, timeouts and task queue, as the workflow applies them."""
     plans = {}
     for name, node in spec.nodes.items():
         policy = node.retry_policy
@@ -135,6 +147,12 @@ def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
             max_interval=policy.max_interval if policy else 128.0,
             jitter=policy.jitter if policy else False,
             timeout_s=node.timeout.total_seconds() if node.timeout else None,
+            task_queue=node.task_queue,
+            heartbeat_timeout_s=node.heartbeat_timeout.total_seconds() if node.heartbeat_timeout else None,
+            schedule_to_close_s=(
+                node.schedule_to_close_timeout.total_seconds() if node.schedule_to_close_timeout else None
+            ),
+            local=node.local,
         )
     return plans
 

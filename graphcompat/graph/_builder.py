@@ -126,12 +126,38 @@ class StateGraph:
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         metadata: Mapping[str, Any] | None = None,
         timeout: timedelta | None = None,
+        task_queue: str | None = None,
+        heartbeat_timeout: timedelta | None = None,
+        schedule_to_close_timeout: timedelta | None = None,
+        local: bool = False,
         **_ignored: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after the function).
 
-        ``timeout`` (graphcompat's own) bounds one attempt of the node; the
-        graph's default applies when it is None.
+        graphcompat's own options, for where and how long the node runs (each
+        None takes the graph's setting):
+
+        * ``timeout`` bounds one attempt of the node (``compile(node_timeout=...)``);
+        * ``task_queue`` sends the node's activities to their own Temporal task
+          queue, served by workers started with ``worker.py --task-queue NAME``
+          (a GPU pool, a rate-limited API); the rest of the run stays on the
+          graph's queue. An in-process worker serves every queue of the graph;
+        * ``heartbeat_timeout``: how soon a lost worker running the node is
+          noticed and the attempt handed to another (``compile(heartbeat_timeout=...)``);
+        * ``schedule_to_close_timeout`` bounds one attempt *including* the time
+          it waits for a worker and Temporal's re-runs after worker loss; past
+          it the node fails with a timeout (and its ``retry_policy`` decides);
+        * ``local=True`` runs the node as a Temporal *local activity* on the
+          worker that runs the workflow: no round trip through the server's task
+          queue, so a cheap node (a router, a formatter, a small transform) costs
+          a fraction of a step. Its result enters history when the workflow
+          task completes (the run next waits on the server, or ~8 s of local
+          work); a worker lost before that runs those local nodes again (at
+          least once, as any node), and each re-run commit continues from the
+          checkpoint the store already holds. Not for long or heavy nodes:
+          it holds the workflow's worker and has no heartbeat (a lost worker is
+          noticed by the workflow task timeout, 10 s). Cannot be combined with
+          ``task_queue`` or ``heartbeat_timeout``.
         """
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", None) or type(node).__name__
@@ -155,6 +181,20 @@ class StateGraph:
             )
         if node in self.nodes:
             raise GraphValidationError(f"Node {node!r} is already present; node names must be unique.")
+        _check_node_option(node, "task_queue", task_queue, str)
+        for option, value in (
+            ("timeout", timeout),
+            ("heartbeat_timeout", heartbeat_timeout),
+            ("schedule_to_close_timeout", schedule_to_close_timeout),
+        ):
+            _check_node_option(node, option, value, timedelta)
+        if not isinstance(local, bool):
+            raise GraphTypeError(f"Node {node!r}: local must be True or False, got {local!r:.60}.")
+        if local and (task_queue is not None or heartbeat_timeout is not None):
+            raise GraphValidationError(
+                f"Node {node!r}: a local node runs on the workflow's own worker, so it has no task_queue and no "
+                "heartbeat_timeout; drop local=True to send it to another queue, or drop those options."
+            )
         if isinstance(retry_policy, Sequence):
             retry_policy = retry_policy[0] if retry_policy else None
         self.nodes[node] = NodeSpec(
@@ -167,6 +207,10 @@ class StateGraph:
             timeout=timeout,
             subgraph=subgraph,
             subgraph_spec=subgraph.spec if subgraph is not None else None,
+            task_queue=task_queue,
+            heartbeat_timeout=heartbeat_timeout,
+            schedule_to_close_timeout=schedule_to_close_timeout,
+            local=local,
         )
         return self
 
@@ -355,4 +399,22 @@ class StateGraph:
             builder=self,
             checkpointer=checkpointer if not isinstance(checkpointer, bool) else None,
             own_memory=checkpointer is True,
+        )
+
+
+def _check_node_option(node: str, option: str, value: Any, kind: type) -> None:
+    """Refuse a node option of the wrong type or an empty/non-positive value, naming the fix."""
+    if value is None:
+        return
+    if kind is str:
+        if not isinstance(value, str) or not value.strip():
+            raise GraphTypeError(
+                f"Node {node!r}: {option} must be a non-empty task queue name (str), got {value!r:.60}; "
+                f"e.g. add_node({node!r}, fn, {option}='gpu') and start a worker with worker.py --task-queue gpu."
+            )
+        return
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise GraphTypeError(
+            f"Node {node!r}: {option} must be a positive datetime.timedelta, got {value!r:.60}; "
+            f"e.g. {option}=timedelta(seconds=30)."
         )
