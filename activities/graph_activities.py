@@ -19,7 +19,7 @@ import logging
 import threading
 import traceback
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -28,6 +28,8 @@ from graphcompat import _calls
 from graphcompat._views import rebuild_exception
 from graphcompat._constants import CALL_RESULT, START
 from graphcompat._interrupts import GraphInterrupt
+from graphcompat._registry import SUB_SEP
+from graphcompat._subgraph import ParentTask, parent_scope
 from graphcompat._wire import (
     COMMIT_STEP,
     RUN_CALL,
@@ -35,6 +37,7 @@ from graphcompat._wire import (
     CallInput,
     CallResult,
     SaveCallsInput,
+    CONFIGURABLE_REF,
     MAX_PAYLOAD_BYTES,
     NODE_ERROR,
     RUN_NODE,
@@ -44,6 +47,7 @@ from graphcompat._wire import (
     CommitInput,
     CommitResult,
     NodeInput,
+    RunMode,
     RunResult,
     RunStatus,
     SaveWritesInput,
@@ -68,15 +72,22 @@ from graphcompat.checkpoint._layout import (
     resolve_value,
     result_rows,
     resume_values,
+    task_states,
+    run_args_from,
+    run_args_id,
+    run_args_ref,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.engine import _user_code, interrupt_id, open_run, resume_run
 from graphcompat.errors import (
     GraphCompatError,
+    InvalidUpdateError,
+    ParentCommand,
     NodeTimeoutError,
     PayloadTooLargeError,
     StoreUnavailableError,
     UnknownCheckpointError,
+    UnknownThreadError,
 )
 
 if TYPE_CHECKING:
@@ -108,7 +119,7 @@ def _app_error(
             checkpoint_id,
         )
         return ApplicationError(str(exc), type="StoreUnavailable", non_retryable=False, category=ApplicationErrorCategory.BENIGN)
-    if activity.in_activity():
+    if activity.in_activity() and not isinstance(exc, ParentCommand):  # a command for the parent: no failure
         info = activity.info()
         log.warning(
             "%s raised %s: %s (thread workflow %s, run %s, checkpoint %s, attempt %d)",
@@ -136,6 +147,15 @@ def _app_error(
         non_retryable=True,
         category=ApplicationErrorCategory.BENIGN,
     )
+
+
+def _worker_client() -> Any:
+    """The worker's Temporal client (subgraph runs start through it); None where an activity has none
+    (``ActivityEnvironment`` without a client): then only a subgraph call fails, saying why."""
+    try:
+        return activity.client()
+    except RuntimeError:
+        return None
 
 
 def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
@@ -171,24 +191,27 @@ def _json_args(exc: BaseException) -> list[Any] | None:
     return list(exc.args)
 
 
-class _RecordCache:
-    """Small LRU of checkpoint records, shared by a worker's activities."""
+V = TypeVar("V")
+
+
+class _LRU(Generic[V]):
+    """Small LRU shared by a worker's activities: checkpoint records, and runs' stored arguments."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: collections.OrderedDict[tuple[str, ...], CheckpointRecord] = collections.OrderedDict()
+        self._items: collections.OrderedDict[tuple[str, ...], V] = collections.OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...]) -> CheckpointRecord | None:
+    def get(self, key: tuple[str, ...]) -> V | None:
         with self._lock:
-            record = self._items.get(key)
-            if record is not None:
+            value = self._items.get(key)
+            if value is not None:
                 self._items.move_to_end(key)
-            return record
+            return value
 
-    def put(self, key: tuple[str, ...], record: CheckpointRecord) -> None:
+    def put(self, key: tuple[str, ...], value: V) -> None:
         with self._lock:
-            self._items[key] = record
+            self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -199,7 +222,9 @@ class GraphActivities:
 
     def __init__(self, registry: GraphRegistry) -> None:
         self.registry = registry
-        self.cache = _RecordCache()
+        self.cache: _LRU[CheckpointRecord] = _LRU()
+        #: A run's stored configurable values by reference (immutable once stored).
+        self.run_args: _LRU[dict[str, Any]] = _LRU()
 
     def all(self) -> list[Any]:
         return [
@@ -238,6 +263,36 @@ class GraphActivities:
             self.cache.put(key, record)
         return record
 
+    async def _run_args(self, graph: GraphBinding, thread_id: str, ns: str, ref: str) -> dict[str, Any]:
+        """What the client stored for a run under ``ref`` (``CompiledStateGraph._stash_run_args``)."""
+        key = (graph.store.url, thread_id, ns, ref)
+        args = self.run_args.get(key)
+        if args is None:
+            args = run_args_from(await graph.store.aget_writes(thread_id, ns, run_args_id(ref)))
+            if args is None:
+                raise UnknownThreadError(
+                    f"What the caller passed to this run of thread {thread_id!r} is gone from the store "
+                    "(the thread was deleted while the run was in flight); start a new run.",
+                    thread_id=thread_id,
+                )
+            self.run_args.put(key, args)
+        return args
+
+    async def _arg(self, graph: GraphBinding, thread_id: str, ns: str, name: str, value: Any) -> Any:
+        """A run argument (input, resume or update values) as given: read back when it travelled by reference."""
+        ref = run_args_ref(value)
+        return value if ref is None else (await self._run_args(graph, thread_id, ns, ref))[name]
+
+    async def _config(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str, wire: dict[str, Any]) -> dict[str, Any]:
+        """The run's RunnableConfig at ``checkpoint_id``: the wire config with the caller's
+        ``configurable`` values read back from the store (they never travel in history)."""
+        config = {k: v for k, v in wire.items() if k != CONFIGURABLE_REF}
+        ref = wire.get(CONFIGURABLE_REF)
+        if ref is not None:
+            args = await self._run_args(graph, thread_id, ns, str(ref))
+            config["configurable"] = dict(args.get("configurable") or {})
+        return graph.engine.run_config(config, thread_id, ns, checkpoint_id)
+
     async def _put(self, graph: GraphBinding, record: CheckpointRecord) -> CheckpointRecord:
         """Store ``record``; returns the checkpoint the store holds under its id.
 
@@ -270,6 +325,13 @@ class GraphActivities:
         store = graph.store
         addressed = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id) if inp.checkpoint_id else None
         latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
+        started_from = None
+        if inp.mode == RunMode.INPUT and inp.last_checkpoint_id and latest is not None and latest.checkpoint_id != inp.last_checkpoint_id:
+            started_from = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.last_checkpoint_id)
+        # The next ids must come after the thread's newest checkpoint when that is newer than
+        # this run's first id (a reset run finds its own earlier execution's there). Only
+        # then: a retried opening must return what the first attempt returned.
+        head = latest.checkpoint_id if latest is not None and latest.checkpoint_id > inp.new_checkpoint_id else None
         opening = open_run(
             graph.engine,
             inp.mode,
@@ -280,29 +342,37 @@ class GraphActivities:
             latest=latest,
             new_checkpoint_id=inp.new_checkpoint_id,
             created_at=inp.created_at,
-            input=inp.input,
+            input=await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "input", inp.input),
+            parents=inp.parents,
+            seen_head=inp.last_checkpoint_id,
+            started_from=started_from,
         )
         record = opening.record
         if opening.new:
             record = await self._put(graph, record)
-            return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
+            return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans, head_checkpoint_id=head)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
-        done, rows = resume_run(graph.engine, inp.mode, record, writes, inp.resume)
+        resume = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "resume", inp.resume)
+        done, rows = resume_run(graph.engine, inp.mode, record, writes, resume)
         if rows:
             await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
-        return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True)
+        return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True, head_checkpoint_id=head)
 
     @activity.defn(name=RUN_NODE)
     async def run_node(self, inp: NodeInput) -> TaskResult:
         """Run one node (and its conditional edges); return its writes only."""
-        graph = self._graph(inp.graph_key, local=False)
         info = activity.info()
+        graph = self._graph(inp.graph_key, local=info.is_local)
         interval = max(0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 3)
 
         async def beat() -> None:
+            if info.is_local:  # a local node (add_node(local=True)) has no heartbeat
+                return
+            # The heartbeat timeout counts from the start: the first beat is due only after
+            # ``interval``, so a fast node sends none (each cost ~0.5 ms of the worker's CPU).
             while True:
-                activity.heartbeat()
                 await asyncio.sleep(interval)
+                activity.heartbeat()
 
         beating = asyncio.create_task(beat())
         task = TaskSpec(inp.task.id, inp.task.name, inp.task.kind)
@@ -312,14 +382,35 @@ class GraphActivities:
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
             saved: dict[str, Any] = {}
+            answers: list[str] = []
             if inp.resume or inp.calls:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
                 resume = resume_values(writes, task.id) if inp.resume else []
                 saved = call_results(writes)  # @task results of earlier runs of this node
-            config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+                state = task_states(writes).get(task.id) if inp.resume else None
+                answers = [str(i.get("id")) for i in state.interrupts] if state is not None else []
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, inp.config)
+            # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
+            parent = ParentTask(
+                client=_worker_client(),
+                task_queue=info.task_queue,
+                graph_key=inp.graph_key,
+                store=graph.store,
+                thread_id=inp.thread_id,
+                checkpoint_ns=inp.checkpoint_ns,
+                task_id=task.id,
+                task_name=task.name,
+                checkpoint_id=inp.checkpoint_id,
+                parents=dict(record.metadata.get("parents") or {}),
+                resume=resume,
+                answers=answers,
+                workflow_id=info.workflow_id or "",
+                loop=asyncio.get_running_loop(),
+            )
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
             failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
+            with parent_scope(parent):  # the task copies the context: the scope is the node's alone
+                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -339,6 +430,14 @@ class GraphActivities:
             node = graph.spec.nodes.get(task.name)
             retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        except ParentCommand as exc:
+            if SUB_SEP not in inp.graph_key:  # the root graph has no parent to command
+                exc = InvalidUpdateError(
+                    f"Node {task.name!r} returned Command(graph=Command.PARENT), but graph {graph.name!r} is not "
+                    "running as a subgraph: there is no parent graph. Return Command(goto=..., update=...) instead.",
+                    node=task.name,
+                )
+            raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except GraphCompatError as exc:
             raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy
@@ -474,7 +573,7 @@ class GraphActivities:
                 results = completed_results(stored) if inp.load_pending else {}
                 fresh = resolve_refs(fresh, stored)
             results.update(fresh)
-            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id, inp.config)
             for task in tasks:
                 if task.kind == "input":
                     results[task.id] = await engine.run_task(task, parent.channel_values, config)
@@ -522,8 +621,9 @@ class GraphActivities:
             if parent is None and inp.checkpoint_id:
                 raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             as_node = inp.as_node or engine.infer_as_node(parent.metadata if parent else None)
-            update = None if inp.skip else engine.schema.load_values(inp.values or {})
-            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+            values = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "update_values", inp.values)
+            update = None if inp.skip else engine.schema.load_values(values or {})
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id, inp.config)
             outcome = await engine.update_as_node(
                 parent.channel_values if parent else {},
                 parent.channel_versions if parent else {},

@@ -70,6 +70,10 @@ class ChainState(TypedDict):
     blob: str
 
 
+#: The row of the chain whose nodes are all ``add_node(..., local=True)``.
+LOCAL_SYSTEM = "graphcompat (local nodes)"
+
+
 def bump(state: ChainState) -> dict[str, int]:
     """A trivial node: a tiny update, the blob untouched."""
     return {"counter": state["counter"] + 1}
@@ -86,7 +90,7 @@ def initial_state(size: str) -> dict[str, Any]:
 # -- graphcompat ----------------------------------------------------------------------
 
 
-def build_graphcompat_chain(db_path: Path, store: str = "sqlite") -> Any:
+def build_graphcompat_chain(db_path: Path, store: str = "sqlite", *, local: bool = False) -> Any:
     from graphcompat.checkpoint.memory import InMemorySaver
     from graphcompat.checkpoint.sqlite import SqliteSaver
     from graphcompat.graph import END, START, StateGraph
@@ -94,13 +98,13 @@ def build_graphcompat_chain(db_path: Path, store: str = "sqlite") -> Any:
     builder = StateGraph(ChainState)
     names = node_names()
     for name in names:
-        builder.add_node(name, bump)
+        builder.add_node(name, bump, local=local)
     builder.add_edge(START, names[0])
     for a, b in zip(names, names[1:]):
         builder.add_edge(a, b)
     builder.add_edge(names[-1], END)
     saver = SqliteSaver.from_conn_string(str(db_path)) if store == "sqlite" else InMemorySaver()
-    return builder.compile(checkpointer=saver, name="bench-chain")
+    return builder.compile(checkpointer=saver, name="bench-chain-local" if local else "bench-chain")
 
 
 # -- Temporal's LangGraph plugin ----------------------------------------------------
@@ -239,7 +243,9 @@ def describe_stuck(env: Any, client: Any, workflow_id: str) -> str:
     return text
 
 
-def bench_graphcompat(env: Any, graph: Any, size: str, runs: int, warmup: int) -> dict[str, Any]:
+def bench_graphcompat(
+    env: Any, graph: Any, size: str, runs: int, warmup: int, system: str = "graphcompat"
+) -> dict[str, Any]:
     from graphcompat._wire import workflow_id_for
 
     state = initial_state(size)
@@ -263,7 +269,7 @@ def bench_graphcompat(env: Any, graph: Any, size: str, runs: int, warmup: int) -
         walls.append(wall)
         history = env.run(env.client.get_workflow_handle(workflow_id_for(thread)).fetch_history())
         hists.append(history_stats(history))
-    return summarize("graphcompat", size, walls, hists)
+    return summarize(system, size, walls, hists)
 
 
 async def guarded(call: Any, worker_task: asyncio.Task[None]) -> Any:
@@ -399,11 +405,11 @@ def plugin_version() -> str:
 def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     by = {(r["system"], r["state"]): r for r in rows}
-    for size in ("small", "1MB"):
-        gc, pl = by.get(("graphcompat", size)), by.get(("temporal-langgraph-plugin", size))
+    for system, size in (("graphcompat", "small"), ("graphcompat", "1MB"), (LOCAL_SYSTEM, "small")):
+        gc, pl = by.get((system, size)), by.get(("temporal-langgraph-plugin", size))
         if not gc or not pl:
             continue
-        entry: dict[str, Any] = {"state": size}
+        entry: dict[str, Any] = {"state": size if system == "graphcompat" else f"{size}, local nodes"}
         for key in ("median_ms_per_step", "p90_ms_per_step", "history_bytes_per_step", "history_events_per_step"):
             entry[key] = gc[key] / pl[key] if pl[key] else None
         out.append(entry)
@@ -443,7 +449,7 @@ def print_report(result: dict[str, Any]) -> None:
         print("graphcompat / plugin (below 1 = graphcompat smaller/faster):")
         for q in result["ratios"]:
             print(
-                f"  {q['state']:<6} median ms/step x{q['median_ms_per_step']:.2f}   p90 ms/step x{q['p90_ms_per_step']:.2f}   "
+                f"  {q['state']:<19} median ms/step x{q['median_ms_per_step']:.2f}   p90 ms/step x{q['p90_ms_per_step']:.2f}   "
                 f"hist B/step x{q['history_bytes_per_step']:.3f}   events/step x{q['history_events_per_step']:.2f}"
             )
     print()
@@ -466,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--untuned", action="store_true", help="start the dev server without graphcompat's dynamic config")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
     parser.add_argument("--skip-plugin", action="store_true", help="measure graphcompat only")
+    parser.add_argument("--skip-local", action="store_true", help="leave out the chain of local nodes")
     parser.add_argument(
         "--store", choices=("sqlite", "memory"), default="sqlite",
         help="graphcompat's checkpointer: SqliteSaver in a temp dir (default) or InMemorySaver",
@@ -488,6 +495,10 @@ def main(argv: list[str] | None = None) -> int:
             for size in ("small", "1MB"):
                 rows.append(bench_graphcompat(env, graph, size, args.runs, args.warmup))
             graph.store.close()
+            if not args.skip_local:  # the same chain, every node add_node(..., local=True)
+                local = build_graphcompat_chain(Path(tmp) / "local.db", args.store, local=True)
+                rows.append(bench_graphcompat(env, local, "small", args.runs, args.warmup, LOCAL_SYSTEM))
+                local.store.close()
 
         if args.skip_plugin:
             plugin_error = "skipped (--skip-plugin)"

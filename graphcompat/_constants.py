@@ -18,6 +18,9 @@ CALL_RESULT: Final = "__return__"
 BLOB: Final = "__blob__"
 #: The reference that travels through workflow history instead of a large value.
 REF_KEY: Final = "__graphcompat_ref__"
+#: A run's arguments that must not travel through history (the caller's ``configurable``),
+#: stored by the client as one pending-write row against the pseudo checkpoint ``run:<ref>``.
+RUN_ARGS: Final = "__run_args__"
 
 #: Node names users may not take.
 RESERVED_NAMES: Final = frozenset({START, END, CALL_RESULT, ERROR, INTERRUPT, RESUME, ROUTE, "__input__", "__pregel_pull", "__pregel_push"})

@@ -23,6 +23,7 @@ __all__ = [
     "CallInput",
     "CallResult",
     "SaveCallsInput",
+    "CONFIGURABLE_REF",
     "MAX_PAYLOAD_BYTES",
     "NODE_TIMEOUT_MARGIN_S",
     "NODE_ERROR",
@@ -70,6 +71,12 @@ NODE_ERROR = "graphcompat.node_error"
 #: Temporal refuses payloads over 2 MB by default; refuse a little earlier with a
 #: clear message (a node's result, the input that starts a run, an update).
 MAX_PAYLOAD_BYTES = 1_800_000
+
+#: The key of a run's wire config (``RunInput.config`` and the activities' ``config``)
+#: that replaces ``configurable``: the reference of the values the client stored
+#: with the run (``checkpoint._layout.run_args_rows``). Configurable values are
+#: often secrets (API keys); they never travel through workflow history.
+CONFIGURABLE_REF = "configurable_ref"
 
 #: Temporal's server refuses workflow ids longer than this (``limit.maxIDLength``,
 #: 1000 bytes by default); ``workflow_id_for`` must stay within it.
@@ -143,6 +150,9 @@ class RunInput:
     update_values: Any = None
     update_skip: bool = False
     as_node: str | None = None
+    #: A subgraph run: ``{parent checkpoint_ns: parent checkpoint_id}`` of every enclosing graph
+    #: (LangGraph's ``metadata["parents"]``), written on the checkpoint the run opens with.
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +173,9 @@ class StartInput:
     resume: Any
     new_checkpoint_id: str
     created_at: str
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: The thread's newest checkpoint when the caller started the run (``RunInput.last_checkpoint_id``)
+    last_checkpoint_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +187,8 @@ class StartResult:
     plan: dict[str, NodePlan]
     #: True when the run continues an existing checkpoint (no new input, no fork copy)
     resumed: bool = False
+    #: The thread's newest checkpoint as the opening found it: the run's next ids come after it
+    head_checkpoint_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -90,7 +90,12 @@ async def _local(inp: RunInput, name: str, arg: Any, summary: str, result_type: 
     )
 
 
-@workflow.defn(name=WORKFLOW_NAME)
+# Not sandboxed: the sandbox guards workflow code against non-determinism, and this
+# workflow runs none but ours (user code runs in activities, invariant 1), whose
+# determinism every end-to-end test module proves by replaying its histories. Re-entering
+# the sandbox on every activation cost about a third of the worker's CPU per
+# super-step (bench/throughput.py).
+@workflow.defn(name=WORKFLOW_NAME, sandboxed=False)
 class GraphRunWorkflow:
     def __init__(self) -> None:
         self._step = -1
@@ -161,13 +166,16 @@ class GraphRunWorkflow:
                 resume=inp.resume,
                 new_checkpoint_id=new_id,
                 created_at=workflow.now().isoformat(),
+                parents=inp.parents,
+                last_checkpoint_id=inp.last_checkpoint_id,
             ),
             result_type=StartResult,
             summary=f"open run ({inp.mode})",
         )
         checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
         self._report(inp, "running", step, checkpoint_id)
-        last = max(filter(None, [last, new_id, checkpoint_id]))
+        # After everything the thread holds (a reset run finds its own earlier checkpoints there).
+        last = max(filter(None, [last, new_id, checkpoint_id, start.head_checkpoint_id]))
         steps_done = inp.steps_done
         skip_before = inp.skip_interrupt_before or engine.skips_interrupt_before(inp.mode, start.resumed)
         steps_this_run = 0
@@ -361,16 +369,30 @@ class GraphRunWorkflow:
         attempt = 1
         while True:
             try:
+                schedule_to_close = timedelta(seconds=plan.schedule_to_close_s) if plan.schedule_to_close_s else None
+                if plan.local:  # on this worker, recorded with the step (see add_node(local=True))
+                    return await workflow.execute_local_activity(
+                        name,
+                        arg,
+                        result_type=result_type,
+                        schedule_to_close_timeout=schedule_to_close,
+                        start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
+                        retry_policy=_INFRA_RETRY,
+                        summary=f"{summary}, local",
+                    )
                 return await workflow.execute_activity(
                     name,
                     arg,
                     result_type=result_type,
+                    # None: the run's own task queue and no overall bound (add_node's per-node options).
+                    task_queue=plan.task_queue,
+                    schedule_to_close_timeout=schedule_to_close,
                     start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
-                    heartbeat_timeout=timedelta(seconds=heartbeat_s),
+                    heartbeat_timeout=timedelta(seconds=plan.heartbeat_timeout_s or heartbeat_s),
                     retry_policy=_INFRA_RETRY,
                     summary=summary,
                 )
-            except ActivityError as err:
+            except (ActivityError, ApplicationError) as err:  # a local activity's failure is the latter
                 details = _node_details(_root(err))
                 if details is None or not details.get("retryable") or attempt >= plan.max_attempts:
                     raise

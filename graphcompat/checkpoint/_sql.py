@@ -27,7 +27,7 @@ from datetime import timedelta, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from ..errors import StoreError
-from ._codec import BlobMeta, BlobRow, ValueCache, decode_all, dumps, encode, json_copy, loads
+from ._codec import BlobMeta, BlobRow, CorruptBlobError, ValueCache, decode_all, dumps, encode, json_copy, loads
 from ._common import (
     ArchivingSaver,
     check_keep_last,
@@ -422,6 +422,14 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             decoded = decode_all([k for k in keys if k in known or k in missing], rows, known)
         except KeyError as exc:
             raise self._damaged(tid, ns, exc.args[0]) from None
+        except CorruptBlobError as exc:
+            raise StoreError(
+                f"the store {self._display_name} holds a value of channel {exc.key[0]!r} version {exc.key[1]!r} "
+                f"in thread {tid!r} (namespace {ns!r}) that graphcompat cannot have written: {exc.reason}; the "
+                "store was modified outside graphcompat; restore the thread from an archive or delete it",
+                thread_id=tid,
+                checkpoint_ns=ns,
+            ) from None
         for key in rows:
             if key in decoded:
                 self._cache.put((tid, ns, *key), *decoded[key])
@@ -595,6 +603,29 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             snapshot=False,
         )
         return [PendingWrite(t, n, i, c, loads(v)) for t, n, i, c, v in rows]
+
+    def get_writes_many(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_ids: Sequence[str]
+    ) -> dict[str, list[PendingWrite]]:
+        return self._run(self._get_writes_many_op(thread_id, checkpoint_ns, checkpoint_ids))
+
+    def _get_writes_many_op(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_ids: Sequence[str]
+    ) -> Op[dict[str, list[PendingWrite]]]:
+        found: dict[str, list[PendingWrite]] = {cid: [] for cid in checkpoint_ids}
+        if not found:
+            return found
+        rows = yield Txn(
+            _rows(
+                "SELECT checkpoint_id, task_id, task_name, idx, channel, value FROM writes WHERE thread_id = ? "
+                f"AND checkpoint_ns = ? AND checkpoint_id IN ({_marks(len(found))}) ORDER BY checkpoint_id, task_id, idx",
+                (thread_id, checkpoint_ns, *found),
+            ),
+            snapshot=False,
+        )
+        for cid, t, n, i, c, v in rows:
+            found[cid].append(PendingWrite(t, n, i, c, loads(v)))
+        return found
 
     # -- threads and cleanup ---------------------------------------------------------
 

@@ -392,6 +392,11 @@ class PostgresSaver(SqlSaver):
     async def aget_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
         return await self._arun(self._get_writes_op(thread_id, checkpoint_ns, checkpoint_id))
 
+    async def aget_writes_many(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_ids: Sequence[str]
+    ) -> dict[str, list[PendingWrite]]:
+        return await self._arun(self._get_writes_many_op(thread_id, checkpoint_ns, checkpoint_ids))
+
     async def alist_threads(self) -> list[ThreadInfo]:
         return await self._arun(self._list_threads_op())
 

@@ -22,6 +22,7 @@ from graphcompat.types import RetryPolicy
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "DEFAULT_NODE_TIMEOUT",
+    "SUBGRAPH_NODE_TIMEOUT",
     "BranchSpec",
     "GraphSpec",
     "NodePlan",
@@ -32,6 +33,10 @@ __all__ = [
 
 #: ``compile(node_timeout=...)`` when not given: the limit on one attempt of a node.
 DEFAULT_NODE_TIMEOUT = timedelta(minutes=10)
+#: ``add_node(name, compiled_graph)`` without ``timeout=``: the node waits for a whole subgraph run
+#: (whose own nodes have their own timeouts), so it is bounded loosely; a killed worker is still
+#: noticed by the heartbeat timeout.
+SUBGRAPH_NODE_TIMEOUT = timedelta(days=7)
 #: ``compile(heartbeat_timeout=...)`` when not given: how soon a killed worker is noticed.
 DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=2)
 
@@ -47,6 +52,19 @@ class NodeSpec:
     retry_policy: RetryPolicy | None
     metadata: Mapping[str, Any]
     timeout: timedelta | None
+    #: ``add_node(name, compiled_graph)``: the subgraph the node runs (a ``CompiledStateGraph``,
+    #: typed loosely: the engine never imports the client). Drawings and namespaced configs read it.
+    subgraph: Any = None
+    #: The subgraph's spec, for ``get_graph(xray=...)``.
+    subgraph_spec: GraphSpec | None = None
+    #: Temporal task queue of this node's activities (None: the run's own queue).
+    task_queue: str | None = None
+    #: How soon a lost worker running this node is noticed (None: the graph's).
+    heartbeat_timeout: timedelta | None = None
+    #: Bound on one attempt including Temporal's retries after worker loss (None: no bound).
+    schedule_to_close_timeout: timedelta | None = None
+    #: Run as a Temporal local activity on the workflow's worker (cheap nodes: no task round trip).
+    local: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,10 +129,14 @@ class NodePlan:
     max_interval: float = 128.0
     jitter: bool = True
     timeout_s: float | None = None
+    task_queue: str | None = None
+    heartbeat_timeout_s: float | None = None
+    schedule_to_close_s: float | None = None
+    local: bool = False
 
 
 def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
-    """Each node's retry policy and timeout, as the workflow applies them."""
+    """Each node's retry policy, timeouts and task queue, as the workflow applies them."""
     plans = {}
     for name, node in spec.nodes.items():
         policy = node.retry_policy
@@ -125,6 +147,12 @@ def node_plans(spec: GraphSpec) -> dict[str, NodePlan]:
             max_interval=policy.max_interval if policy else 128.0,
             jitter=policy.jitter if policy else False,
             timeout_s=node.timeout.total_seconds() if node.timeout else None,
+            task_queue=node.task_queue,
+            heartbeat_timeout_s=node.heartbeat_timeout.total_seconds() if node.heartbeat_timeout else None,
+            schedule_to_close_s=(
+                node.schedule_to_close_timeout.total_seconds() if node.schedule_to_close_timeout else None
+            ),
+            local=node.local,
         )
     return plans
 

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 
 from graphcompat import _calls, errors
 from graphcompat._constants import START
-from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.graph._builder import StateGraph
 from graphcompat.graph._compiled import _SKIP, CompiledStateGraph, Config
 from graphcompat.types import Command, RetryPolicy, StateSnapshot
@@ -353,8 +353,8 @@ class EntrypointGraph(CompiledStateGraph):
         # live: each task's result as soon as it is saved, while the entrypoint still runs
         return await self._task_chunks(record, record.checkpoint_id, seen)
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
-        snap = await super()._snapshot(record, live=live)
+    def _snapshot_of(self, record: CheckpointRecord, writes: Sequence[PendingWrite], *, live: bool) -> StateSnapshot:
+        snap = super()._snapshot_of(record, writes, live=live)
         values = snap.values if isinstance(snap.values, Mapping) else {}
         tasks = tuple(
             t._replace(result=self._output_of(t.result)) if isinstance(t.result, Mapping) else t

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
-from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
+from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, SUBGRAPH_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
 from graphcompat.errors import GraphTypeError, GraphValidationError
 from graphcompat.types import RetryPolicy
 
@@ -59,6 +59,35 @@ def _code_identity(fn: Callable[..., Any]) -> str:
     return f"{name}:{hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:10]}"
 
 
+def _is_compiled_graph(value: Any) -> bool:
+    from graphcompat.graph._compiled import CompiledStateGraph
+
+    return isinstance(value, CompiledStateGraph)
+
+
+def _state_part(state: Any, keys: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of the parent's state that the subgraph's schema has (its input, as in LangGraph)."""
+    if isinstance(state, Mapping):
+        return {k: v for k, v in state.items() if k in keys}
+    return {k: getattr(state, k) for k in keys if hasattr(state, k)}
+
+
+def _subgraph_node(subgraph: CompiledStateGraph) -> Callable[..., Any]:
+    """The node function of ``add_node(name, compiled_graph)``: run the subgraph on the shared keys.
+
+    The subgraph runs as a subgraph of the node's task (``graphcompat._subgraph``):
+    its own durable run, checkpointed under the parent's thread in the
+    namespace ``node:task_id``. Its final state comes back as the node's update
+    (the engine keeps the keys the parent shares).
+    """
+
+    async def run_subgraph(state: Any, config: Any) -> Any:
+        return await subgraph.ainvoke(_state_part(state, subgraph.engine.schema.fields), config)
+
+    run_subgraph.__qualname__ = f"subgraph[{subgraph.name}]"
+    return run_subgraph
+
+
 class StateGraph:
     """Build a graph whose nodes read and update a shared state.
 
@@ -97,15 +126,47 @@ class StateGraph:
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         metadata: Mapping[str, Any] | None = None,
         timeout: timedelta | None = None,
+        task_queue: str | None = None,
+        heartbeat_timeout: timedelta | None = None,
+        schedule_to_close_timeout: timedelta | None = None,
+        local: bool = False,
         **_ignored: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after the function).
 
-        ``timeout`` (graphcompat's own) bounds one attempt of the node; the
-        graph's default applies when it is None.
+        graphcompat's own options, for where and how long the node runs (each
+        None takes the graph's setting):
+
+        * ``timeout`` bounds one attempt of the node (``compile(node_timeout=...)``);
+        * ``task_queue`` sends the node's activities to their own Temporal task
+          queue, served by workers started with ``worker.py --task-queue NAME``
+          (a GPU pool, a rate-limited API); the rest of the run stays on the
+          graph's queue. An in-process worker serves every queue of the graph;
+        * ``heartbeat_timeout``: how soon a lost worker running the node is
+          noticed and the attempt handed to another (``compile(heartbeat_timeout=...)``);
+        * ``schedule_to_close_timeout`` bounds one attempt *including* the time
+          it waits for a worker and Temporal's re-runs after worker loss; past
+          it the node fails with a timeout (and its ``retry_policy`` decides);
+        * ``local=True`` runs the node as a Temporal *local activity* on the
+          worker that runs the workflow: no round trip through the server's task
+          queue, so a cheap node (a router, a formatter, a small transform) costs
+          a fraction of a step. Its result enters history when the workflow
+          task completes (the run next waits on the server, or ~8 s of local
+          work); a worker lost before that runs those local nodes again (at
+          least once, as any node), and each re-run commit continues from the
+          checkpoint the store already holds. Not for long or heavy nodes:
+          it holds the workflow's worker and has no heartbeat (a lost worker is
+          noticed by the workflow task timeout, 10 s). Cannot be combined with
+          ``task_queue`` or ``heartbeat_timeout``.
         """
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", None) or type(node).__name__
+        subgraph = None
+        if _is_compiled_graph(action):  # add_node(compiled) is named after the graph, as in LangGraph
+            if node == type(action).__name__:
+                node = action.name
+            subgraph, action = action, _subgraph_node(action)
+            timeout = SUBGRAPH_NODE_TIMEOUT if timeout is None else timeout
         if action is None:
             raise GraphValidationError(
                 f"add_node({node!r}) needs a function: add_node({node!r}, my_function)."
@@ -120,6 +181,20 @@ class StateGraph:
             )
         if node in self.nodes:
             raise GraphValidationError(f"Node {node!r} is already present; node names must be unique.")
+        _check_node_option(node, "task_queue", task_queue, str)
+        for option, value in (
+            ("timeout", timeout),
+            ("heartbeat_timeout", heartbeat_timeout),
+            ("schedule_to_close_timeout", schedule_to_close_timeout),
+        ):
+            _check_node_option(node, option, value, timedelta)
+        if not isinstance(local, bool):
+            raise GraphTypeError(f"Node {node!r}: local must be True or False, got {local!r:.60}.")
+        if local and (task_queue is not None or heartbeat_timeout is not None):
+            raise GraphValidationError(
+                f"Node {node!r}: a local node runs on the workflow's own worker, so it has no task_queue and no "
+                "heartbeat_timeout; drop local=True to send it to another queue, or drop those options."
+            )
         if isinstance(retry_policy, Sequence):
             retry_policy = retry_policy[0] if retry_policy else None
         self.nodes[node] = NodeSpec(
@@ -130,6 +205,12 @@ class StateGraph:
             retry_policy=retry_policy,
             metadata=dict(metadata or {}),
             timeout=timeout,
+            subgraph=subgraph,
+            subgraph_spec=subgraph.spec if subgraph is not None else None,
+            task_queue=task_queue,
+            heartbeat_timeout=heartbeat_timeout,
+            schedule_to_close_timeout=schedule_to_close_timeout,
+            local=local,
         )
         return self
 
@@ -245,7 +326,8 @@ class StateGraph:
         """A short hash of the graph's structure and code, equal in every process with the same code."""
         parts: list[str] = [self.state_schema.__qualname__]
         for name, spec in self.nodes.items():
-            parts.append(f"n:{name}:{_code_identity(spec.fn)}")
+            sub = f":sub:{spec.subgraph_spec.fingerprint}" if spec.subgraph_spec is not None else ""
+            parts.append(f"n:{name}:{_code_identity(spec.fn)}{sub}")
         parts += [f"e:{s}>{e}" for s, e in self.edges]
         parts += [f"w:{'+'.join(s)}>{e}" for s, e in self.waiting_edges]
         for source, branches in self.branches.items():
@@ -316,4 +398,23 @@ class StateGraph:
             spec=spec,
             builder=self,
             checkpointer=checkpointer if not isinstance(checkpointer, bool) else None,
+            own_memory=checkpointer is True,
+        )
+
+
+def _check_node_option(node: str, option: str, value: Any, kind: type) -> None:
+    """Refuse a node option of the wrong type or an empty/non-positive value, naming the fix."""
+    if value is None:
+        return
+    if kind is str:
+        if not isinstance(value, str) or not value.strip():
+            raise GraphTypeError(
+                f"Node {node!r}: {option} must be a non-empty task queue name (str), got {value!r:.60}; "
+                f"e.g. add_node({node!r}, fn, {option}='gpu') and start a worker with worker.py --task-queue gpu."
+            )
+        return
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise GraphTypeError(
+            f"Node {node!r}: {option} must be a positive datetime.timedelta, got {value!r:.60}; "
+            f"e.g. {option}=timedelta(seconds=30)."
         )

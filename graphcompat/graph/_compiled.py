@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
+import itertools
 import json
 import logging
 import queue
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -21,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
@@ -35,15 +35,16 @@ from temporalio.exceptions import (
     WorkflowAlreadyStartedError,
 )
 
-from graphcompat import _ids, _settings, _views, errors
+from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
+from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._wire import CONFIGURABLE_REF, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat._calls import load_value
-from graphcompat.checkpoint._layout import call_rows
-from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
-from graphcompat.engine import Engine, GraphSpec, check_node_names
+from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT, call_rows, run_args_id, run_args_marker, run_args_rows
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
@@ -123,7 +124,51 @@ def _json_config(config: Config | None) -> dict[str, Any]:
 _DONE = object()
 _UNREAD: Any = object()
 
+#: RPC failures that mean "Temporal is not answering now", not "the request was wrong".
+_OUTAGE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNKNOWN, RPCStatusCode.CANCELLED)
+
+
+async def _result(handle: Any, thread_id: str) -> Any:
+    """``handle.result()``, riding out a Temporal outage of up to ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS``.
+
+    The run does not depend on the caller: it goes on on the server and its
+    workers while Temporal is away and after. Only the caller's wait is
+    retried (the SDK alone gives up after a few seconds), with back-off; when
+    the outage outlasts the limit, a typed error says how to attach again.
+    """
+    limit = _settings.temporal_retry_seconds()
+    loop = asyncio.get_running_loop()
+    deadline: float | None = None
+    delay = 0.25
+    while True:
+        try:
+            return await handle.result()
+        except RPCError as exc:
+            if exc.status not in _OUTAGE:
+                raise
+            now = loop.time()
+            if deadline is None:
+                deadline = now + limit
+                log.warning(
+                    "Temporal is not answering (%s); waiting up to %d s (GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS) "
+                    "for the run on thread %r, which continues meanwhile", exc.message, limit, thread_id,
+                )
+            if now >= deadline:
+                raise errors.TemporalUnavailableError(
+                    f"Temporal did not answer for {limit} s while this call waited for the run on thread "
+                    f"{thread_id!r} (workflow {handle.id!r}): {exc.message}. The run continues on the server and "
+                    "its workers. When Temporal is back, attach to it with graph.invoke(None, config), or read "
+                    "its result with graph.get_state(config); set GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS to wait longer.",
+                    thread_id=thread_id,
+                    workflow_id=handle.id,
+                ) from None
+            await asyncio.sleep(min(delay, deadline - now))  # back-off between attempts to reach the server
+            delay = min(delay * 2, 5.0)
+
 log = logging.getLogger("graphcompat")
+
+#: History snapshots built per read of pending writes (one query for the batch, not one per checkpoint).
+_HISTORY_BATCH = 20
 
 #: A run on a queue nobody polls waits silently; after this long the caller is told why.
 NO_WORKER_WARNING_S = 5.0
@@ -140,9 +185,14 @@ def _with_interrupts(values: Any, interrupts: Any) -> Any:
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
-    def __init__(self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None) -> None:
+    def __init__(
+        self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None, own_memory: bool = False
+    ) -> None:
         from graphcompat.checkpoint.memory import InMemorySaver
 
+        #: ``compile(checkpointer=True)``: run as a subgraph, this graph keeps its state from
+        #: call to call (one namespace per parent node, not per task), as in LangGraph.
+        self.own_memory = own_memory
         #: The ``StateGraph`` this was compiled from (LangGraph has it too); nothing that runs reads it.
         self.builder = builder
         self.checkpointer = checkpointer
@@ -209,6 +259,10 @@ class CompiledStateGraph:
     @property
     def nodes(self) -> dict[str, Any]:
         return dict(self.spec.nodes)
+
+    def _node_task_queues(self) -> list[str]:
+        """The task queues of nodes sent to a queue of their own (``add_node(task_queue=...)``)."""
+        return sorted({n.task_queue for n in self.spec.nodes.values() if n.task_queue})
 
     # -- config helpers -------------------------------------------------------------
 
@@ -291,6 +345,8 @@ class CompiledStateGraph:
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
         """
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -304,6 +360,8 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Async twin of :meth:`invoke`."""
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return await _subgraph.run_child(self, input, config)
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -321,6 +379,14 @@ class CompiledStateGraph:
             thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
+        if ns:
+            raise errors.ConfigurationError(
+                f"invoke/stream with checkpoint_ns {ns!r} (a subgraph's namespace) is not supported: a subgraph "
+                "runs inside its parent's node. Invoke the parent graph with the thread's config (without "
+                "checkpoint_ns); it continues its subgraphs. To change a subgraph's state first, call "
+                "update_state(subgraph_config, values) on the parent graph.",
+                checkpoint_ns=ns,
+            )
         interrupt_before, interrupt_after = _node_list(interrupt_before), _node_list(interrupt_after)
         recursion_limit = _recursion_limit(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
@@ -346,7 +412,6 @@ class CompiledStateGraph:
             mode = RunMode.INPUT
             payload = self.engine.dump_input(input)
         json_config = _json_config(config)
-        self._check_size(payload, "input")
         return RunInput(
             graph_key=self.graph_key,
             graph_name=self.name,
@@ -365,26 +430,7 @@ class CompiledStateGraph:
         )
 
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphThreadId"), run.thread_id),
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
-            ]
-        )
-
-    @staticmethod
-    def _check_size(payload: Any, what: str) -> None:
-        """Refuse what Temporal would refuse (a payload over ~2 MB), before anything starts."""
-        if payload is None:
-            return
-        size = len(json.dumps(payload, separators=(",", ":"), default=str))
-        if size > MAX_PAYLOAD_BYTES:
-            raise errors.PayloadTooLargeError(
-                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_PAYLOAD_BYTES:,} in the payload that "
-                "starts a run. Keep large data outside the state (a file or object store) and pass a reference, "
-                "or let a node load it (node writes of any size go to the store).",
-                size=size,
-            )
+        return run_attributes(run.thread_id, self.name)
 
     async def _start(self, runtime: Runtime, run: RunInput, head: Any = _UNREAD) -> Any:
         """Start the thread's workflow for ``run`` (``head``: the thread's latest checkpoint, if already read)."""
@@ -395,9 +441,12 @@ class CompiledStateGraph:
             # (a clock stepped back, another server): the head stays the newest checkpoint.
             run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
         run = dataclasses.replace(run, store_attempts=_settings.store_retry_attempts())
+        run = await self._stash_run_args(run)
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
+        for node_queue in self._node_task_queues():  # an in-process worker serves them too
+            await runtime.ensure_worker(node_queue)
         workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
         try:
             handle = await client.start_workflow(
@@ -423,6 +472,39 @@ class CompiledStateGraph:
                 workflow_id=workflow_id,
             ) from None
 
+    async def _stash_run_args(self, run: RunInput) -> RunInput:
+        """``run`` with what must not travel through workflow history replaced by references.
+
+        Stored with the thread as one ``run_args`` row under a random reference
+        (``checkpoint._layout.run_args_rows``), read back by the activities:
+
+        * the caller's ``configurable`` values, always: often secrets (API keys),
+          and history is kept and shown by Temporal. ``thread_id``,
+          ``checkpoint_ns`` and ``checkpoint_id`` are dropped (the run names them);
+          the wire config carries ``CONFIGURABLE_REF`` instead;
+        * the input, a ``Command(resume=...)`` value and ``update_state`` values
+          when their JSON is over ``INLINE_WRITE_LIMIT``, the one size rule of
+          node writes too; the field then holds ``run_args_marker(ref)``.
+        """
+        configurable = dict(run.config.get("configurable") or {})
+        for key in ("thread_id", "checkpoint_ns", "checkpoint_id"):
+            configurable.pop(key, None)
+        config = {k: v for k, v in run.config.items() if k != "configurable"}
+        ref = uuid.uuid4().hex
+        args: dict[str, Any] = {}
+        if configurable:
+            args["configurable"] = configurable
+            config[CONFIGURABLE_REF] = ref
+        moved: dict[str, Any] = {}
+        for name in ("input", "resume", "update_values"):
+            value = getattr(run, name)
+            if value is not None and len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) > INLINE_WRITE_LIMIT:
+                args[name] = value
+                moved[name] = run_args_marker(ref)
+        if args:
+            await self.store.aput_writes(run.thread_id, run.checkpoint_ns, run_args_id(ref), run_args_rows(args))
+        return dataclasses.replace(run, config=config, **moved)
+
     async def _ainvoke(
         self,
         runtime: Runtime,
@@ -438,7 +520,7 @@ class CompiledStateGraph:
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
         try:
             try:
-                result: RunResult = await handle.result()
+                result: RunResult = await _result(handle, run.thread_id)
             except WorkflowFailureError as failure:
                 raise self._failure(failure, run) from None
             return await self._output(run, result)
@@ -553,9 +635,52 @@ class CompiledStateGraph:
 
     # -- state ----------------------------------------------------------------------
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+    def _snapshot_of(self, record: CheckpointRecord, writes: Sequence[PendingWrite], *, live: bool) -> StateSnapshot:
+        """The snapshot of ``record`` given its pending writes: no I/O, so sync and async reads share it.
+
+        ``record`` is of this graph or, by its namespace, of one of its
+        subgraphs. Tasks of subgraph nodes carry the subgraph's place in
+        ``state`` (its config), as in LangGraph; subclasses reshape the whole
+        snapshot here (an entrypoint shows its return value).
+        """
+        graph = self._graph_at(record.checkpoint_ns)
+        snap = _views.snapshot(graph.engine, record, writes, live=live)
+        tasks = []
+        for task in snap.tasks:
+            ns = _child_ns(graph, record, task)
+            if ns is not None:
+                task = task._replace(state={"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}})
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """:meth:`_snapshot_of` with the writes read; ``subgraphs=True`` puts each subgraph's own latest
+        snapshot in its task's ``state`` (an empty one before it ran, as in LangGraph)."""
         writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return _views.snapshot(self.engine, record, writes, live=live)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = await self.store.aget_checkpoint(record.thread_id, ns)
+            children[ns] = await self._snapshot(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
+
+    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """Sync twin of :meth:`_snapshot`: the store's sync methods, in the caller's thread."""
+        writes = self.store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = self.store.get_checkpoint(record.thread_id, ns)
+            children[ns] = self._snapshot_sync(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
+
+    def _graph_at(self, ns: str) -> CompiledStateGraph:
+        """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
+        return subgraph_at(self, ns) if ns else self
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -563,32 +688,54 @@ class CompiledStateGraph:
                 f"{call} needs a checkpointer: compile the graph with builder.compile(checkpointer=...)."
             )
 
-    async def aget_state(self, config: Config) -> StateSnapshot:
-        """Async twin of :meth:`get_state`."""
+    # Reads need no Temporal and no event loop: the sync calls use the store's sync
+    # methods in the caller's thread, the async twins its async methods. A sync call
+    # routed through an event loop paid a loop (or a thread hop to the runtime's loop)
+    # per call, and ``asyncio.run`` in the main thread even formats the repr of its
+    # result (the whole state) when it restores the SIGINT handler.
+
+    def _state_query(self, config: Config) -> tuple[str, str, str | None]:
         self._require_checkpointer("get_state")
-        thread_id, ns, checkpoint_id = self._thread(config)
-        record = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+        query = self._thread(config)
+        self._graph_at(query[1])  # an unknown namespace is refused
+        return query
+
+    @staticmethod
+    def _no_state(query: tuple[str, str, str | None]) -> StateSnapshot:
+        """What ``get_state`` says when the store has no such checkpoint: an empty thread, or an error."""
+        thread_id, ns, checkpoint_id = query
+        if checkpoint_id:
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+        return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
+
+    async def aget_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """Async twin of :meth:`get_state`."""
+        query = self._state_query(config)
+        record = await self.store.aget_checkpoint(*query)
         if record is None:
-            if checkpoint_id:
-                raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
-            return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
-        return await self._snapshot(record, live=checkpoint_id is None)
+            return self._no_state(query)
+        return await self._snapshot(record, live=query[2] is None, subgraphs=subgraphs)
 
-    def get_state(self, config: Config) -> StateSnapshot:
-        """The thread's latest state (live view), or the named checkpoint as written."""
-        return self._sync(self.aget_state(config))
+    def get_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's latest state (live view), or the named checkpoint as written.
 
-    async def aget_state_history(
-        self,
-        config: Config,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Config | str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[StateSnapshot]:
-        """Async twin of :meth:`get_state_history`."""
+        A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
+        state; ``subgraphs=True`` puts each running subgraph's snapshot in
+        its task's ``state``.
+        """
+        query = self._state_query(config)
+        record = self.store.get_checkpoint(*query)
+        if record is None:
+            return self._no_state(query)
+        return self._snapshot_sync(record, live=query[2] is None, subgraphs=subgraphs)
+
+    def _history_query(
+        self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
+    ) -> tuple[str, str, str | None]:
+        """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
                 f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
@@ -600,11 +747,26 @@ class CompiledStateGraph:
                 f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
                 "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
             )
+        return thread_id, ns, before_id
+
+    async def aget_state_history(
+        self,
+        config: Config,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Config | str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async twin of :meth:`get_state_history`."""
+        thread_id, ns, before_id = self._history_query(config, filter, before)
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
         records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
-        for record in records:
-            yield await self._snapshot(record, live=False)
+        for start in range(0, len(records), _HISTORY_BATCH):
+            batch = records[start : start + _HISTORY_BATCH]
+            writes = await self.store.aget_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     def get_state_history(
         self,
@@ -614,38 +776,23 @@ class CompiledStateGraph:
         before: Config | str | None = None,
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
-        """Every checkpoint of the thread, all branches, newest first."""
+        """Every checkpoint of the thread, all branches, newest first.
 
-        async def collect() -> list[StateSnapshot]:
-            return [s async for s in self.aget_state_history(config, filter=filter, before=before, limit=limit)]
+        Bad arguments are refused here; the snapshots are read as the iterator is
+        consumed, a page of checkpoints at a time (as LangGraph's iterator does).
+        """
+        thread_id, ns, before_id = self._history_query(config, filter, before)
+        if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
+            raise errors.UnknownCheckpointError.of(thread_id, before_id)
+        records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        return self._history_snapshots(thread_id, ns, records)
 
-        return iter(self._sync(collect()))
-
-    def _sync(self, coro: Any) -> Any:
-        """Store reads need no Temporal: run them on the runtime loop when one exists, else directly."""
-        from graphcompat._runtime import current_runtime
-
-        runtime = current_runtime()
-        if runtime is not None:
-            return runtime.run_sync(coro)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["value"] = asyncio.run(coro)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                box["error"] = exc
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+    def _history_snapshots(self, thread_id: str, ns: str, records: Iterator[CheckpointRecord]) -> Iterator[StateSnapshot]:
+        """Snapshots of ``records`` as they are consumed, the pending writes of a batch read in one query."""
+        while batch := list(itertools.islice(records, _HISTORY_BATCH)):
+            writes = self.store.get_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
+            for record in batch:
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     # -- update_state -------------------------------------------------------------
 
@@ -657,18 +804,18 @@ class CompiledStateGraph:
 
     async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
+        target = self._graph_at(ns)  # a subgraph's namespace: its own nodes and schema, this store
         if as_node is not None:
-            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
+            check_node_names(target.spec, [as_node], "update_state: as_node", allow=(START,))
         where = f"update_state(as_node={as_node!r})"
         payload = None
         if values is not None:
-            payload = self.engine.dump_input(values, where=where)
-            self._check_size(payload, "update")
+            payload = target.engine.dump_input(values, where=where)
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
-            graph_key=self.graph_key,
-            graph_name=self.name,
+            graph_key=self.graph_key if target is self else _subgraph.subgraph_key(target.graph_key, self.graph_key),
+            graph_name=target.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
             mode=RunMode.UPDATE,
@@ -681,7 +828,7 @@ class CompiledStateGraph:
         handle = await self._start(runtime, run)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         try:
-            result: RunResult = await handle.result()
+            result: RunResult = await _result(handle, thread_id)
         except WorkflowFailureError as failure:
             raise self._failure(failure, run) from None
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": result.checkpoint_id}}
@@ -921,7 +1068,73 @@ class CompiledStateGraph:
 
         return draw_history_mermaid(list(self.get_state_history(config)))
 
-    def get_graph(self) -> Any:
+    async def aget_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """Async twin of :meth:`get_graph`."""
+        return self.get_graph(config, xray=xray)
+
+    def get_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """The graph's nodes and edges (``.draw_mermaid()``); ``xray`` opens subgraph nodes."""
         from graphcompat.graph._drawing import DrawableGraph
 
-        return DrawableGraph(self.spec)
+        return DrawableGraph(self.spec, xray=xray)
+
+
+def _child_namespaces(snap: StateSnapshot) -> list[str]:
+    """The namespaces of the subgraphs the tasks of ``snap`` run (their ``state`` is the subgraph's config)."""
+    return [t.state["configurable"]["checkpoint_ns"] for t in snap.tasks if isinstance(t.state, Mapping)]
+
+
+def _with_children(snap: StateSnapshot, children: Mapping[str, StateSnapshot | None]) -> StateSnapshot:
+    """``snap`` with each subgraph task's ``state`` replaced by the subgraph's snapshot (empty before it ran)."""
+    tasks = []
+    for task in snap.tasks:
+        if isinstance(task.state, Mapping):
+            child = children.get(task.state["configurable"]["checkpoint_ns"])
+            task = task._replace(state=child if child is not None else StateSnapshot({}, (), task.state, None, None, None, ()))
+        tasks.append(task)
+    return snap._replace(tasks=tuple(tasks))
+
+
+def _child_ns(graph: CompiledStateGraph, record: CheckpointRecord, task: Any) -> str | None:
+    """The namespace of the subgraph run by ``task`` of ``record`` (None: the node runs no subgraph)."""
+    node = graph.spec.nodes.get(task.name)
+    child = find_subgraph(node) if node is not None else None
+    if child is None:
+        return None
+    return _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child.own_memory)
+
+
+def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
+    """The compiled graph a node runs: the one added as the node, or one its function refers to.
+
+    LangGraph finds the subgraphs of plain functions the same way (the names
+    the function's code uses), so ``get_state(subgraphs=True)`` and namespaced
+    configs work for a graph invoked from inside a node too.
+    """
+    if isinstance(node.subgraph, CompiledStateGraph):
+        return node.subgraph
+    fn = getattr(node.fn, "__func__", node.fn)
+    try:
+        names = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return None
+    for value in [*names.nonlocals.values(), *names.globals.values()]:
+        if isinstance(value, CompiledStateGraph):
+            return value
+    return None
+
+
+def subgraph_at(graph: CompiledStateGraph, ns: str) -> CompiledStateGraph:
+    """The subgraph that owns namespace ``ns`` under ``graph`` (nested namespaces walk down)."""
+    current_graph = graph
+    for name in _subgraph.ns_nodes(ns):
+        node = current_graph.spec.nodes.get(name)
+        child = find_subgraph(node) if node is not None else None
+        if child is None:
+            raise errors.ConfigurationError(
+                f"checkpoint_ns {ns!r} names node {name!r}, which is not a subgraph node of graph "
+                f"{current_graph.name!r}; take namespaces from get_state(config, subgraphs=True).tasks[i].state.",
+                checkpoint_ns=ns,
+            )
+        current_graph = child
+    return current_graph

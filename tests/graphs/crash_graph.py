@@ -3,7 +3,7 @@
 Each node appends its name to ``$CRASH_DIR/runs.log`` when it starts, so the
 test can count how often each node ran across processes. ``slow`` blocks on
 its first run (the test kills the worker meanwhile) and finishes at once on
-the next.
+the next. With ``CRASH_LOCAL=1`` every node is a local node.
 """
 
 from __future__ import annotations
@@ -52,7 +52,11 @@ def last(state: State) -> dict:
 
 def build() -> object:
     builder = StateGraph(State)
-    builder.add_sequence([first, slow, last])
+    local = os.environ.get("CRASH_LOCAL") == "1"  # every node add_node(..., local=True)
+    for node in (first, slow, last):
+        builder.add_node(node.__name__, node, local=local)
+    builder.add_edge("first", "slow")
+    builder.add_edge("slow", "last")
     builder.add_edge(START, "first")
     builder.add_edge("last", END)
     saver = SqliteSaver.from_conn_string(str(CRASH_DIR / "store.db"))

@@ -90,6 +90,22 @@ def test_pending_writes_are_ordered_and_idempotent(saver):
     assert saver.get_writes("t2", "", cp.checkpoint_id) == []
 
 
+async def test_writes_of_several_checkpoints_at_once(saver):
+    w = ThreadWriter(saver, "t1")
+    first, second, third = w.write(a=1), w.write(a=2), w.write(a=3)
+    saver.put_writes("t1", "", first.checkpoint_id, [PendingWrite("k", "n", 1, "a", 2), PendingWrite("k", "n", 0, "a", 1)])
+    saver.put_writes("t1", "", third.checkpoint_id, [PendingWrite("j", "m", 0, "__error__", {"type": "E"})])
+    saver.put_writes("t2", "", second.checkpoint_id, [PendingWrite("x", "x", 0, "a", "other thread")])
+    ids = [third.checkpoint_id, second.checkpoint_id, first.checkpoint_id, "unknown"]
+    expected = {cid: saver.get_writes("t1", "", cid) for cid in ids}
+    assert [w.value for w in expected[first.checkpoint_id]] == [1, 2]
+    assert expected[second.checkpoint_id] == []
+    assert saver.get_writes_many("t1", "", ids) == expected
+    assert await saver.aget_writes_many("t1", "", ids) == expected
+    assert saver.get_writes_many("t1", "", []) == {}
+    assert saver.get_writes_many("t1", "other-ns", ids) == {cid: [] for cid in ids}
+
+
 def test_threads_and_namespaces_are_isolated(saver):
     a = ThreadWriter(saver, "ta").write(v="a")
     same_id = dataclasses.replace(a, thread_id="tb", channel_values={"v": "b"})
@@ -143,6 +159,18 @@ def test_values_are_copies(saver):
     got = saver.get_checkpoint("t1")
     got.channel_values["log"][0]["n"] = 99
     assert saver.get_checkpoint("t1").channel_values == {"log": [{"n": 1}]}
+
+
+def test_flat_values_are_copies_too(saver):
+    # Lists of scalars and flat dicts take a fast copy; it must still be a copy.
+    w = ThreadWriter(saver, "t1")
+    w.write(tags=["a", "b"], flags={"x": 1, "y": None})
+    got = saver.get_checkpoint("t1")
+    got.channel_values["tags"].append("c")
+    got.channel_values["flags"]["x"] = 2
+    [listed] = saver.list_checkpoints("t1")
+    listed.channel_values["tags"].clear()
+    assert saver.get_checkpoint("t1").channel_values == {"tags": ["a", "b"], "flags": {"x": 1, "y": None}}
 
 
 def test_a_value_without_a_version_is_refused(saver):
@@ -451,6 +479,8 @@ async def test_every_async_twin_runs_natively(saver, monkeypatch):
     assert await saver.alist_checkpoints("a1", filter={"step": 2}) == [records[2]]
     await saver.aput_writes("a1", "", extra.checkpoint_id, [PendingWrite("t", "n", 1, "b", 2), PendingWrite("t", "n", 0, "a", 1)])
     assert [w.value for w in await saver.aget_writes("a1", "", extra.checkpoint_id)] == [1, 2]
+    many = await saver.aget_writes_many("a1", "", [extra.checkpoint_id, records[0].checkpoint_id])
+    assert [w.value for w in many[extra.checkpoint_id]] == [1, 2] and many[records[0].checkpoint_id] == []
     assert [t.thread_id for t in await saver.alist_threads()] == ["a1"]
     assert await saver.aprune_thread("a1", 2, protect=[records[0].checkpoint_id]) == 3
     assert [r.checkpoint_id for r in await saver.alist_checkpoints("a1")] == [
