@@ -61,6 +61,7 @@ from graphcompat.checkpoint._layout import (
     TaskSpec,
     call_results,
     child_record,
+    command_update,
     completed_results,
     error_row,
     externalize,
@@ -353,7 +354,9 @@ class GraphActivities:
             return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans, head_checkpoint_id=head)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
         resume = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "resume", inp.resume)
-        done, rows = resume_run(graph.engine, inp.mode, record, writes, resume)
+        # in COMMAND mode the input field carries Command(update=...)
+        update = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "input", inp.input)
+        done, rows = resume_run(graph.engine, inp.mode, record, writes, resume, update=update)
         if rows:
             await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
         return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True, head_checkpoint_id=head)
@@ -381,6 +384,7 @@ class GraphActivities:
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
+            values = record.channel_values
             saved: dict[str, Any] = {}
             answers: list[str] = []
             if inp.resume or inp.calls:
@@ -389,6 +393,8 @@ class GraphActivities:
                 saved = call_results(writes)  # @task results of earlier runs of this node
                 state = task_states(writes).get(task.id) if inp.resume else None
                 answers = [str(i.get("id")) for i in state.interrupts] if state is not None else []
+                # the first step of a run that continues this checkpoint: its Command(update=...) applied
+                values = graph.engine.with_update(values, command_update(writes))
             config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, inp.config)
             # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
             parent = ParentTask(
@@ -410,7 +416,7 @@ class GraphActivities:
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
             failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
             with parent_scope(parent):  # the task copies the context: the scope is the node's alone
-                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
+                running = asyncio.ensure_future(graph.engine.run_task(task, values, config, resume, saved, failed))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -568,16 +574,21 @@ class GraphActivities:
             tasks = record_tasks(parent)
             results: dict[str, TaskResult] = {}
             fresh = {r.task_id: r for r in inp.results}
+            update: list[tuple[str, Any]] = []
             if inp.load_pending or has_refs(inp.results):
                 stored = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
                 results = completed_results(stored) if inp.load_pending else {}
                 fresh = resolve_refs(fresh, stored)
+                if inp.load_pending:  # a run that continued the checkpoint: its Command(update=...) first
+                    update = command_update(stored)
             results.update(fresh)
             config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id, inp.config)
             for task in tasks:
                 if task.kind == "input":
                     results[task.id] = await engine.run_task(task, parent.channel_values, config)
-            outcome = engine.commit(parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id)
+            outcome = engine.commit(
+                parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id, update
+            )
         except GraphCompatError as exc:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
         except Exception as exc:  # a reducer or a START router raised

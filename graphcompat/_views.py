@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat import errors
 from graphcompat._constants import ERROR
-from graphcompat.checkpoint._layout import BREAKPOINT, completed_results, is_state_channel, record_tasks, task_states
+from graphcompat.checkpoint._layout import (
+    BREAKPOINT,
+    command_update,
+    completed_results,
+    is_state_channel,
+    record_tasks,
+    task_states,
+)
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.types import Interrupt, PregelTask, StateSnapshot
 
@@ -135,12 +142,14 @@ def snapshot(engine: Engine, record: CheckpointRecord, writes: Sequence[PendingW
     """
     tasks = record_tasks(record)
     views = task_views(record, writes)
-    values: Mapping[str, Any] = record.channel_values
+    # An invoke(Command(update=...)) stored against the checkpoint shows in every view of it,
+    # as LangGraph applies its NULL_TASK_ID writes to every snapshot.
+    values: Mapping[str, Any] = engine.with_update(record.channel_values, command_update(writes))
     done: set[str] = set()
     if live:
         completed = completed_results(writes)  # references to large writes resolved
         finished = {t.id: completed[t.id] for t in tasks if t.id in completed}
-        values = engine.live_values(record.channel_values, tasks, finished)
+        values = engine.live_values(values, tasks, finished)
         done = set(finished)
     pregel_tasks: list[PregelTask] = []
     interrupts: list[Interrupt] = []

@@ -176,7 +176,11 @@ class GraphRunWorkflow:
         self._report(inp, "running", step, checkpoint_id)
         # After everything the thread holds (a reset run finds its own earlier checkpoints there).
         last = max(filter(None, [last, new_id, checkpoint_id, start.head_checkpoint_id]))
+        # Counted down from LangGraph's allowance for how this run opened (engine.recursion_allowance);
+        # behind a patch marker, so runs started before it replay as they ran.
         steps_done = inp.steps_done
+        if workflow.patched("graphcompat-recursion-allowance"):
+            steps_done -= engine.recursion_allowance(inp.mode, start.resumed)
         skip_before = inp.skip_interrupt_before or engine.skips_interrupt_before(inp.mode, start.resumed)
         steps_this_run = 0
         while True:
@@ -229,7 +233,7 @@ class GraphRunWorkflow:
             new_id = self._new_id(last)
             last = new_id
             try:
-                committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done))
+                committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done) or saved_calls)
             except (ActivityError, ApplicationError) as commit_failure:
                 # e.g. two nodes wrote one plain key: keep their writes, so a resume
                 # re-raises from them instead of re-running the nodes (as LangGraph does).

@@ -42,7 +42,15 @@ from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
 from graphcompat._wire import CONFIGURABLE_REF, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat._calls import load_value
-from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT, call_rows, run_args_id, run_args_marker, run_args_rows
+from graphcompat.checkpoint._common import check_limit, metadata_matches
+from graphcompat.checkpoint._layout import (
+    INLINE_WRITE_LIMIT,
+    call_rows,
+    command_update,
+    run_args_id,
+    run_args_marker,
+    run_args_rows,
+)
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -111,6 +119,9 @@ def _json_config(config: Config | None) -> dict[str, Any]:
     for key in ("configurable", "metadata", "tags", "recursion_limit", "run_name"):
         if config and key in config:
             out[key] = config[key]
+    thread_id = (out.get("configurable") or {}).get("thread_id")
+    if isinstance(thread_id, uuid.UUID):  # accepted as LangGraph does, stored (and sent) as its string
+        out["configurable"] = {**out["configurable"], "thread_id": str(thread_id)}
     try:
         json.dumps(out)
     except (TypeError, ValueError) as exc:
@@ -276,7 +287,7 @@ class CompiledStateGraph:
         raw = conf.get("thread_id")
         if raw is None:
             if required:
-                raise errors.ConfigurationError(
+                raise errors.MissingThreadIdError(
                     "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
                     "checkpoint_ns, checkpoint_id. Pass config={'configurable': {'thread_id': 'some-id'}}."
                 )
@@ -336,17 +347,23 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        stream_mode: str | Sequence[str] = "values",
         **kwargs: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Run the graph on Temporal until it ends, is interrupted or fails; return the final values.
 
         ``invoke(None, config)`` resumes the thread's latest checkpoint;
         with a ``checkpoint_id`` in ``config`` it replays from that checkpoint
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
+        With a ``stream_mode`` other than ``"values"`` it returns the list of
+        chunks :meth:`stream` yields in that mode, as LangGraph does.
         """
         if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
             return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
+        if stream_mode != "values":
+            modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
+            return list(self.stream(input, config, stream_mode=stream_mode, **modes))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -357,11 +374,15 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        stream_mode: str | Sequence[str] = "values",
         **kwargs: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Async twin of :meth:`invoke`."""
         if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
             return await _subgraph.run_child(self, input, config)
+        if stream_mode != "values":
+            modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
+            return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode, **modes)]
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -393,19 +414,24 @@ class CompiledStateGraph:
         resume: Any = None
         payload: Any = None
         if isinstance(input, Command):
-            if input.resume is None or input.goto or input.update is not None or input.graph is not None:
+            if (input.resume is None and input.update is None) or input.goto or input.graph is not None:
                 given = ", ".join(
                     f"{name}={value!r:.40}"
                     for name, value in (("graph", input.graph), ("update", input.update), ("resume", input.resume), ("goto", input.goto))
                     if value not in (None, (), [])
                 )
-                raise errors.ConfigurationError(
-                    f"invoke(Command(...)) takes Command(resume=value) to answer an interrupt, got Command({given}); "
-                    "to change the state or the next node use graph.update_state(config, values, as_node=...) "
-                    "and then graph.invoke(None, config)."
+                raise errors.NotSupportedError(
+                    f"invoke(Command(...)) takes Command(resume=value, update={{...}}) (either or both), got "
+                    f"Command({given}); goto and graph are not supported there. To choose the next node use "
+                    "graph.update_state(config, values, as_node=...) and then graph.invoke(None, config).",
+                    feature="Command(goto=...) as input",
                 )
             mode = RunMode.COMMAND
-            resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
+            if input.resume is not None:
+                resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
+            if input.update is not None:
+                # applied before the continued checkpoint's tasks run, as LangGraph does
+                payload = self.engine.dump_input(input.update, where="Command(update=...)")
         elif input is None:
             mode = RunMode.REPLAY if checkpoint_id else RunMode.RESUME
         else:
@@ -731,10 +757,10 @@ class CompiledStateGraph:
 
     def _history_query(
         self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
-    ) -> tuple[str, str, str | None]:
-        """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
+    ) -> tuple[str, str, str | None, str | None]:
+        """``(thread_id, checkpoint_ns, before_id, checkpoint_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
-        thread_id, ns, _ = self._thread(config)
+        thread_id, ns, checkpoint_id = self._thread(config)
         self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
@@ -747,7 +773,24 @@ class CompiledStateGraph:
                 f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
                 "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
             )
-        return thread_id, ns, before_id
+        return thread_id, ns, before_id, checkpoint_id
+
+    @staticmethod
+    def _named_history(
+        named: CheckpointRecord | None,
+        thread_id: str,
+        checkpoint_id: str,
+        filter: Mapping[str, Any] | None,
+        before_id: str | None,
+        limit: int | None,
+    ) -> list[CheckpointRecord]:
+        """The history of a config that names a checkpoint: that one checkpoint, when it passes
+        ``filter`` and ``before`` (LangGraph's savers narrow ``list`` by the config's checkpoint id)."""
+        check_limit(limit)
+        if named is None:
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+        kept = metadata_matches(named.metadata, filter) and (not before_id or named.checkpoint_id < before_id)
+        return [named][:limit] if kept else []
 
     async def aget_state_history(
         self,
@@ -758,10 +801,14 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:
         """Async twin of :meth:`get_state_history`."""
-        thread_id, ns, before_id = self._history_query(config, filter, before)
+        thread_id, ns, before_id, checkpoint_id = self._history_query(config, filter, before)
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
-        records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        if checkpoint_id:
+            named = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+            records = self._named_history(named, thread_id, checkpoint_id, filter, before_id, limit)
+        else:
+            records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         for start in range(0, len(records), _HISTORY_BATCH):
             batch = records[start : start + _HISTORY_BATCH]
             writes = await self.store.aget_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
@@ -778,13 +825,20 @@ class CompiledStateGraph:
     ) -> Iterator[StateSnapshot]:
         """Every checkpoint of the thread, all branches, newest first.
 
+        A ``checkpoint_id`` in ``config`` narrows it to that checkpoint, as in LangGraph.
         Bad arguments are refused here; the snapshots are read as the iterator is
         consumed, a page of checkpoints at a time (as LangGraph's iterator does).
         """
-        thread_id, ns, before_id = self._history_query(config, filter, before)
+        thread_id, ns, before_id, checkpoint_id = self._history_query(config, filter, before)
         if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
-        records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        if checkpoint_id:
+            named = self.store.get_checkpoint(thread_id, ns, checkpoint_id)
+            records: Iterator[CheckpointRecord] = iter(
+                self._named_history(named, thread_id, checkpoint_id, filter, before_id, limit)
+            )
+        else:
+            records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         return self._history_snapshots(thread_id, ns, records)
 
     def _history_snapshots(self, thread_id: str, ns: str, records: Iterator[CheckpointRecord]) -> Iterator[StateSnapshot]:
@@ -962,6 +1016,12 @@ class CompiledStateGraph:
         ordered = [m for m in ("updates", "values") if m in modes]
 
         if start is not None:
+            # with a Command(update=...) applied, as the continued checkpoint's tasks will see it
+            rows = await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id)
+            given = list(run.input.items()) if run.mode == RunMode.COMMAND and run.input else []
+            update = command_update(rows) or given
+            if update:
+                start = dataclasses.replace(start, channel_values=self.engine.with_update(start.channel_values, update))
             yield emit("values", self._stream_values(start))
 
         current = [latest]  # the newest record seen: the step that runs now

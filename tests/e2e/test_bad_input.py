@@ -278,11 +278,11 @@ CASES = [
       errors.EmptyInputError, r"no checkpoint to resume; start it with an input", lg=True),
     # -- Command ----------------------------------------------------------------------
     C("command-empty", lambda w: w.graph.invoke(w.api.Command(), w.paused),
-      errors.ConfigurationError, r"Command\(resume=value\).*update_state"),
+      errors.NotSupportedError, r"takes Command\(resume=value, update=\{\.\.\.\}\).*update_state"),
     C("command-goto", lambda w: w.graph.invoke(w.api.Command(goto="a"), w.done),
-      errors.ConfigurationError, r"takes Command\(resume=value\).*got Command\(goto=.*update_state\(config, values, as_node"),
-    C("command-update", lambda w: w.graph.invoke(w.api.Command(update={"value": "z"}), w.done),
-      errors.ConfigurationError, r"got Command\(update=.*update_state\(config, values"),
+      errors.NotSupportedError, r"got Command\(goto=.*goto and graph are not supported.*update_state\(config, values, as_node"),
+    C("command-update-unknown-key", lambda w: w.graph.invoke(w.api.Command(update={"nope": "z"}), w.paused),
+      errors.UnknownStateKeyError, r"'nope'"),
     C("resume-on-thread-without-checkpoint", lambda w: w.graph.invoke(w.api.Command(resume="x"), w.fresh),
       errors.EmptyInputError, r"no checkpoint.*nothing to resume.*invoke\(\{\.\.\.\}, config\)"),
     # -- nodes named by the caller ---------------------------------------------------------
