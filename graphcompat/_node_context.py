@@ -1,12 +1,14 @@
-"""What user code can ask for while it runs: its config, its runtime, its stream writer.
+"""What a running node can reach without being passed it: its config, its runtime, its stream writer.
 
-One small module owns the three context variables, so every reader
-(``graphcompat.config.get_config``, ``get_stream_writer``,
-``graphcompat.runtime.get_runtime``) and every writer (``engine/_user_code.py``
-sets config and runtime around each call; the node activity sets the stream
-writer when a caller streams custom chunks) agree on them. Context variables,
-not globals: nodes of one super-step run concurrently on one worker, each
-in its own copy of the context (``asyncio.to_thread`` copies it too).
+One small module owns these context variables, so every reader
+(``graphcompat.config.get_config``/``get_stream_writer``,
+``graphcompat.runtime.get_runtime``, the ``writer`` and ``runtime`` node
+parameters) and every writer agree on them: ``engine/_user_code.py`` sets
+config and runtime around each call of user code (``node_scope``); a node
+activity sets the writer for the node it runs (``writing_to``; the activities
+own the transport, see ``graphcompat._chunks``). Context variables, so
+concurrent nodes on one worker each see their own, and ``asyncio.to_thread``
+(sync nodes) carries them into the node's thread.
 """
 
 from __future__ import annotations
@@ -16,18 +18,44 @@ import contextvars
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["current_config", "current_runtime", "current_writer", "no_op_writer", "node_scope", "writer_scope"]
+__all__ = [
+    "StreamWriter",
+    "current_config",
+    "current_runtime",
+    "current_writer",
+    "no_op_writer",
+    "node_scope",
+    "writing_to",
+]
 
+StreamWriter = Callable[[Any], None]
 
-def no_op_writer(_chunk: Any) -> None:
-    """The writer outside a stream that asks for custom chunks: drops them, as LangGraph's does."""
-
-
+_writer: contextvars.ContextVar[StreamWriter | None] = contextvars.ContextVar("graphcompat_stream_writer", default=None)
+_in_node: contextvars.ContextVar[bool] = contextvars.ContextVar("graphcompat_in_node", default=False)
 _config: contextvars.ContextVar[Any] = contextvars.ContextVar("graphcompat_node_config", default=None)
 _runtime: contextvars.ContextVar[Any] = contextvars.ContextVar("graphcompat_node_runtime", default=None)
-_writer: contextvars.ContextVar[Callable[[Any], None]] = contextvars.ContextVar(
-    "graphcompat_stream_writer", default=no_op_writer
-)
+
+
+def no_op_writer(chunk: Any) -> None:
+    """The writer of a node that nobody streams: LangGraph's no-op writer."""
+
+
+def current_writer() -> StreamWriter | None:
+    """The running node's writer (a no-op when its run streams nothing); None outside a node."""
+    if not _in_node.get():
+        return None
+    return _writer.get() or no_op_writer
+
+
+@contextlib.contextmanager
+def writing_to(writer: StreamWriter | None) -> Iterator[None]:
+    """Run the code inside as a node whose custom chunks go to ``writer`` (None: nowhere)."""
+    tokens = (_writer.set(writer), _in_node.set(True))
+    try:
+        yield
+    finally:
+        _writer.reset(tokens[0])
+        _in_node.reset(tokens[1])
 
 
 def current_config() -> Any:
@@ -40,11 +68,6 @@ def current_runtime() -> Any:
     return _runtime.get()
 
 
-def current_writer() -> Callable[[Any], None]:
-    """The stream writer of this context (a no-op unless the node activity installed one)."""
-    return _writer.get()
-
-
 @contextlib.contextmanager
 def node_scope(config: Any, runtime: Any) -> Iterator[None]:
     """Make ``config`` and ``runtime`` what ``get_config()`` and ``get_runtime()`` return inside."""
@@ -54,13 +77,3 @@ def node_scope(config: Any, runtime: Any) -> Iterator[None]:
     finally:
         _config.reset(config_token)
         _runtime.reset(runtime_token)
-
-
-@contextlib.contextmanager
-def writer_scope(writer: Callable[[Any], None]) -> Iterator[None]:
-    """Install ``writer`` as the stream writer of the code run inside (the node activity's seam)."""
-    token = _writer.set(writer)
-    try:
-        yield
-    finally:
-        _writer.reset(token)

@@ -1,16 +1,18 @@
-"""``get_config()`` and ``get_stream_writer()``: LangGraph's ``langgraph.config``, for code inside a node.
+"""LangGraph's ``langgraph.config``: what a node reads about the run it is part of.
 
-Both read the context that the engine sets around each call of user code
-(``graphcompat._node_context``), so they work in sync and async nodes and in
-conditional-edge functions alike.
+``get_config()`` returns the running node's config; ``get_stream_writer()``
+the function that sends a ``custom`` stream chunk from inside a node (or a
+tool it calls): the chunk leaves the worker while the node runs, and
+``graph.stream(..., stream_mode="custom")`` yields it. Both read the context
+of the running node (``graphcompat._node_context``), so they work in sync and
+async nodes and in conditional-edge functions alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from graphcompat._node_context import current_config, current_writer
+from graphcompat._node_context import StreamWriter, current_config, current_writer
 from graphcompat.errors import StoreNotSupportedError
 
 __all__ = ["get_config", "get_store", "get_stream_writer"]
@@ -30,13 +32,19 @@ def get_config() -> dict[str, Any]:
     return config  # type: ignore[no-any-return]
 
 
-def get_stream_writer() -> Callable[[Any], None]:
-    """The writer of ``stream_mode="custom"`` chunks for the running node.
+def get_stream_writer() -> StreamWriter:
+    """The running node's writer: ``writer(chunk)`` streams ``chunk`` in ``custom`` mode.
 
-    Outside a stream that asks for custom chunks (and outside a node) it is a
-    no-op writer, as in LangGraph: calling it is always safe.
+    A no-op when the run streams nothing (as in LangGraph). Outside a node
+    there is no run to write to: a RuntimeError says so.
     """
-    return current_writer()
+    writer = current_writer()
+    if writer is None:
+        raise RuntimeError(
+            "get_stream_writer() was called outside a running node; call it from inside a node (or a "
+            "function a node calls) while the graph runs, e.g. graph.stream(..., stream_mode='custom')."
+        )
+    return writer
 
 
 def get_store() -> Any:

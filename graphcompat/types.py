@@ -44,8 +44,8 @@ All = Literal["*"]
 #: streams is the stream's own business: an unknown or unsupported mode is refused there).
 StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
 
-#: What LangGraph injects as ``writer`` (an ``@entrypoint`` parameter, ``get_stream_writer()``):
-#: a callable taking one chunk. Here for the import swap; custom chunks are not streamed yet.
+#: What LangGraph injects as ``writer`` (a node's or an ``@entrypoint``'s parameter, what
+#: ``get_stream_writer()`` returns): ``writer(chunk)`` streams ``chunk`` in ``custom`` mode.
 StreamWriter = Callable[[Any], None]
 
 #: LangGraph's durability modes. On graphcompat every super-step is durable (Temporal

@@ -166,6 +166,8 @@ class GraphRunWorkflow:
                 resume=inp.resume,
                 new_checkpoint_id=new_id,
                 created_at=workflow.now().isoformat(),
+                stream_modes=list(inp.stream_modes),
+                run_key=workflow.info().first_execution_run_id,
                 parents=inp.parents,
                 last_checkpoint_id=inp.last_checkpoint_id,
             ),
@@ -323,7 +325,8 @@ class GraphRunWorkflow:
                 RUN_NODE,
                 NodeInput(
                     inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming,
-                    timeout, saved_calls or rounds > 0, dict(call_errors), context=inp.context,
+                    timeout, saved_calls or rounds > 0, dict(call_errors), list(inp.stream_modes),
+                    context=inp.context,
                 ),
                 TaskResult,
                 node,
@@ -358,7 +361,10 @@ class GraphRunWorkflow:
         timeout = plan.timeout_s or inp.node_timeout_s
         result: CallResult = await self._attempts(
             RUN_CALL,
-            CallInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, node, call, inp.config, timeout),
+            CallInput(
+                inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, node, call, inp.config, timeout,
+                list(inp.stream_modes),
+            ),
             CallResult,
             plan,
             timeout,

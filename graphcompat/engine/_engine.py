@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
 from graphcompat._calls import TaskCallsPending
 from graphcompat._interrupts import GraphInterrupt, SubgraphInterrupt
-from graphcompat._node_context import current_writer
+from graphcompat._node_context import current_writer, no_op_writer
 from graphcompat._schema import load_context
 from graphcompat.checkpoint._layout import (
     COMMAND_UPDATE_TASK,
@@ -204,7 +204,7 @@ class Engine:
             task_id=task.id,
             thread_id=conf.get("thread_id"),
         )
-        return Runtime(context=context, stream_writer=current_writer(), execution_info=info)
+        return Runtime(context=context, stream_writer=current_writer() or no_op_writer, execution_info=info)
 
     async def run_task(
         self,

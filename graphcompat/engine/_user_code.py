@@ -21,7 +21,7 @@ from typing import Any
 
 from graphcompat._calls import CallScope, TaskCallsPending, call_scope
 from graphcompat._interrupts import _InterruptScope, _scope
-from graphcompat._node_context import current_writer, node_scope
+from graphcompat._node_context import current_writer, no_op_writer, node_scope
 from graphcompat.errors import NodeExitError, StoreNotSupportedError
 from graphcompat.runtime import Runtime
 
@@ -158,7 +158,7 @@ async def call(
     :class:`NodeExitError`: left alone they would stop the worker, and
     Temporal would run the node again and again.
     """
-    runtime = runtime if runtime is not None else Runtime(stream_writer=current_writer())
+    runtime = runtime if runtime is not None else Runtime(stream_writer=current_writer() or no_op_writer)
     extra, kwargs = _arguments(fn, injection, config, runtime)
     args = (arg, *extra)
     try:
@@ -200,7 +200,9 @@ async def call_node(
     error from ``failed_calls`` (``{call_id: exception}``), or is submitted.
     A node that returns, is interrupted or raises while calls it submitted
     have not run raises :class:`TaskCallsPending` instead: LangGraph runs a
-    node's submitted tasks whatever the node does next.
+    node's submitted tasks whatever the node does next. A node with a
+    ``writer`` parameter gets the stream writer of the node it runs as
+    (``runtime.stream_writer``).
     """
     token = _scope.set(_InterruptScope(list(resume), task_id))
     calls = CallScope(task_id, dict(saved_calls or {}), failed=dict(failed_calls or {}))

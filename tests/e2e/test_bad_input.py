@@ -291,9 +291,9 @@ CASES = [
     C("invoke-interrupt-before-a-str", lambda w: w.graph.invoke({"log": []}, w.fresh, interrupt_before="nope"),
       errors.UnknownNodeError, r"Interrupt node 'nope' is not a node"),
     C("stream-mode-unknown", lambda w: _stream(w, "bogus"),
-      errors.ConfigurationError, r"stream_mode 'bogus' is not supported; use 'values', 'updates'"),
+      errors.ConfigurationError, r"stream_mode 'bogus' is not a stream mode; use one of 'values', 'updates', 'custom', 'messages', 'checkpoints', 'tasks', 'debug'"),
     C("stream-mode-list-with-unknown", lambda w: _stream(w, ["values", "bogus"]),
-      errors.ConfigurationError, r"stream_mode 'bogus' is not supported"),
+      errors.ConfigurationError, r"stream_mode 'bogus' is not a stream mode"),
     C("stream-config-is-a-list", lambda w: list(w.graph.stream({"log": []}, [w.fresh])),
       errors.ConfigurationError, r"config must be a mapping.*got list"),
     # -- update_state ------------------------------------------------------------------

@@ -348,12 +348,13 @@ def test_a_node_that_needs_a_store_gets_a_typed_error_and_an_optional_store_gets
     replay_thread(env, tid(thread))
 
 
-def test_get_config_and_get_runtime_outside_a_node_raise_runtime_error():
+def test_get_config_get_runtime_and_get_stream_writer_outside_a_node_raise_runtime_error():
     with pytest.raises(RuntimeError, match="outside a running node"):
         get_config()
     with pytest.raises(RuntimeError, match="outside a running node"):
         get_runtime()
-    get_stream_writer()("dropped")  # always safe
+    with pytest.raises(RuntimeError, match="outside a running node"):
+        get_stream_writer()
 
 
 # -- thread ids ------------------------------------------------------------------------------

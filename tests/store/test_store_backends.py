@@ -9,6 +9,7 @@ import pytest
 
 from graphcompat.checkpoint import saver_from_url
 from graphcompat.checkpoint.memory import InMemorySaver, MemorySaver
+from graphcompat.checkpoint._sql import SCHEMA_VERSION
 from graphcompat.checkpoint.sqlite import SqliteSaver
 from graphcompat.errors import ConfigurationError, StoreError
 from store_helpers import ThreadWriter, postgres_url
@@ -193,9 +194,9 @@ def test_sqlite_store_written_by_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "s.db"
     SqliteSaver(path).close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(SCHEMA_VERSION,)]
         conn.execute("UPDATE graphcompat_schema SET version = 42")
-    with pytest.raises(StoreError, match=r"schema version 42, but this graphcompat knows versions up to 2.*upgrade graphcompat"):
+    with pytest.raises(StoreError, match=rf"schema version 42, but this graphcompat knows versions up to {SCHEMA_VERSION}.*upgrade graphcompat"):
         SqliteSaver(path)
 
 
@@ -207,22 +208,22 @@ def test_sqlite_store_at_an_older_version_is_migrated(tmp_path):
     with SqliteSaver(path) as saver:
         ThreadWriter(saver, "t").write(a=1)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(SCHEMA_VERSION,)]
 
 
-def test_sqlite_store_at_version_1_gets_the_node_cache_table_and_keeps_its_threads(tmp_path):
-    path = tmp_path / "v1.db"
+def test_sqlite_store_before_node_caching_gets_the_node_cache_table_and_keeps_its_threads(tmp_path):
+    path = tmp_path / "v2.db"
     with SqliteSaver(path) as saver:
         written = ThreadWriter(saver, "t").write(a=1)
-    with sqlite3.connect(path) as conn:  # as graphcompat before node caching left it
+    with sqlite3.connect(path) as conn:  # as graphcompat before node caching (the last migration) left it
         conn.execute("DROP TABLE node_cache")
-        conn.execute("UPDATE graphcompat_schema SET version = 1")
+        conn.execute(f"UPDATE graphcompat_schema SET version = {SCHEMA_VERSION - 1}")
     with SqliteSaver(path) as saver:
         assert saver.get_checkpoint("t") == written
         saver.put_cached("ns", "k", {"v": 1})
         assert saver.get_cached("ns", "k") == {"v": 1}
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(SCHEMA_VERSION,)]
 
 
 @pytest.mark.postgres
@@ -233,8 +234,8 @@ def test_postgres_store_written_by_a_newer_version_is_refused(postgres_schema):
     url, schema = postgres_schema
     PostgresSaver(url, schema=schema).close()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'UPDATE "{schema}".graphcompat_schema SET version = 3')
-    with pytest.raises(StoreError, match=r"schema version 3, but this graphcompat knows versions up to 2"):
+        conn.execute(f'UPDATE "{schema}".graphcompat_schema SET version = {SCHEMA_VERSION + 2}')
+    with pytest.raises(StoreError, match=rf"schema version {SCHEMA_VERSION + 2}, but this graphcompat knows versions up to {SCHEMA_VERSION}"):
         PostgresSaver(url, schema=schema)
 
 
