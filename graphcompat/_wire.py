@@ -18,6 +18,12 @@ from graphcompat.engine._spec import NodePlan
 
 __all__ = [
     "COMMIT_STEP",
+    "RUN_CALL",
+    "SAVE_CALLS",
+    "CallInput",
+    "CallResult",
+    "SaveCallsInput",
+    "CONFIGURABLE_REF",
     "MAX_PAYLOAD_BYTES",
     "NODE_TIMEOUT_MARGIN_S",
     "NODE_ERROR",
@@ -51,6 +57,8 @@ RUN_NODE = "graphcompat.run_node"
 COMMIT_STEP = "graphcompat.commit_step"
 SAVE_WRITES = "graphcompat.save_writes"
 UPDATE_STATE = "graphcompat.update_state"
+RUN_CALL = "graphcompat.run_call"
+SAVE_CALLS = "graphcompat.save_calls"
 
 #: Custom search attributes: find runs by thread or graph in the Web UI
 #: (``GraphThreadId = "t1"``). Registered by the embedded dev server and by
@@ -63,6 +71,12 @@ NODE_ERROR = "graphcompat.node_error"
 #: Temporal refuses payloads over 2 MB by default; refuse a little earlier with a
 #: clear message (a node's result, the input that starts a run, an update).
 MAX_PAYLOAD_BYTES = 1_800_000
+
+#: The key of a run's wire config (``RunInput.config`` and the activities' ``config``)
+#: that replaces ``configurable``: the reference of the values the client stored
+#: with the run (``checkpoint._layout.run_args_rows``). Configurable values are
+#: often secrets (API keys); they never travel through workflow history.
+CONFIGURABLE_REF = "configurable_ref"
 
 #: Temporal's server refuses workflow ids longer than this (``limit.maxIDLength``,
 #: 1000 bytes by default); ``workflow_id_for`` must stay within it.
@@ -136,6 +150,9 @@ class RunInput:
     update_values: Any = None
     update_skip: bool = False
     as_node: str | None = None
+    #: A subgraph run: ``{parent checkpoint_ns: parent checkpoint_id}`` of every enclosing graph
+    #: (LangGraph's ``metadata["parents"]``), written on the checkpoint the run opens with.
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +173,9 @@ class StartInput:
     resume: Any
     new_checkpoint_id: str
     created_at: str
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: The thread's newest checkpoint when the caller started the run (``RunInput.last_checkpoint_id``)
+    last_checkpoint_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +187,8 @@ class StartResult:
     plan: dict[str, NodePlan]
     #: True when the run continues an existing checkpoint (no new input, no fork copy)
     resumed: bool = False
+    #: The thread's newest checkpoint as the opening found it: the run's next ids come after it
+    head_checkpoint_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +204,10 @@ class NodeInput:
     resume: bool = False
     #: One attempt's limit, enforced in the activity as the node's own failure (NodeTimeoutError)
     timeout_s: float | None = None
+    #: True when results of the node's ``@task`` calls may be saved (a re-run after calls, a resumed run)
+    calls: bool = False
+    #: ``{call_id: error}`` of the node's ``@task`` calls that failed in this run (type, message, details)
+    call_errors: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,3 +253,41 @@ class SaveWritesInput:
     checkpoint_id: str
     results: list[TaskResult]
     errors: list[TaskError]
+
+
+@dataclasses.dataclass(frozen=True)
+class CallInput:
+    """One ``@task`` call a node submitted: run it as its own activity.
+
+    ``call`` is what ``_calls.submit`` recorded: id, task name and registry
+    key, position, arguments as JSON, retry plan.
+    """
+
+    graph_key: str
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    node: TaskRef
+    call: dict[str, Any]
+    config: dict[str, Any]
+    timeout_s: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CallResult:
+    """A finished ``@task`` call: its result as JSON, or the interrupts it raised."""
+
+    call_id: str
+    name: str
+    index: int
+    value: Any = None
+    interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class SaveCallsInput:
+    graph_key: str
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    results: list[CallResult]

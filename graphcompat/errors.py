@@ -22,8 +22,10 @@ tree, drawn once::
     ├── ConfigurationError (ValueError)   bad settings or config (store URL, thread_id, recursion_limit, ...)
     │   └── ConfigurationTypeError (TypeError) a config value of the wrong type (recursion_limit="abc", ...)
     ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
+    ├── TemporalUnavailableError (ConnectionError) Temporal did not answer while a caller waited for its run
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
+    ├── ParentCommand                     a subgraph node returned Command(graph=Command.PARENT) (not an error: bubbles up)
     ├── StoreNotSupportedError (NotImplementedError) a tool asks for a LangGraph BaseStore
     └── MissingDependencyError (ImportError) an optional extra is not installed
 
@@ -50,8 +52,10 @@ __all__ = [
     "InvalidUpdateError",
     "MissingDependencyError",
     "NodeError",
+    "ParentCommand",
     "PayloadTooLargeError",
     "RunTerminatedError",
+    "TemporalUnavailableError",
     "StateSerializationError",
     "StoreError",
     "StoreNotSupportedError",
@@ -227,6 +231,14 @@ class RunTerminatedError(GraphCompatError, RuntimeError):
     code = "run_terminated"
 
 
+class TemporalUnavailableError(GraphCompatError, ConnectionError):
+    """Temporal did not answer for ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS`` while ``invoke`` or
+    ``update_state`` waited for its run. The run itself continues on the server; the
+    message says how to attach to it."""
+
+    code = "temporal_unavailable"
+
+
 class NodeError(GraphCompatError):
     """Stands in for a node's exception whose type cannot be rebuilt here.
 
@@ -249,3 +261,16 @@ class NodeExitError(GraphCompatError, RuntimeError):
     worker; instead the node fails once, with this error."""
 
     code = "node_exit"
+
+
+class ParentCommand(GraphCompatError):
+    """A subgraph's node returned ``Command(graph=Command.PARENT)``: the parent's node applies it.
+
+    Not an error users see. It ends the subgraph's run and travels to the
+    parent's node (through the subgraph's workflow failure, which carries
+    ``command`` as JSON: ``{"update": {key: json}, "goto": [name or
+    {"node", "arg"}]}``), where the engine treats it as that node's own
+    ``Command(update=..., goto=...)``, as LangGraph does.
+    """
+
+    code = "parent_command"

@@ -22,6 +22,7 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StreamWriter",
     "interrupt",
     "default_retry_on",
 ]
@@ -29,6 +30,10 @@ __all__ = [
 N = TypeVar("N")
 
 All = Literal["*"]
+
+#: What LangGraph injects as ``writer`` (an ``@entrypoint`` parameter, ``get_stream_writer()``):
+#: a callable taking one chunk. Here for the import swap; custom chunks are not streamed yet.
+StreamWriter = Callable[[Any], None]
 
 
 def default_retry_on(exc: Exception) -> bool:

@@ -24,7 +24,8 @@ EXPIRE_ACTIVITY = "graphcompat.expire_threads"
 
 @dataclasses.dataclass
 class CleanupInput:
-    """What to clean: the store (a URL every worker can open) and the idle time, in seconds."""
+    """What to clean: the store (a URL every worker can open, without its password: the
+    worker supplies it, ``activities.cleanup.worker_store_url``) and the idle time, in seconds."""
 
     store_url: str
     older_than_seconds: float

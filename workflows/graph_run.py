@@ -24,6 +24,11 @@ with workflow.unsafe.imports_passed_through():
     from graphcompat import _ids, engine
     from graphcompat._wire import (
         COMMIT_STEP,
+        RUN_CALL,
+        SAVE_CALLS,
+        CallInput,
+        CallResult,
+        SaveCallsInput,
         NODE_ERROR,
         NODE_TIMEOUT_MARGIN_S,
         RUN_NODE,
@@ -161,13 +166,16 @@ class GraphRunWorkflow:
                 resume=inp.resume,
                 new_checkpoint_id=new_id,
                 created_at=workflow.now().isoformat(),
+                parents=inp.parents,
+                last_checkpoint_id=inp.last_checkpoint_id,
             ),
             result_type=StartResult,
             summary=f"open run ({inp.mode})",
         )
         checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
         self._report(inp, "running", step, checkpoint_id)
-        last = max(filter(None, [last, new_id, checkpoint_id]))
+        # After everything the thread holds (a reset run finds its own earlier checkpoints there).
+        last = max(filter(None, [last, new_id, checkpoint_id, start.head_checkpoint_id]))
         steps_done = inp.steps_done
         skip_before = inp.skip_interrupt_before or engine.skips_interrupt_before(inp.mode, start.resumed)
         steps_this_run = 0
@@ -195,8 +203,10 @@ class GraphRunWorkflow:
             self._report(inp, f"running {', '.join(sorted(names))}", step, checkpoint_id)
             node_tasks = [t for t in pending if t.kind != engine.TaskKind.INPUT]
             resuming = inp.mode == RunMode.COMMAND and steps_this_run == 0
+            # a resumed step may have @task results saved by the run that stopped in it
+            saved_calls = start.resumed and steps_this_run == 0
             outcomes = await asyncio.gather(
-                *(self._run_node(inp, start.plan, checkpoint_id, step, t, resuming) for t in node_tasks),
+                *(self._run_node(inp, start.plan, checkpoint_id, step, t, resuming, saved_calls) for t in node_tasks),
                 return_exceptions=True,
             )
             results: list[TaskResult] = []
@@ -287,44 +297,107 @@ class GraphRunWorkflow:
         step: int,
         task: TaskRef,
         resuming: bool,
+        saved_calls: bool,
     ) -> TaskResult:
+        """Run a node to its result; in between, the ``@task`` calls it waits on.
+
+        A node that calls tasks comes back with ``calls`` instead of a result
+        (``_calls``): they run here as activities, in parallel, their results
+        are saved against the checkpoint, and the node runs again, replaying
+        against the saved results, until it returns. A task's interrupt is
+        the node's interrupt. A task's error (after its retries) is handed to
+        the node's next run, where ``.result()`` raises it (the node may catch
+        it); it is not saved, so a resumed run runs that task again.
+        """
         node = plan.get(task.name) or NodePlan()
-        attempt = 1
         timeout = node.timeout_s or inp.node_timeout_s
+        rounds = 0
+        call_errors: dict[str, dict[str, Any]] = {}
+        while True:
+            result: TaskResult = await self._attempts(
+                RUN_NODE,
+                NodeInput(
+                    inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming,
+                    timeout, saved_calls or rounds > 0, dict(call_errors),
+                ),
+                TaskResult,
+                node,
+                timeout,
+                inp.heartbeat_timeout_s,
+                f"{task.name} (step {step + 1})" + (f", round {rounds + 1}" if rounds else ""),
+            )
+            if not result.calls:
+                return result
+            rounds += 1
+            outcomes = await asyncio.gather(
+                *(self._run_call(inp, checkpoint_id, step, task, call) for call in result.calls),
+                return_exceptions=True,
+            )
+            finished = [o for o in outcomes if isinstance(o, CallResult)]
+            if finished:
+                await _local(
+                    inp,
+                    SAVE_CALLS,
+                    SaveCallsInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, finished),
+                    summary=f"save {len(finished)} task result(s) of {task.name}",
+                )
+            for call, outcome in zip(result.calls, outcomes):
+                if isinstance(outcome, BaseException):
+                    call_errors[str(call["id"])] = _describe(outcome)
+            interrupts = [i for o in finished for i in o.interrupts]
+            if interrupts:
+                return TaskResult(task.id, task.name, interrupts=interrupts)
+
+    async def _run_call(self, inp: RunInput, checkpoint_id: str, step: int, node: TaskRef, call: dict[str, Any]) -> CallResult:
+        plan = NodePlan(**(call.get("plan") or {}))
+        timeout = plan.timeout_s or inp.node_timeout_s
+        result: CallResult = await self._attempts(
+            RUN_CALL,
+            CallInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, node, call, inp.config, timeout),
+            CallResult,
+            plan,
+            timeout,
+            inp.heartbeat_timeout_s,
+            f"{call['name']} (task of {node.name}, step {step + 1})",
+        )
+        return result
+
+    async def _attempts(
+        self, name: str, arg: Any, result_type: type, plan: NodePlan, timeout: float, heartbeat_s: float, summary: str
+    ) -> Any:
+        """One activity of user code, retried on its own errors as ``plan`` says (Temporal retries only faults)."""
+        attempt = 1
         while True:
             try:
-                if node.local:  # on this worker, recorded with the step (see add_node(local=True))
+                schedule_to_close = timedelta(seconds=plan.schedule_to_close_s) if plan.schedule_to_close_s else None
+                if plan.local:  # on this worker, recorded with the step (see add_node(local=True))
                     return await workflow.execute_local_activity(
-                        RUN_NODE,
-                        NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
-                        result_type=TaskResult,
-                        schedule_to_close_timeout=(
-                            timedelta(seconds=node.schedule_to_close_s) if node.schedule_to_close_s else None
-                        ),
+                        name,
+                        arg,
+                        result_type=result_type,
+                        schedule_to_close_timeout=schedule_to_close,
                         start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
                         retry_policy=_INFRA_RETRY,
-                        summary=f"{task.name} (step {step + 1}, local)",
+                        summary=f"{summary}, local",
                     )
                 return await workflow.execute_activity(
-                    RUN_NODE,
-                    NodeInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming, timeout),
-                    result_type=TaskResult,
-                    # None: the run's own task queue and no overall bound, as before per-node options.
-                    task_queue=node.task_queue,
-                    schedule_to_close_timeout=(
-                        timedelta(seconds=node.schedule_to_close_s) if node.schedule_to_close_s else None
-                    ),
+                    name,
+                    arg,
+                    result_type=result_type,
+                    # None: the run's own task queue and no overall bound (add_node's per-node options).
+                    task_queue=plan.task_queue,
+                    schedule_to_close_timeout=schedule_to_close,
                     start_to_close_timeout=timedelta(seconds=timeout + NODE_TIMEOUT_MARGIN_S),
-                    heartbeat_timeout=timedelta(seconds=node.heartbeat_timeout_s or inp.heartbeat_timeout_s),
+                    heartbeat_timeout=timedelta(seconds=plan.heartbeat_timeout_s or heartbeat_s),
                     retry_policy=_INFRA_RETRY,
-                    summary=f"{task.name} (step {step + 1})",
+                    summary=summary,
                 )
             except (ActivityError, ApplicationError) as err:  # a local activity's failure is the latter
                 details = _node_details(_root(err))
-                if details is None or not details.get("retryable") or attempt >= node.max_attempts:
+                if details is None or not details.get("retryable") or attempt >= plan.max_attempts:
                     raise
-                jitter = workflow.random().uniform(0, 1) if node.jitter else 0.0
-                await workflow.sleep(timedelta(seconds=engine.retry_delay(node, attempt, jitter)))
+                jitter = workflow.random().uniform(0, 1) if plan.jitter else 0.0
+                await workflow.sleep(timedelta(seconds=engine.retry_delay(plan, attempt, jitter)))
                 attempt += 1
 
 

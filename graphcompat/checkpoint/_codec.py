@@ -43,6 +43,23 @@ MAX_DEPTH = 1023
 #: of 0.9 ms), so it is off. Compressed rows are still read.
 COMPRESS_MIN_BYTES: int | None = None
 
+#: The most a compressed blob may inflate to. Larger values are stored
+#: uncompressed (``pack``), so a row that inflates past it was not written by
+#: graphcompat (a zlib bomb): reading it must not take the memory it asks for.
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+
+#: The longest delta chain a reader follows: skip deltas keep real chains at
+#: 11 rows (``MAX_DEPTH``); anything longer, or a loop, is a damaged store.
+MAX_CHAIN_ROWS = 64
+
+
+class CorruptBlobError(Exception):
+    """A stored blob graphcompat cannot have written: ``key`` is ``(channel, version)``."""
+
+    def __init__(self, key: tuple[str, str], reason: str) -> None:
+        super().__init__(key, reason)
+        self.key, self.reason = key, reason
+
 
 def dumps(value: JSON) -> str:
     """Compact JSON, the one encoding every backend uses for stored values."""
@@ -80,7 +97,7 @@ _SCALARS = frozenset((str, int, float, bool, type(None)))
 def pack(text: str) -> tuple[bytes, bool]:
     """UTF-8 bytes of a blob, compressed when large and worth it."""
     raw = text.encode("utf-8")
-    if COMPRESS_MIN_BYTES is not None and len(raw) >= COMPRESS_MIN_BYTES:
+    if COMPRESS_MIN_BYTES is not None and COMPRESS_MIN_BYTES <= len(raw) <= MAX_INFLATED_BYTES:
         packed = zlib.compress(raw, 1)
         if len(packed) < 0.9 * len(raw):
             return packed, True
@@ -88,8 +105,26 @@ def pack(text: str) -> tuple[bytes, bool]:
 
 
 def unpack(data: bytes | memoryview, compressed: bool) -> JSON:
+    """A blob's value; ``ValueError`` when a compressed one inflates past ``MAX_INFLATED_BYTES``."""
     raw = bytes(data)
-    return loads(zlib.decompress(raw) if compressed else raw)
+    if not compressed:
+        return loads(raw)
+    inflater = zlib.decompressobj()
+    parts: list[bytes] = []
+    size, pending = 0, raw
+    while not inflater.eof:  # in 1 MiB steps: a bomb is stopped at the limit, not after
+        part = inflater.decompress(pending, 1 << 20)
+        pending = inflater.unconsumed_tail
+        if not part and not pending:
+            break  # the input ended before the stream did
+        size += len(part)
+        if size > MAX_INFLATED_BYTES:
+            raise ValueError(f"it inflates past {MAX_INFLATED_BYTES:,} bytes, the most graphcompat compresses")
+        parts.append(part)
+    if not inflater.eof:
+        raise ValueError("its compressed data is truncated")
+    text = b"".join(parts)
+    return loads(text)
 
 
 @dataclass(frozen=True)
@@ -235,19 +270,37 @@ def decode_all(
     memo: dict[tuple[str, str], tuple[JSON, int]] = dict(cached)
 
     def value_of(key: tuple[str, str]) -> tuple[JSON, int]:
-        hit = memo.get(key)
-        if hit is not None:
-            return hit
-        row = rows[key]
-        delta = unpack(row.data, row.compressed)
-        if row.encoding == "full":
-            result = (delta, len(row.data))
-        else:
-            assert row.base_version is not None
-            base_value, base_cost = value_of((key[0], row.base_version))
-            result = (base_value + delta, base_cost + len(row.data))
-        memo[key] = result
-        return result
+        # Walk down to a decoded value or a full copy, then apply deltas back up:
+        # iterative, so a damaged chain is an error, never a RecursionError.
+        chain: list[tuple[tuple[str, str], BlobRow]] = []
+        seen: set[tuple[str, str]] = set()
+        at = key
+        while at not in memo:
+            if at in seen:
+                raise CorruptBlobError(key, f"its delta chain loops back to version {at[1]!r}")
+            if len(chain) >= MAX_CHAIN_ROWS:
+                raise CorruptBlobError(key, f"its delta chain is longer than {MAX_CHAIN_ROWS} rows")
+            seen.add(at)
+            row = rows[at]
+            chain.append((at, row))
+            if row.encoding == "full":
+                break
+            if row.base_version is None:
+                raise CorruptBlobError(key, f"delta version {at[1]!r} names no base")
+            at = (at[0], row.base_version)
+        for at, row in reversed(chain):
+            try:
+                delta = unpack(row.data, row.compressed)
+            except (ValueError, zlib.error) as exc:
+                raise CorruptBlobError(at, str(exc)) from None
+            if row.encoding == "full":
+                memo[at] = (delta, len(row.data))
+                continue
+            base_value, base_cost = memo[(at[0], row.base_version)]  # type: ignore[index]
+            if not (isinstance(base_value, (list, str)) and type(delta) is type(base_value)):
+                raise CorruptBlobError(at, "a delta that does not extend its base")
+            memo[at] = (base_value + delta, base_cost + len(row.data))
+        return memo[key]
 
     for key in wanted:
         value_of(key)

@@ -22,6 +22,17 @@ Pending writes
     as ``__blob__`` rows under the hash of their JSON (content-addressed) and
     referenced as ``{REF_KEY: digest}``.
 
+Run arguments
+    What a caller passes that must not reach Temporal history (the values of
+    ``config["configurable"]``: API keys, user ids) is stored by the client
+    before the run starts, as one ``__run_args__`` row against the pseudo
+    checkpoint id ``run:<ref>`` (:func:`run_args_rows`, :func:`run_args_from`);
+    ``ref`` is random, so history holds neither the value nor a hash of it.
+    The rows stay with the thread (deleted with it), like LangGraph, which
+    keeps configurable values in checkpoint metadata. An input, resume value
+    or ``update_state`` value over ``INLINE_WRITE_LIMIT`` is stored there too
+    and travels as :func:`run_args_marker` (``{"__run_args__": ref}``).
+
 Channels
     ``channel_values`` holds the state keys and internal channels; internal
     names start with ``__`` or contain ``:`` (waiting-edge barriers are
@@ -36,11 +47,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from graphcompat._constants import BLOB, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE
+from graphcompat._constants import BLOB, CALL_RESULT, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE, RUN_ARGS
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
 __all__ = [
+    "BREAKPOINT",
     "GENERATION",
     "INLINE_RESULT_BUDGET",
     "INLINE_WRITE_LIMIT",
@@ -49,21 +61,34 @@ __all__ = [
     "TaskResult",
     "TaskSpec",
     "TaskState",
+    "call_results",
+    "call_rows",
     "child_record",
     "completed_results",
     "error_row",
     "externalize",
+    "externalize_value",
     "has_refs",
     "is_state_channel",
     "join_channel",
     "next_generation",
     "record_tasks",
     "resolve_refs",
+    "resolve_value",
+    "run_args_from",
+    "run_args_id",
+    "run_args_marker",
+    "run_args_ref",
+    "run_args_rows",
     "result_rows",
     "resume_rows",
     "resume_values",
     "task_states",
 ]
+
+#: Marks a task's interrupt row that is a subgraph's breakpoint (``interrupt_before``/``after``
+#: inside the subgraph): the task waits like an interrupted one, but there is no value to show.
+BREAKPOINT = "breakpoint"
 
 #: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
 GENERATION = 1000
@@ -131,6 +156,9 @@ class TaskResult:
     #: The update is exactly ``dict(writes)`` (the usual case): it is not sent a
     #: second time, so a write travels through history once (invariant 3).
     same_update: bool = False
+    #: ``@task`` calls the node waits on (``_calls``): not a finished result; the
+    #: workflow runs them, saves their results and runs the node again.
+    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def node_update(self) -> Any:
@@ -147,6 +175,7 @@ class TaskResult:
             "update": self.update,
             "interrupts": list(self.interrupts),
             "same_update": self.same_update,
+            "calls": list(self.calls),
         }
 
     @classmethod
@@ -160,6 +189,7 @@ class TaskResult:
             update=data.get("update"),
             interrupts=list(data.get("interrupts", [])),
             same_update=bool(data.get("same_update", False)),
+            calls=list(data.get("calls", [])),
         )
 
     def to_pending_writes(self, generation: int) -> list[PendingWrite]:
@@ -186,19 +216,34 @@ def error_row(task_id: str, name: str, generation: int, error: Mapping[str, Any]
 
 
 def resume_rows(states: Mapping[str, "TaskState"], targets: Mapping[str, tuple[str, Any]]) -> list[PendingWrite]:
-    """Rows recording resume values ``{task_id: (name, value)}``.
+    """Rows recording resume values ``{owner_id: (name, value)}``.
 
-    A value answers the interrupt the task is waiting at, so its row is keyed
-    by that interrupt's index (``RESUME_BASE + index``): the k-th ``interrupt()``
-    call of a node gets the k-th value, and writing the answer again (a
+    The owner is a task, or a ``@task`` call inside it that raised the
+    interrupt (the interrupt's ``"call"``): each counts its own interrupts
+    from 0. A value answers the interrupt the owner is waiting at, so its row
+    is keyed by that interrupt's index (``RESUME_BASE + index``): the k-th
+    ``interrupt()`` call gets the k-th value, and writing the answer again (a
     retried run opening) stores nothing new.
     """
     rows: list[PendingWrite] = []
-    for task_id, (name, value) in targets.items():
-        waiting = states[task_id].interrupts if task_id in states else []
-        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[task_id].resume) if task_id in states else 0)
-        rows.append(PendingWrite(task_id, name, RESUME_BASE + index, RESUME, value))
+    for owner, (name, value) in targets.items():
+        waiting = [i for tid, s in states.items() for i in s.interrupts if str(i.get("call") or tid) == owner]
+        index = max((int(i.get("index", 0)) for i in waiting), default=len(states[owner].resume) if owner in states else 0)
+        rows.append(PendingWrite(owner, name, RESUME_BASE + index, RESUME, value))
     return rows
+
+
+def call_results(rows: Sequence[PendingWrite]) -> dict[str, Any]:
+    """Results of the ``@task`` calls saved against a checkpoint: ``{call_id: JSON}`` (references resolved)."""
+    return {w.task_id: w.value for w in call_rows(rows)}
+
+
+def call_rows(rows: Sequence[PendingWrite]) -> list[PendingWrite]:
+    """The saved ``@task`` results of a checkpoint, in call order (``idx`` is the call's position),
+    large values back in place of their references."""
+    back = _resolver(rows)
+    found = sorted((w for w in rows if w.channel == CALL_RESULT), key=lambda w: w.idx)
+    return [dataclasses.replace(w, value=back(w.value)) for w in found]
 
 
 def resume_values(rows: Sequence[PendingWrite], task_id: str) -> list[Any]:
@@ -223,8 +268,9 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
     """Read a checkpoint's pending writes: per task, its newest outcome and its resume values."""
     states: dict[str, TaskState] = {}
     writes: dict[str, list[tuple[str, Any]]] = {}  # the newest generation's writes being assembled
+    back = _resolver(rows)  # interrupt values over the size rule are stored as blobs
     for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
-        if row.channel == BLOB:
+        if row.channel in (BLOB, CALL_RESULT):  # large values; @task results (``call_results``)
             continue
         state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
         if row.channel == RESUME:
@@ -238,7 +284,10 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
         if row.channel == ERROR:
             state.error = row.value
         elif row.channel == INTERRUPT:
-            state.interrupts.append(row.value)
+            value = row.value
+            if isinstance(value, dict) and _is_ref(value.get("value")):
+                value = {**value, "value": back(value["value"])}
+            state.interrupts.append(value)
         elif row.channel == ROUTE:
             state.result = TaskResult(
                 row.task_id,
@@ -274,15 +323,21 @@ def _blob_key(value_json: str) -> str:
 def externalize(
     result: TaskResult, limit: int = INLINE_WRITE_LIMIT, budget: int = INLINE_RESULT_BUDGET
 ) -> tuple[TaskResult, list[PendingWrite]]:
-    """``result`` with large write values replaced by references, and the blob rows to store first.
+    """``result`` with its large values replaced by references, and the blob rows to store first.
 
-    One size rule: a value whose JSON is over ``limit`` goes to the store, and so
-    do the largest others until what stays inline is within ``budget`` (many
-    medium writes must not add up past Temporal's payload limit).
+    The values of user size in a result are its writes, its ``Send``
+    arguments and its ``interrupt()`` values. One size rule for all of them:
+    a value whose JSON is over ``limit`` goes to the store, and so do the
+    largest others until what stays inline is within ``budget`` (many medium
+    values must not add up past Temporal's payload limit).
     Content-addressed: a retried or zombie attempt writes the same key only
     for the same content, so the store never disagrees with what history recorded.
     """
-    encoded = [json.dumps(v, separators=(",", ":"), sort_keys=True, ensure_ascii=False) for _, v in result.writes]
+    # (kind, index) of every value, with its JSON.
+    slots = [("write", i, v) for i, (_, v) in enumerate(result.writes)]
+    slots += [("send", i, a) for i, (_, a) in enumerate(result.sends)]
+    slots += [("interrupt", i, it.get("value")) for i, it in enumerate(result.interrupts)]
+    encoded = [_json(v) for _, _, v in slots]
     out = {i for i, e in enumerate(encoded) if len(e) > limit}
     inline = sum(len(e) for i, e in enumerate(encoded) if i not in out)
     for i in sorted((i for i in range(len(encoded)) if i not in out), key=lambda i: -len(encoded[i])):
@@ -293,43 +348,114 @@ def externalize(
     if not out:
         return result, []
     blobs: list[PendingWrite] = []
-    refs: dict[str, Any] = {}
-    writes: list[tuple[str, Any]] = []
-    for i, (key, value) in enumerate(result.writes):
-        if i in out:
-            digest = _blob_key(encoded[i])
+    refs: dict[tuple[str, int], dict[str, str]] = {}
+    for i in sorted(out):
+        kind, index, value = slots[i]
+        digest = _blob_key(encoded[i])
+        if all(b.task_id != f"blob:{digest}" for b in blobs):
             blobs.append(PendingWrite(f"blob:{digest}", result.name, 0, BLOB, value))
-            refs[key] = {REF_KEY: digest}
-            writes.append((key, refs[key]))
-        else:
-            writes.append((key, value))
+        refs[(kind, index)] = {REF_KEY: digest}
+    writes = [(k, refs.get(("write", i), v)) for i, (k, v) in enumerate(result.writes)]
+    sends = [(n, refs.get(("send", i), a)) for i, (n, a) in enumerate(result.sends)]
+    interrupts = [
+        {**it, "value": refs[("interrupt", i)]} if ("interrupt", i) in refs else it for i, it in enumerate(result.interrupts)
+    ]
     update = result.update
     if isinstance(update, dict) and not result.same_update:
-        update = {k: refs.get(k, v) for k, v in update.items()}
-    return dataclasses.replace(result, writes=writes, update=update), blobs
+        by_key = {k: refs[("write", i)] for i, (k, _) in enumerate(result.writes) if ("write", i) in refs}
+        update = {k: by_key.get(k, v) for k, v in update.items()}
+    return dataclasses.replace(result, writes=writes, sends=sends, interrupts=interrupts, update=update), blobs
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, dict) and REF_KEY in value
 
 
 def has_refs(results: Iterable[TaskResult]) -> bool:
-    return any(isinstance(v, dict) and REF_KEY in v for r in results for _, v in r.writes)
+    """True when a result carries a reference (a write, Send argument or interrupt value in the store)."""
+    return any(
+        any(_is_ref(v) for _, v in r.writes)
+        or any(_is_ref(a) for _, a in r.sends)
+        or any(_is_ref(i.get("value")) for i in r.interrupts)
+        for r in results
+    )
+
+
+def _resolver(rows: Sequence[PendingWrite]) -> Any:
+    """A function putting the stored values of ``rows``' blobs back in place of references."""
+    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
+
+    def back(value: Any) -> Any:
+        if _is_ref(value):
+            digest = value[REF_KEY]
+            if digest not in values:
+                raise InvalidUpdateError(f"A large value (blob {digest[:12]}) is missing from the store; re-run the step.")
+            return values[digest]
+        return value
+
+    return back
+
+
+def externalize_value(value: Any, name: str, limit: int = INLINE_WRITE_LIMIT) -> tuple[Any, list[PendingWrite]]:
+    """One value (a ``@task`` argument or result) as :func:`externalize` treats a write:
+    over ``limit``, a reference and the blob row to store first."""
+    encoded = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    if len(encoded) <= limit:
+        return value, []
+    digest = _blob_key(encoded)
+    return {REF_KEY: digest}, [PendingWrite(f"blob:{digest}", name, 0, BLOB, value)]
+
+
+def resolve_value(value: Any, rows: Sequence[PendingWrite]) -> Any:
+    """``value``, or the stored value its reference names."""
+    return _resolver(rows)(value)
 
 
 def resolve_refs(results: Mapping[str, TaskResult], rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
     """``results`` with the stored values back in place of references."""
-    values = {r.task_id[5:]: r.value for r in rows if r.channel == BLOB}
-
-    def back(value: Any) -> Any:
-        if isinstance(value, dict) and REF_KEY in value:
-            digest = value[REF_KEY]
-            if digest not in values:
-                raise InvalidUpdateError(f"A large write (blob {digest[:12]}) is missing from the store; re-run the step.")
-            return values[digest]
-        return value
-
+    back = _resolver(rows)
     out: dict[str, TaskResult] = {}
     for task_id, result in results.items():
         update = {k: back(v) for k, v in result.update.items()} if isinstance(result.update, dict) else result.update
-        out[task_id] = dataclasses.replace(result, writes=[(k, back(v)) for k, v in result.writes], update=update)
+        out[task_id] = dataclasses.replace(
+            result,
+            writes=[(k, back(v)) for k, v in result.writes],
+            sends=[(n, back(a)) for n, a in result.sends],
+            interrupts=[{**i, "value": back(i.get("value"))} if _is_ref(i.get("value")) else i for i in result.interrupts],
+            update=update,
+        )
     return out
+
+
+def run_args_id(ref: str) -> str:
+    """The pseudo checkpoint id a run's stored arguments sit under (never a real checkpoint's id)."""
+    return f"run:{ref}"
+
+
+def run_args_rows(values: Mapping[str, Any]) -> list[PendingWrite]:
+    """The rows that store a run's arguments (``{"configurable": {...}}``)."""
+    return [PendingWrite("run", "run", 0, RUN_ARGS, dict(values))]
+
+
+def run_args_marker(ref: str) -> dict[str, str]:
+    """What travels in place of a run argument stored under ``ref`` (an input, a resume value)."""
+    return {RUN_ARGS: ref}
+
+
+def run_args_ref(value: Any) -> str | None:
+    """The reference when ``value`` is a :func:`run_args_marker`, else None."""
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(RUN_ARGS), str):
+        return str(value[RUN_ARGS])
+    return None
+
+
+def run_args_from(rows: Sequence[PendingWrite]) -> dict[str, Any] | None:
+    """A run's stored arguments, or None when the rows hold none (the thread was deleted meanwhile)."""
+    return next((dict(r.value) for r in rows if r.channel == RUN_ARGS), None)
 
 
 # -- channels ------------------------------------------------------------------------
@@ -361,15 +487,23 @@ def child_record(
     next_tasks: Sequence[TaskSpec],
     values: dict[str, Any] | None = None,
     versions: dict[str, str] | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> CheckpointRecord:
-    """A checkpoint following ``parent``; values and versions default to the parent's."""
+    """A checkpoint following ``parent``; values, versions and ``metadata["parents"]`` default to the parent's.
+
+    ``parents`` is LangGraph's map of the enclosing graphs' checkpoints
+    (``{checkpoint_ns: checkpoint_id}``): empty for a root graph, set by a
+    subgraph run's opening and inherited by the records that follow it.
+    """
+    if not parents:
+        parents = dict((parent.metadata.get("parents") or {}) if parent else {})
     return CheckpointRecord(
         thread_id=thread_id,
         checkpoint_ns=checkpoint_ns,
         checkpoint_id=checkpoint_id,
         parent_checkpoint_id=parent.checkpoint_id if parent else None,
         created_at=created_at,
-        metadata={"source": source, "step": step, "writes": writes, "parents": {}},
+        metadata={"source": source, "step": step, "writes": writes, "parents": dict(parents)},
         channel_values=values if values is not None else dict(parent.channel_values) if parent else {},
         channel_versions=versions if versions is not None else dict(parent.channel_versions) if parent else {},
         next_tasks=[t.to_json() for t in next_tasks],

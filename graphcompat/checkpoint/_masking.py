@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_password"]
+__all__ = ["mask_password", "strip_password"]
 
 #: ``scheme://user:password@host``; the password runs to the first ``@``
 #: (it may contain ``/``, ``:`` or ``?``), so an unescaped ``/`` cannot leak it.
@@ -28,3 +28,17 @@ def mask_password(conninfo: str) -> str:
     """
     masked = _PASSWORD_IN_URL.sub(r"\1***\3", conninfo)
     return _PASSWORD_IN_KV.sub(r"\1***", masked)
+
+
+#: ``password=...`` as a query parameter of a URL, with the ``&`` or ``?`` before it.
+_PASSWORD_PARAM = re.compile(r"([?&])password=[^&]*&?", re.IGNORECASE)
+
+
+def strip_password(url: str) -> str:
+    """``url`` with its password removed, for a URL that must be kept or sent where people
+    can read it (a Temporal Schedule): ``postgresql://app:s3cret@db/x`` becomes
+    ``postgresql://app@db/x``. Whoever opens it supplies the password from its own
+    environment (``activities.cleanup``; libpq's ``PGPASSWORD`` or ``~/.pgpass``)."""
+    stripped = _PASSWORD_IN_URL.sub(lambda m: "//" if m.group(1) == "//:" else m.group(1)[:-1] + "@", url)
+    stripped = _PASSWORD_PARAM.sub(lambda m: m.group(1), stripped)
+    return stripped.rstrip("?&")

@@ -27,7 +27,7 @@ from datetime import timedelta, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from ..errors import StoreError
-from ._codec import BlobMeta, BlobRow, ValueCache, decode_all, dumps, encode, json_copy, loads
+from ._codec import BlobMeta, BlobRow, CorruptBlobError, ValueCache, decode_all, dumps, encode, json_copy, loads
 from ._common import (
     ArchivingSaver,
     check_keep_last,
@@ -422,6 +422,14 @@ class SqlSaver(ArchivingSaver, abc.ABC):
             decoded = decode_all([k for k in keys if k in known or k in missing], rows, known)
         except KeyError as exc:
             raise self._damaged(tid, ns, exc.args[0]) from None
+        except CorruptBlobError as exc:
+            raise StoreError(
+                f"the store {self._display_name} holds a value of channel {exc.key[0]!r} version {exc.key[1]!r} "
+                f"in thread {tid!r} (namespace {ns!r}) that graphcompat cannot have written: {exc.reason}; the "
+                "store was modified outside graphcompat; restore the thread from an archive or delete it",
+                thread_id=tid,
+                checkpoint_ns=ns,
+            ) from None
         for key in rows:
             if key in decoded:
                 self._cache.put((tid, ns, *key), *decoded[key])

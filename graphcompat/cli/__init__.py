@@ -125,10 +125,12 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
 
     p = command("state", inspect.cmd_state, "values, next, metadata and task outcomes of a thread's latest (or a named) checkpoint", thread=True)
     p.add_argument("--checkpoint", metavar="ID", help="checkpoint (full or short id); default: the latest")
+    p.add_argument("--ns", metavar="NS", help="a subgraph's checkpoint namespace (node:task_id), as `state` and `history` list them")
     p.add_argument("--json", action="store_true", help="JSON for scripts")
 
     p = command("history", inspect.cmd_history, "the checkpoint tree of a thread, branches included", thread=True)
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the N newest checkpoints")
+    p.add_argument("--ns", metavar="NS", help="a subgraph's checkpoint namespace (node:task_id), as listed at the end")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON list, newest first")
     fmt.add_argument("--mermaid", action="store_true", help="a Mermaid flowchart of the tree")

@@ -24,7 +24,8 @@ from graphcompat.cli._render import history_tree_lines, json_default, relative_t
 from graphcompat.cli._run import store_url_for
 from graphcompat._views import json_state_values as state_values
 from graphcompat._views import task_views, thread_status
-from graphcompat.cli._store import open_store, parse_duration, require_latest, resolve_checkpoint
+from graphcompat._subgraph import child_namespace
+from graphcompat.cli._store import namespaces, open_store, parse_duration, require_latest, require_namespace, resolve_checkpoint
 from graphcompat.errors import ConfigurationError
 
 __all__ = [
@@ -96,14 +97,22 @@ def cmd_threads(args: argparse.Namespace) -> int:
 def cmd_state(args: argparse.Namespace) -> int:
     """Values, next, metadata and task outcomes of the latest (or a named) checkpoint."""
     with _store(args) as store:
-        record = resolve_checkpoint(store, args.thread_id, args.checkpoint)
+        record = resolve_checkpoint(store, args.thread_id, args.checkpoint, args.ns or "")
         writes = store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-    tasks = task_views(record, writes, orphan_errors=True)
+        tasks = task_views(record, writes, orphan_errors=True)
+        # Subgraphs run by this checkpoint's tasks: their namespaces, when the store holds them.
+        subgraphs = []
+        for task in tasks:
+            ns = child_namespace(record.checkpoint_ns, task.name, task.id)
+            child = store.get_checkpoint(record.thread_id, ns)
+            if child is not None:
+                subgraphs.append((ns, thread_status(child, store.get_writes(record.thread_id, ns, child.checkpoint_id))))
     status = thread_status(record, writes)
     if args.json:
         _dump(
             {
                 "thread_id": record.thread_id,
+                "checkpoint_ns": record.checkpoint_ns,
                 "checkpoint_id": record.checkpoint_id,
                 "parent_checkpoint_id": record.parent_checkpoint_id,
                 "created_at": record.created_at,
@@ -112,18 +121,24 @@ def cmd_state(args: argparse.Namespace) -> int:
                 "next": [str(t.get("name")) for t in record.next_tasks],
                 "metadata": record.metadata,
                 "tasks": [t.to_json() for t in tasks],
+                "subgraphs": [{"checkpoint_ns": ns, "status": st} for ns, st in subgraphs],
             }
         )
         return 0
-    print("\n".join(state_lines(record, tasks, status)))
+    lines = state_lines(record, tasks, status)
+    if subgraphs:
+        lines.append("subgraphs (graphcompat state THREAD --ns NS):")
+        lines += [f"  {ns}  {st}" for ns, st in subgraphs]
+    print("\n".join(lines))
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     """The checkpoint tree of a thread (all branches), as text, JSON or Mermaid."""
     with _store(args) as store:
-        require_latest(store, args.thread_id)
-        records = list(store.list_checkpoints(args.thread_id, limit=args.limit))
+        require_namespace(store, args.thread_id, args.ns or "")
+        records = list(store.list_checkpoints(args.thread_id, args.ns or "", limit=args.limit))
+        subgraph_namespaces = [] if args.ns else namespaces(store, args.thread_id)
     if args.mermaid:
         sys.stdout.write(draw_history_mermaid(records))
         return 0
@@ -143,7 +158,11 @@ def cmd_history(args: argparse.Namespace) -> int:
             ]
         )
         return 0
-    print("\n".join(history_tree_lines(records)))
+    lines = history_tree_lines(records)
+    if subgraph_namespaces:
+        lines.append("subgraph namespaces (graphcompat history THREAD --ns NS):")
+        lines += [f"  {ns}" for ns in subgraph_namespaces]
+    print("\n".join(lines))
     return 0
 
 

@@ -88,22 +88,48 @@ def require_latest(store: BaseCheckpointSaver, thread_id: str) -> CheckpointReco
     return record
 
 
-def resolve_checkpoint(store: BaseCheckpointSaver, thread_id: str, given: str | None) -> CheckpointRecord:
-    """The checkpoint ``given`` names: a full id or the short id that listings show.
+def require_namespace(store: BaseCheckpointSaver, thread_id: str, ns: str) -> CheckpointRecord:
+    """The latest checkpoint of a subgraph namespace (``--ns``), or an error listing the thread's namespaces."""
+    latest = require_latest(store, thread_id)
+    if not ns:
+        return latest
+    record = store.get_checkpoint(thread_id, ns)
+    if record is None:
+        known = namespaces(store, thread_id)
+        raise UnknownCheckpointError(
+            f"thread {thread_id!r} has no checkpoint in namespace {ns!r}; its subgraph namespaces are: "
+            f"{', '.join(known) or '(none)'} (shown by `graphcompat history {thread_id}`)",
+            thread_id=thread_id,
+            checkpoint_ns=ns,
+        )
+    return record
+
+
+def namespaces(store: BaseCheckpointSaver, thread_id: str) -> list[str]:
+    """The subgraph namespaces of a thread (``node:task_id``, nested with ``|``), in order of first checkpoint."""
+    seen: dict[str, None] = {}
+    for record in reversed(list(store.list_checkpoints(thread_id, None))):
+        if record.checkpoint_ns:
+            seen.setdefault(record.checkpoint_ns, None)
+    return list(seen)
+
+
+def resolve_checkpoint(store: BaseCheckpointSaver, thread_id: str, given: str | None, ns: str = "") -> CheckpointRecord:
+    """The checkpoint ``given`` names in namespace ``ns``: a full id or the short id that listings show.
 
     Short ids are the unique tail (or head) of a full id, so ids copied from
     ``graphcompat history`` work as they are printed.
     """
     if given is None:
-        return require_latest(store, thread_id)
-    record = store.get_checkpoint(thread_id, "", given)
+        return require_namespace(store, thread_id, ns)
+    record = store.get_checkpoint(thread_id, ns, given)
     if record is not None:
         return record
-    require_latest(store, thread_id)  # unknown thread beats unknown checkpoint
+    require_namespace(store, thread_id, ns)  # unknown thread beats unknown checkpoint
     needle = given.replace("-", "").lower()
     matches = [
         r
-        for r in store.list_checkpoints(thread_id)
+        for r in store.list_checkpoints(thread_id, ns)
         if len(needle) >= 4
         and (r.checkpoint_id.replace("-", "").endswith(needle) or r.checkpoint_id.replace("-", "").startswith(needle))
     ]

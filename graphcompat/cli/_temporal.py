@@ -10,11 +10,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from graphcompat._devserver import STATE_DB, DevServer, lock_db, state_dir
+from graphcompat._devserver import STATE_DB, DevServer, lock_db, publish_server, state_dir, withdraw_server
 from graphcompat import _settings
 from graphcompat._runtime import current_runtime
 from graphcompat._settings import temporal_configured
-from graphcompat.checkpoint._masking import mask_password
+from graphcompat.checkpoint._masking import mask_password, strip_password
 from graphcompat.cli._run import store_url_for, temporal_runtime
 from graphcompat.cli._store import open_store, parse_duration
 from graphcompat.errors import ConfigurationError
@@ -25,9 +25,9 @@ __all__ = ["cmd_schedule_expiry", "cmd_server"]
 def cmd_server(args: argparse.Namespace) -> int:
     """Run the embedded dev server in the foreground until Ctrl-C or SIGTERM.
 
-    It holds the same lock as the embedded runtime, so a script that starts
-    its own embedded server meanwhile keeps its runs in another file instead
-    of sharing (and corrupting) this one.
+    It holds the same lock as the embedded runtime and publishes its address
+    the same way, so a script using the embedded default in this directory
+    meanwhile runs on this server instead of starting a second one.
     """
     directory = state_dir()
     db = Path(args.db).expanduser().resolve() if args.db else directory / STATE_DB
@@ -53,6 +53,8 @@ def _serve(server: DevServer) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         asyncio.run(server.start())
+        if server.db is not None:
+            publish_server(server.db, server.address, server.ui_url)
         print(f"Temporal dev server: {server.address}", flush=True)
         if server.ui_url:
             print(f"Web UI: {server.ui_url}", flush=True)
@@ -67,6 +69,8 @@ def _serve(server: DevServer) -> int:
                     f"the Temporal dev server exited with code {server.process.returncode}; see {server.log_path}"
                 )
     finally:
+        if server.db is not None:
+            withdraw_server(server.db)
         server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -99,13 +103,16 @@ def cmd_schedule_expiry(args: argparse.Namespace) -> int:
             "or set TEMPORAL_ADDRESS (`graphcompat server` runs one locally)"
         )
     store = open_store(store_url_for(args))
+    store_url_text = store.url
     try:
         if store.in_process_only:
             raise ConfigurationError(
                 f"store {store.url} lives only in this process; schedule expiry of a store workers can open "
                 "(sqlite:////absolute/path.db or postgresql://...)"
             )
-        url = store.url  # absolute: the worker's working directory is not ours
+        # Absolute (the worker's working directory is not ours) and without its password: a
+        # Schedule's arguments are kept and shown by Temporal; the worker supplies it.
+        url = strip_password(store.url)
     finally:
         store.close()
     task_queue = _settings.task_queue(args.task_queue)
@@ -145,5 +152,11 @@ def cmd_schedule_expiry(args: argparse.Namespace) -> int:
         f"schedule {args.schedule_id!r} {outcome}: every {args.every}, delete threads idle for more than "
         f"{args.older_than} in {mask_password(url)}; runs workflow {CleanupWorkflow.__name__} on task queue "
         f"{task_queue!r} (its workers must register workflows.cleanup / activities.cleanup)"
+        + (
+            "; the password is not in the Schedule: its workers take it from their GRAPHCOMPAT_STORE "
+            "(the same URL with the password) or from PGPASSWORD / ~/.pgpass"
+            if url != store_url_text
+            else ""
+        )
     )
     return 0

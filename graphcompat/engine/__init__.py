@@ -35,6 +35,7 @@ from graphcompat.engine._run import (
 from graphcompat.engine._spec import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_NODE_TIMEOUT,
+    SUBGRAPH_NODE_TIMEOUT,
     BranchSpec,
     GraphSpec,
     NodePlan,
@@ -46,6 +47,7 @@ from graphcompat.engine._spec import (
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "DEFAULT_NODE_TIMEOUT",
+    "SUBGRAPH_NODE_TIMEOUT",
     "BranchSpec",
     "Engine",
     "GraphSpec",

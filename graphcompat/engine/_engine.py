@@ -32,11 +32,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
-from graphcompat._interrupts import GraphInterrupt
+from graphcompat._calls import TaskCallsPending
+from graphcompat._interrupts import GraphInterrupt, SubgraphInterrupt
 from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
 from graphcompat.engine import _user_code
 from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
-from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, UnknownNodeError
+from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, ParentCommand, UnknownNodeError
 from graphcompat.types import Command, Send
 
 __all__ = ["Engine", "StepOutcome", "interrupt_id", "task_id"]
@@ -91,24 +92,27 @@ class Engine:
     def match_resume(
         tasks: Sequence[TaskSpec], states: Mapping[str, TaskState], resume: Any
     ) -> dict[str, tuple[str, Any]]:
-        """Which interrupted task each resume value answers: ``{task_id: (name, value)}``.
+        """Which interrupt owner each resume value answers: ``{owner_id: (name, value)}``.
 
-        ``Command(resume=value)`` answers the only pending interrupt (or every
-        one, when several tasks wait); ``{interrupt_id: value}`` answers by id.
+        The owner is the interrupted task, or the ``@task`` call inside it that
+        raised the interrupt (its ``"call"``): each call counts its own resume
+        values. ``Command(resume=value)`` answers the only pending interrupt;
+        ``{interrupt_id: value}`` answers by id.
         """
         waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
         if not waiting:  # as in LangGraph: nothing to answer, the run simply resumes
             return {}
         by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
+        owner = {i["id"]: str(i.get("call") or tid) for tid in waiting for i in states[tid].interrupts}
         if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
-            return {by_id[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
+            return {owner[k]: (waiting[by_id[k]].name, v) for k, v in resume.items()}
         if len(by_id) > 1:
             raise AmbiguousResumeError(
                 "When there are multiple pending interrupts, you must specify the interrupt id when resuming: "
                 "Command(resume={interrupt_id: value, ...}); the ids are in get_state(config).interrupts.",
                 pending_ids=sorted(by_id),
             )
-        return {tid: (task.name, resume) for tid, task in waiting.items()}
+        return {owner[i["id"]]: (task.name, resume) for tid, task in waiting.items() for i in states[tid].interrupts}
 
     def dump_input(self, value: Any, *, where: str = "The input") -> dict[str, Any]:
         """Validate and serialize the caller's input (unknown keys and ill-typed values are refused)."""
@@ -156,10 +160,15 @@ class Engine:
         values_json: Mapping[str, Any],
         config: Mapping[str, Any],
         resume: Sequence[Any] = (),
+        saved_calls: Mapping[str, Any] | None = None,
+        failed_calls: Mapping[str, BaseException] | None = None,
     ) -> TaskResult:
         """Run one task: the node, then its conditional edges on its own view of the state.
 
-        Raises whatever the node raises; returns interrupts as a result.
+        Raises whatever the node raises; returns interrupts as a result, and
+        ``@task`` calls that must run before the node can go on as a result
+        with ``calls`` (``saved_calls``: the results of calls already run;
+        ``failed_calls``: the errors of calls that failed in this run).
         """
         # A copy: the values come from the worker's cache of immutable checkpoints, and
         # a node that mutates its input in place must not change what others see.
@@ -184,8 +193,15 @@ class Engine:
         cfg = self.node_config(config, task)
         try:
             output = await _user_code.call_node(
-                spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume
+                spec.fn, spec.is_async, spec.takes_config, node_input, cfg, task_id=task.id, resume=resume,
+                saved_calls=saved_calls, failed_calls=failed_calls,
             )
+        except TaskCallsPending as pending:
+            return TaskResult(task.id, task.name, calls=list(pending.calls))
+        except SubgraphInterrupt as si:  # the subgraph's interrupts, with its ids, are this task's
+            return TaskResult(task.id, task.name, interrupts=list(si.interrupts))
+        except ParentCommand as pc:  # a node of the subgraph this node ran commands this graph
+            output = self._from_parent_command(pc)
         except GraphInterrupt as gi:
             value = self.schema.dump("__interrupt__", gi.value, where=where)
             return TaskResult(task.id, task.name, interrupts=[{"id": interrupt_id(task.id, gi.index), "value": value, "index": gi.index}])
@@ -194,15 +210,15 @@ class Engine:
             list(output) if isinstance(output, (list, tuple)) and output and all(isinstance(o, Command) for o in output) else None
         )
         update: dict[str, Any] = {}
-        if commands is None:
+        if commands is None and spec.subgraph is not None and isinstance(output, Mapping):
+            # A subgraph node returns the subgraph's state: the keys the parent shares, as in LangGraph.
+            update = {k: v for k, v in output.items() if k in self.schema.fields}
+        elif commands is None:
             update = self.schema.update_to_dict(output, where=where)
         else:
             for command in commands:
                 if command.graph == Command.PARENT:
-                    raise InvalidUpdateError(
-                        f"{where} returned Command(graph=Command.PARENT); subgraphs are not supported yet. "
-                        "Return the update from the parent graph's node instead."
-                    )
+                    raise self._to_parent_command(command, where)
                 update.update(self.schema.update_to_dict(command.update, where=where))
                 gotos = command.goto if isinstance(command.goto, (list, tuple)) else [command.goto]
                 for goto in gotos:
@@ -213,6 +229,35 @@ class Engine:
         view = self._local_view(values, update)
         await self._route(task.name, view, cfg, result)
         return result
+
+    def _to_parent_command(self, command: Command, where: str) -> ParentCommand:
+        """``Command(graph=Command.PARENT)`` as JSON for the parent graph, whose keys this schema may not have."""
+        update = command.update
+        if update is not None and not isinstance(update, Mapping):
+            update = self.schema.update_to_dict(update, where=where)
+        gotos = command.goto if isinstance(command.goto, (list, tuple)) else [command.goto] if command.goto else []
+        payload = {
+            "update": {k: self.schema.dump("__parent__", v, where=where) for k, v in dict(update or {}).items()},
+            "goto": [
+                {"node": g.node, "arg": self.schema.dump("__send__", g.arg, where=where)} if isinstance(g, Send) else g
+                for g in gotos
+            ],
+        }
+        return ParentCommand(
+            f"{where} returned Command(graph=Command.PARENT); the parent graph's node applies it. "
+            "Returned by a node of the root graph, there is no parent: use Command(goto=..., update=...) instead.",
+            command=payload,
+        )
+
+    def _from_parent_command(self, pc: ParentCommand) -> Command:
+        """The parent's side: the subgraph node's command, as this node's own ``Command``."""
+        payload = pc.fields.get("command") or {}
+        update = {k: self.schema.load(k, v) for k, v in (payload.get("update") or {}).items()}
+        gotos = [
+            Send(g["node"], self.schema.load("__send__", g["arg"])) if isinstance(g, Mapping) else g
+            for g in payload.get("goto") or []
+        ]
+        return Command(update=update or None, goto=gotos)
 
     def _with_defaults(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Reducer fields start from their type's empty value, as in LangGraph."""

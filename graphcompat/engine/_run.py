@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from graphcompat._ids import id_millis
 from graphcompat.checkpoint._layout import (
     TaskKind,
     TaskSpec,
@@ -90,20 +91,36 @@ def open_run(
     new_checkpoint_id: str,
     created_at: str,
     input: Any = None,
+    parents: Mapping[str, str] | None = None,
+    seen_head: str | None = None,
+    started_from: CheckpointRecord | None = None,
 ) -> Opening:
     """The checkpoint a run starts from, in each mode.
 
     ``addressed`` is the checkpoint ``checkpoint_id`` names (None when no id
     was given or it does not exist), ``latest`` the thread's newest.
+    ``parents`` (a subgraph run: the enclosing graphs' checkpoints) goes on a
+    new record; later records of the namespace inherit it. ``seen_head`` is
+    the id of the thread's newest when the caller started the run
+    and ``started_from`` that checkpoint (None for a new thread).
+
+    An input goes onto ``latest``, unless this very run wrote ``latest``: its
+    ids carry the run's start time (``_ids.checkpoint_id``), and an operator's
+    reset (``temporal workflow reset --type FirstWorkflowTask``) executes a
+    run again from its start. Applying the input on top of the run's own
+    result would apply it twice (a list doubled); it goes, once more, onto the
+    checkpoint the run started from, on a new branch.
     """
     if checkpoint_id and addressed is None and mode in (RunMode.INPUT, RunMode.REPLAY, RunMode.CONTINUE):
         raise UnknownCheckpointError.of(thread_id, checkpoint_id)
     new = dict(thread_id=thread_id, checkpoint_ns=checkpoint_ns, checkpoint_id=new_checkpoint_id, created_at=created_at)
     if mode == RunMode.INPUT:
         parent = addressed if checkpoint_id else latest
+        if not checkpoint_id and latest is not None and written_by_this_run(latest.checkpoint_id, seen_head, new_checkpoint_id):
+            parent = started_from
         task = engine.input_task(new_checkpoint_id, input)
         record = child_record(
-            parent, source="input", step=parent.step + 1 if parent else 0, writes=None, next_tasks=[task], **new
+            parent, source="input", step=parent.step + 1 if parent else 0, writes=None, next_tasks=[task], parents=parents, **new
         )
         return Opening(record, new=True)
     if mode == RunMode.CONTINUE:
@@ -124,9 +141,19 @@ def open_run(
             # new branch from a fork copy.
             return Opening(addressed, new=False)
         tasks = [engine.retask(t, new_checkpoint_id) for t in record_tasks(addressed)]
-        fork = child_record(addressed, source="fork", step=addressed.step + 1, writes=None, next_tasks=tasks, **new)
+        fork = child_record(
+            addressed, source="fork", step=addressed.step + 1, writes=None, next_tasks=tasks, parents=parents, **new
+        )
         return Opening(fork, new=True)
     raise ValueError(f"run mode {mode!r} does not open a run")
+
+
+def written_by_this_run(checkpoint_id: str, seen_head: str | None, new_checkpoint_id: str) -> bool:
+    """True when ``checkpoint_id`` (the thread's newest) was written by the run whose first id is
+    ``new_checkpoint_id``: it is newer than the head its caller saw and carries the run's start time."""
+    if checkpoint_id == seen_head:
+        return False
+    return id_millis(checkpoint_id) >= id_millis(new_checkpoint_id)
 
 
 def resume_run(

@@ -22,6 +22,7 @@ from graphcompat.types import RetryPolicy
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "DEFAULT_NODE_TIMEOUT",
+    "SUBGRAPH_NODE_TIMEOUT",
     "BranchSpec",
     "GraphSpec",
     "NodePlan",
@@ -32,6 +33,10 @@ __all__ = [
 
 #: ``compile(node_timeout=...)`` when not given: the limit on one attempt of a node.
 DEFAULT_NODE_TIMEOUT = timedelta(minutes=10)
+#: ``add_node(name, compiled_graph)`` without ``timeout=``: the node waits for a whole subgraph run
+#: (whose own nodes have their own timeouts), so it is bounded loosely; a killed worker is still
+#: noticed by the heartbeat timeout.
+SUBGRAPH_NODE_TIMEOUT = timedelta(days=7)
 #: ``compile(heartbeat_timeout=...)`` when not given: how soon a killed worker is noticed.
 DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=2)
 
@@ -47,6 +52,11 @@ class NodeSpec:
     retry_policy: RetryPolicy | None
     metadata: Mapping[str, Any]
     timeout: timedelta | None
+    #: ``add_node(name, compiled_graph)``: the subgraph the node runs (a ``CompiledStateGraph``,
+    #: typed loosely: the engine never imports the client). Drawings and namespaced configs read it.
+    subgraph: Any = None
+    #: The subgraph's spec, for ``get_graph(xray=...)``.
+    subgraph_spec: GraphSpec | None = None
     #: Temporal task queue of this node's activities (None: the run's own queue).
     task_queue: str | None = None
     #: How soon a lost worker running this node is noticed (None: the graph's).

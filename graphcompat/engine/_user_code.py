@@ -10,13 +10,15 @@ ones awaited; ``config`` passed when the function asks for it) and how
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from graphcompat._calls import CallScope, TaskCallsPending, call_scope
 from graphcompat._interrupts import _InterruptScope, _scope
 from graphcompat.errors import NodeExitError
 
-__all__ = ["call", "call_node", "reduce"]
+__all__ = ["call", "call_node", "call_task", "reduce"]
 
 
 async def call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any) -> Any:
@@ -54,12 +56,66 @@ async def call_node(
     *,
     task_id: str,
     resume: Sequence[Any],
+    saved_calls: Mapping[str, Any] | None = None,
+    failed_calls: Mapping[str, BaseException] | None = None,
 ) -> Any:
-    """Call a node inside its interrupt scope: ``interrupt()`` returns ``resume`` values by position."""
+    """Call a node inside its interrupt scope and its call scope.
+
+    ``interrupt()`` returns ``resume`` values by position; a ``@task`` call
+    gets its result from ``saved_calls`` (``{call_id: JSON}``), raises its
+    error from ``failed_calls`` (``{call_id: exception}``), or is submitted.
+    A node that returns, is interrupted or raises while calls it submitted
+    have not run raises :class:`TaskCallsPending` instead: LangGraph runs a
+    node's submitted tasks whatever the node does next.
+    """
     token = _scope.set(_InterruptScope(list(resume), task_id))
+    calls = CallScope(task_id, dict(saved_calls or {}), failed=dict(failed_calls or {}))
+    call_token = call_scope().set(calls)
     try:
-        return await call(fn, is_async, takes_config, arg, config)
+        out = await call(fn, is_async, takes_config, arg, config)
+    except TaskCallsPending:
+        raise
+    except Exception as exc:
+        # Submitted tasks run even when the node then stops (an interrupt, an error), as
+        # in LangGraph: run them first; the node, run again, stops the same way after them.
+        if calls.unfinished():
+            raise TaskCallsPending(calls.unfinished()) from exc
+        raise
     finally:
+        call_scope().reset(call_token)
+        _scope.reset(token)
+    if calls.unfinished():
+        raise TaskCallsPending(calls.unfinished())
+    return out
+
+
+async def call_task(
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    *,
+    call_id: str,
+    resume: Sequence[Any],
+) -> Any:
+    """Call a ``@task`` function: its own interrupt scope (keyed by the call), tasks it calls run inline."""
+    is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+    def bound(_: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    token = _scope.set(_InterruptScope(list(resume), call_id))
+    call_token = call_scope().set(CallScope(call_id, {}, inline=True))
+    try:
+        if is_async:
+            async def run(_: Any) -> Any:
+                return await fn(*args, **kwargs)
+
+            run.__qualname__ = getattr(fn, "__qualname__", "task")
+            return await call(run, True, False, None, None)
+        bound.__qualname__ = getattr(fn, "__qualname__", "task")
+        return await call(bound, False, False, None, None)
+    finally:
+        call_scope().reset(call_token)
         _scope.reset(token)
 
 

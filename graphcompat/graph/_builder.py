@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat._constants import END, RESERVED_NAMES, START
 from graphcompat._schema import StateSchema
-from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
+from graphcompat.engine import DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_NODE_TIMEOUT, SUBGRAPH_NODE_TIMEOUT, BranchSpec, GraphSpec, NodeSpec, check_node_names
 from graphcompat.errors import GraphTypeError, GraphValidationError
 from graphcompat.types import RetryPolicy
 
@@ -50,12 +50,42 @@ def _is_async(fn: Callable[..., Any]) -> bool:
 
 def _code_identity(fn: Callable[..., Any]) -> str:
     """Name plus a hash of the bytecode: two processes with the same code agree on it."""
-    target = getattr(fn, "__func__", fn)
+    # unwrap: a wrapper (functools.wraps) is identified by the code it wraps
+    target = inspect.unwrap(getattr(fn, "__func__", fn))
     code = getattr(target, "__code__", None)
     name = f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', type(target).__name__)}"
     if code is None:
         return name
     return f"{name}:{hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:10]}"
+
+
+def _is_compiled_graph(value: Any) -> bool:
+    from graphcompat.graph._compiled import CompiledStateGraph
+
+    return isinstance(value, CompiledStateGraph)
+
+
+def _state_part(state: Any, keys: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of the parent's state that the subgraph's schema has (its input, as in LangGraph)."""
+    if isinstance(state, Mapping):
+        return {k: v for k, v in state.items() if k in keys}
+    return {k: getattr(state, k) for k in keys if hasattr(state, k)}
+
+
+def _subgraph_node(subgraph: CompiledStateGraph) -> Callable[..., Any]:
+    """The node function of ``add_node(name, compiled_graph)``: run the subgraph on the shared keys.
+
+    The subgraph runs as a subgraph of the node's task (``graphcompat._subgraph``):
+    its own durable run, checkpointed under the parent's thread in the
+    namespace ``node:task_id``. Its final state comes back as the node's update
+    (the engine keeps the keys the parent shares).
+    """
+
+    async def run_subgraph(state: Any, config: Any) -> Any:
+        return await subgraph.ainvoke(_state_part(state, subgraph.engine.schema.fields), config)
+
+    run_subgraph.__qualname__ = f"subgraph[{subgraph.name}]"
+    return run_subgraph
 
 
 class StateGraph:
@@ -131,6 +161,12 @@ class StateGraph:
         """
         if not isinstance(node, str):
             action, node = node, getattr(node, "__name__", None) or type(node).__name__
+        subgraph = None
+        if _is_compiled_graph(action):  # add_node(compiled) is named after the graph, as in LangGraph
+            if node == type(action).__name__:
+                node = action.name
+            subgraph, action = action, _subgraph_node(action)
+            timeout = SUBGRAPH_NODE_TIMEOUT if timeout is None else timeout
         if action is None:
             raise GraphValidationError(
                 f"add_node({node!r}) needs a function: add_node({node!r}, my_function)."
@@ -169,6 +205,8 @@ class StateGraph:
             retry_policy=retry_policy,
             metadata=dict(metadata or {}),
             timeout=timeout,
+            subgraph=subgraph,
+            subgraph_spec=subgraph.spec if subgraph is not None else None,
             task_queue=task_queue,
             heartbeat_timeout=heartbeat_timeout,
             schedule_to_close_timeout=schedule_to_close_timeout,
@@ -288,7 +326,8 @@ class StateGraph:
         """A short hash of the graph's structure and code, equal in every process with the same code."""
         parts: list[str] = [self.state_schema.__qualname__]
         for name, spec in self.nodes.items():
-            parts.append(f"n:{name}:{_code_identity(spec.fn)}")
+            sub = f":sub:{spec.subgraph_spec.fingerprint}" if spec.subgraph_spec is not None else ""
+            parts.append(f"n:{name}:{_code_identity(spec.fn)}{sub}")
         parts += [f"e:{s}>{e}" for s, e in self.edges]
         parts += [f"w:{'+'.join(s)}>{e}" for s, e in self.waiting_edges]
         for source, branches in self.branches.items():
@@ -359,6 +398,7 @@ class StateGraph:
             spec=spec,
             builder=self,
             checkpointer=checkpointer if not isinstance(checkpointer, bool) else None,
+            own_memory=checkpointer is True,
         )
 
 

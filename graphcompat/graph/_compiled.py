@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import itertools
 import json
 import logging
@@ -21,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import WorkflowFailureError
 from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
@@ -35,13 +35,16 @@ from temporalio.exceptions import (
     WorkflowAlreadyStartedError,
 )
 
-from graphcompat import _ids, _settings, _views, errors
+from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat._follow import StoreFollower
+from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import MAX_PAYLOAD_BYTES, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
-from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
-from graphcompat.engine import Engine, GraphSpec, check_node_names
+from graphcompat._wire import CONFIGURABLE_REF, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._calls import load_value
+from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT, call_rows, run_args_id, run_args_marker, run_args_rows
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
 if TYPE_CHECKING:
@@ -121,6 +124,47 @@ def _json_config(config: Config | None) -> dict[str, Any]:
 _DONE = object()
 _UNREAD: Any = object()
 
+#: RPC failures that mean "Temporal is not answering now", not "the request was wrong".
+_OUTAGE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNKNOWN, RPCStatusCode.CANCELLED)
+
+
+async def _result(handle: Any, thread_id: str) -> Any:
+    """``handle.result()``, riding out a Temporal outage of up to ``GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS``.
+
+    The run does not depend on the caller: it goes on on the server and its
+    workers while Temporal is away and after. Only the caller's wait is
+    retried (the SDK alone gives up after a few seconds), with back-off; when
+    the outage outlasts the limit, a typed error says how to attach again.
+    """
+    limit = _settings.temporal_retry_seconds()
+    loop = asyncio.get_running_loop()
+    deadline: float | None = None
+    delay = 0.25
+    while True:
+        try:
+            return await handle.result()
+        except RPCError as exc:
+            if exc.status not in _OUTAGE:
+                raise
+            now = loop.time()
+            if deadline is None:
+                deadline = now + limit
+                log.warning(
+                    "Temporal is not answering (%s); waiting up to %d s (GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS) "
+                    "for the run on thread %r, which continues meanwhile", exc.message, limit, thread_id,
+                )
+            if now >= deadline:
+                raise errors.TemporalUnavailableError(
+                    f"Temporal did not answer for {limit} s while this call waited for the run on thread "
+                    f"{thread_id!r} (workflow {handle.id!r}): {exc.message}. The run continues on the server and "
+                    "its workers. When Temporal is back, attach to it with graph.invoke(None, config), or read "
+                    "its result with graph.get_state(config); set GRAPHCOMPAT_TEMPORAL_RETRY_SECONDS to wait longer.",
+                    thread_id=thread_id,
+                    workflow_id=handle.id,
+                ) from None
+            await asyncio.sleep(min(delay, deadline - now))  # back-off between attempts to reach the server
+            delay = min(delay * 2, 5.0)
+
 log = logging.getLogger("graphcompat")
 
 #: History snapshots built per read of pending writes (one query for the batch, not one per checkpoint).
@@ -130,12 +174,25 @@ _HISTORY_BATCH = 20
 NO_WORKER_WARNING_S = 5.0
 
 
+_SKIP: Any = object()
+
+
+def _with_interrupts(values: Any, interrupts: Any) -> Any:
+    """Values plus ``"__interrupt__"``, as LangGraph returns an interrupted run (a non-dict value shows only them)."""
+    return {**values, "__interrupt__": interrupts} if isinstance(values, Mapping) else {"__interrupt__": interrupts}
+
+
 class CompiledStateGraph:
     """A graph ready to run durably. Created by ``StateGraph.compile``."""
 
-    def __init__(self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None) -> None:
+    def __init__(
+        self, *, spec: GraphSpec, builder: Any, checkpointer: BaseCheckpointSaver | None, own_memory: bool = False
+    ) -> None:
         from graphcompat.checkpoint.memory import InMemorySaver
 
+        #: ``compile(checkpointer=True)``: run as a subgraph, this graph keeps its state from
+        #: call to call (one namespace per parent node, not per task), as in LangGraph.
+        self.own_memory = own_memory
         #: The ``StateGraph`` this was compiled from (LangGraph has it too); nothing that runs reads it.
         self.builder = builder
         self.checkpointer = checkpointer
@@ -288,6 +345,8 @@ class CompiledStateGraph:
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
         """
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -301,6 +360,8 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Async twin of :meth:`invoke`."""
+        if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
+            return await _subgraph.run_child(self, input, config)
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -318,6 +379,14 @@ class CompiledStateGraph:
             thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
+        if ns:
+            raise errors.ConfigurationError(
+                f"invoke/stream with checkpoint_ns {ns!r} (a subgraph's namespace) is not supported: a subgraph "
+                "runs inside its parent's node. Invoke the parent graph with the thread's config (without "
+                "checkpoint_ns); it continues its subgraphs. To change a subgraph's state first, call "
+                "update_state(subgraph_config, values) on the parent graph.",
+                checkpoint_ns=ns,
+            )
         interrupt_before, interrupt_after = _node_list(interrupt_before), _node_list(interrupt_after)
         recursion_limit = _recursion_limit(config)
         check_node_names(self.spec, [*(interrupt_before or []), *(interrupt_after or [])], "Interrupt node", allow=("*",))
@@ -343,7 +412,6 @@ class CompiledStateGraph:
             mode = RunMode.INPUT
             payload = self.engine.dump_input(input)
         json_config = _json_config(config)
-        self._check_size(payload, "input")
         return RunInput(
             graph_key=self.graph_key,
             graph_name=self.name,
@@ -362,26 +430,7 @@ class CompiledStateGraph:
         )
 
     def _search_attributes(self, run: RunInput) -> TypedSearchAttributes:
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphThreadId"), run.thread_id),
-                SearchAttributePair(SearchAttributeKey.for_keyword("GraphName"), self.name),
-            ]
-        )
-
-    @staticmethod
-    def _check_size(payload: Any, what: str) -> None:
-        """Refuse what Temporal would refuse (a payload over ~2 MB), before anything starts."""
-        if payload is None:
-            return
-        size = len(json.dumps(payload, separators=(",", ":"), default=str))
-        if size > MAX_PAYLOAD_BYTES:
-            raise errors.PayloadTooLargeError(
-                f"The {what} is {size:,} bytes; Temporal accepts about {MAX_PAYLOAD_BYTES:,} in the payload that "
-                "starts a run. Keep large data outside the state (a file or object store) and pass a reference, "
-                "or let a node load it (node writes of any size go to the store).",
-                size=size,
-            )
+        return run_attributes(run.thread_id, self.name)
 
     async def _start(self, runtime: Runtime, run: RunInput, head: Any = _UNREAD) -> Any:
         """Start the thread's workflow for ``run`` (``head``: the thread's latest checkpoint, if already read)."""
@@ -392,6 +441,7 @@ class CompiledStateGraph:
             # (a clock stepped back, another server): the head stays the newest checkpoint.
             run = dataclasses.replace(run, last_checkpoint_id=head.checkpoint_id)
         run = dataclasses.replace(run, store_attempts=_settings.store_retry_attempts())
+        run = await self._stash_run_args(run)
         client = await runtime.client()
         task_queue = runtime.task_queue_for(self.task_queue)
         await runtime.ensure_worker(task_queue)
@@ -422,6 +472,39 @@ class CompiledStateGraph:
                 workflow_id=workflow_id,
             ) from None
 
+    async def _stash_run_args(self, run: RunInput) -> RunInput:
+        """``run`` with what must not travel through workflow history replaced by references.
+
+        Stored with the thread as one ``run_args`` row under a random reference
+        (``checkpoint._layout.run_args_rows``), read back by the activities:
+
+        * the caller's ``configurable`` values, always: often secrets (API keys),
+          and history is kept and shown by Temporal. ``thread_id``,
+          ``checkpoint_ns`` and ``checkpoint_id`` are dropped (the run names them);
+          the wire config carries ``CONFIGURABLE_REF`` instead;
+        * the input, a ``Command(resume=...)`` value and ``update_state`` values
+          when their JSON is over ``INLINE_WRITE_LIMIT``, the one size rule of
+          node writes too; the field then holds ``run_args_marker(ref)``.
+        """
+        configurable = dict(run.config.get("configurable") or {})
+        for key in ("thread_id", "checkpoint_ns", "checkpoint_id"):
+            configurable.pop(key, None)
+        config = {k: v for k, v in run.config.items() if k != "configurable"}
+        ref = uuid.uuid4().hex
+        args: dict[str, Any] = {}
+        if configurable:
+            args["configurable"] = configurable
+            config[CONFIGURABLE_REF] = ref
+        moved: dict[str, Any] = {}
+        for name in ("input", "resume", "update_values"):
+            value = getattr(run, name)
+            if value is not None and len(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) > INLINE_WRITE_LIMIT:
+                args[name] = value
+                moved[name] = run_args_marker(ref)
+        if args:
+            await self.store.aput_writes(run.thread_id, run.checkpoint_ns, run_args_id(ref), run_args_rows(args))
+        return dataclasses.replace(run, config=config, **moved)
+
     async def _ainvoke(
         self,
         runtime: Runtime,
@@ -437,7 +520,7 @@ class CompiledStateGraph:
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
         try:
             try:
-                result: RunResult = await handle.result()
+                result: RunResult = await _result(handle, run.thread_id)
             except WorkflowFailureError as failure:
                 raise self._failure(failure, run) from None
             return await self._output(run, result)
@@ -540,22 +623,64 @@ class CompiledStateGraph:
                 "hold it; the worker and this process must use the same store."
             )
         if result.status != RunStatus.INTERRUPTED:
-            return self.engine.state_values(record.channel_values)
+            return self._final_values(record)
         snapshot = await self._snapshot(record, live=True)
-        out = dict(snapshot.values)
         if snapshot.interrupts:
-            out["__interrupt__"] = list(snapshot.interrupts)
-        return out
+            return _with_interrupts(snapshot.values, list(snapshot.interrupts))
+        return snapshot.values
+
+    def _final_values(self, record: CheckpointRecord) -> Any:
+        """What ``invoke`` returns from the final checkpoint of a finished run."""
+        return self.engine.state_values(record.channel_values)
 
     # -- state ----------------------------------------------------------------------
 
-    async def _snapshot(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
-        writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return _views.snapshot(self.engine, record, writes, live=live)
+    def _snapshot_of(self, record: CheckpointRecord, writes: Sequence[PendingWrite], *, live: bool) -> StateSnapshot:
+        """The snapshot of ``record`` given its pending writes: no I/O, so sync and async reads share it.
 
-    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool) -> StateSnapshot:
+        ``record`` is of this graph or, by its namespace, of one of its
+        subgraphs. Tasks of subgraph nodes carry the subgraph's place in
+        ``state`` (its config), as in LangGraph; subclasses reshape the whole
+        snapshot here (an entrypoint shows its return value).
+        """
+        graph = self._graph_at(record.checkpoint_ns)
+        snap = _views.snapshot(graph.engine, record, writes, live=live)
+        tasks = []
+        for task in snap.tasks:
+            ns = _child_ns(graph, record, task)
+            if ns is not None:
+                task = task._replace(state={"configurable": {"thread_id": record.thread_id, "checkpoint_ns": ns}})
+            tasks.append(task)
+        return snap._replace(tasks=tuple(tasks))
+
+    async def _snapshot(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """:meth:`_snapshot_of` with the writes read; ``subgraphs=True`` puts each subgraph's own latest
+        snapshot in its task's ``state`` (an empty one before it ran, as in LangGraph)."""
+        writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = await self.store.aget_checkpoint(record.thread_id, ns)
+            children[ns] = await self._snapshot(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
+
+    def _snapshot_sync(self, record: CheckpointRecord, *, live: bool, subgraphs: bool = False) -> StateSnapshot:
+        """Sync twin of :meth:`_snapshot`: the store's sync methods, in the caller's thread."""
         writes = self.store.get_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
-        return _views.snapshot(self.engine, record, writes, live=live)
+        snap = self._snapshot_of(record, writes, live=live)
+        if not subgraphs:
+            return snap
+        children = {}
+        for ns in _child_namespaces(snap):
+            child = self.store.get_checkpoint(record.thread_id, ns)
+            children[ns] = self._snapshot_sync(child, live=True, subgraphs=True) if child is not None else None
+        return _with_children(snap, children)
+
+    def _graph_at(self, ns: str) -> CompiledStateGraph:
+        """The graph whose checkpoints namespace ``ns`` holds: this one for ``""``, else a subgraph."""
+        return subgraph_at(self, ns) if ns else self
 
     def _require_checkpointer(self, call: str) -> None:
         if self.checkpointer is None:
@@ -571,7 +696,9 @@ class CompiledStateGraph:
 
     def _state_query(self, config: Config) -> tuple[str, str, str | None]:
         self._require_checkpointer("get_state")
-        return self._thread(config)
+        query = self._thread(config)
+        self._graph_at(query[1])  # an unknown namespace is refused
+        return query
 
     @staticmethod
     def _no_state(query: tuple[str, str, str | None]) -> StateSnapshot:
@@ -581,21 +708,26 @@ class CompiledStateGraph:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         return StateSnapshot({}, (), {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}, None, None, None, ())
 
-    async def aget_state(self, config: Config) -> StateSnapshot:
+    async def aget_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
         """Async twin of :meth:`get_state`."""
         query = self._state_query(config)
         record = await self.store.aget_checkpoint(*query)
         if record is None:
             return self._no_state(query)
-        return await self._snapshot(record, live=query[2] is None)
+        return await self._snapshot(record, live=query[2] is None, subgraphs=subgraphs)
 
-    def get_state(self, config: Config) -> StateSnapshot:
-        """The thread's latest state (live view), or the named checkpoint as written."""
+    def get_state(self, config: Config, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's latest state (live view), or the named checkpoint as written.
+
+        A config with a subgraph's ``checkpoint_ns`` reads that subgraph's
+        state; ``subgraphs=True`` puts each running subgraph's snapshot in
+        its task's ``state``.
+        """
         query = self._state_query(config)
         record = self.store.get_checkpoint(*query)
         if record is None:
             return self._no_state(query)
-        return self._snapshot_sync(record, live=query[2] is None)
+        return self._snapshot_sync(record, live=query[2] is None, subgraphs=subgraphs)
 
     def _history_query(
         self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
@@ -603,6 +735,7 @@ class CompiledStateGraph:
         """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
         thread_id, ns, _ = self._thread(config)
+        self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
                 f"filter must be a mapping of metadata keys to values, got {type(filter).__name__} {filter!r:.60}; "
@@ -633,7 +766,7 @@ class CompiledStateGraph:
             batch = records[start : start + _HISTORY_BATCH]
             writes = await self.store.aget_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
             for record in batch:
-                yield _views.snapshot(self.engine, record, writes[record.checkpoint_id], live=False)
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     def get_state_history(
         self,
@@ -659,7 +792,7 @@ class CompiledStateGraph:
         while batch := list(itertools.islice(records, _HISTORY_BATCH)):
             writes = self.store.get_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
             for record in batch:
-                yield _views.snapshot(self.engine, record, writes[record.checkpoint_id], live=False)
+                yield self._snapshot_of(record, writes[record.checkpoint_id], live=False)
 
     # -- update_state -------------------------------------------------------------
 
@@ -671,18 +804,18 @@ class CompiledStateGraph:
 
     async def _aupdate(self, runtime: Runtime, config: Config, values: Any, as_node: str | None) -> dict[str, Any]:
         thread_id, ns, checkpoint_id = self._thread(config)
+        target = self._graph_at(ns)  # a subgraph's namespace: its own nodes and schema, this store
         if as_node is not None:
-            check_node_names(self.spec, [as_node], "update_state: as_node", allow=(START,))
+            check_node_names(target.spec, [as_node], "update_state: as_node", allow=(START,))
         where = f"update_state(as_node={as_node!r})"
         payload = None
         if values is not None:
-            payload = self.engine.dump_input(values, where=where)
-            self._check_size(payload, "update")
+            payload = target.engine.dump_input(values, where=where)
         if checkpoint_id and await self.store.aget_checkpoint(thread_id, ns, checkpoint_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
         run = RunInput(
-            graph_key=self.graph_key,
-            graph_name=self.name,
+            graph_key=self.graph_key if target is self else _subgraph.subgraph_key(target.graph_key, self.graph_key),
+            graph_name=target.name,
             thread_id=thread_id,
             checkpoint_ns=ns,
             mode=RunMode.UPDATE,
@@ -695,7 +828,7 @@ class CompiledStateGraph:
         handle = await self._start(runtime, run)
         runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
         try:
-            result: RunResult = await handle.result()
+            result: RunResult = await _result(handle, thread_id)
         except WorkflowFailureError as failure:
             raise self._failure(failure, run) from None
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": result.checkpoint_id}}
@@ -807,6 +940,7 @@ class CompiledStateGraph:
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
         follower.skip_through(latest)
+        seen = await self._streamed_before(latest)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
         # the input is applied (the input checkpoint itself is never streamed).
@@ -822,20 +956,29 @@ class CompiledStateGraph:
         def emit(mode: str, chunk: Any) -> Any:
             return chunk if len(modes) == 1 else (mode, chunk)
 
+        # LangGraph emits in the order things happen, whatever the order of the modes asked
+        # for: a step's updates (its tasks finishing), then its values (the step committed);
+        # at an interrupt, the updates chunk, then the values one.
+        ordered = [m for m in ("updates", "values") if m in modes]
+
         if start is not None:
-            yield emit("values", _views.user_values(self.engine, start, start.channel_values))
+            yield emit("values", self._stream_values(start))
+
+        current = [latest]  # the newest record seen: the step that runs now
 
         async def drain() -> AsyncIterator[Any]:
             for record in await follower.apoll():
-                for mode in modes:
+                current[0] = record
+                for mode in ordered:
                     if mode == "values" and record.source not in ("fork", "input"):
-                        yield emit(mode, _views.user_values(self.engine, record, record.channel_values))
+                        if (chunk := self._values_chunk(record)) is not _SKIP:
+                            yield emit(mode, chunk)
                     elif mode == "updates" and record.source == "loop":
-                        writes = record.metadata.get("writes") or {}
-                        load = self.engine.schema.load_values
-                        update = {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
-                        if update:
-                            yield emit(mode, update)
+                        for chunk in await self._updates_chunks(record, seen):
+                            yield emit(mode, chunk)
+            if "updates" in modes and current[0] is not None and current[0].next_tasks and not waiter.done():
+                for chunk in await self._updates_in_step(current[0], seen):
+                    yield emit("updates", chunk)
 
         try:
             while not waiter.done():
@@ -852,17 +995,66 @@ class CompiledStateGraph:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
-                    for mode in modes:
+                    for mode in ordered:
                         if mode == "updates":
+                            for chunk in await self._updates_before_interrupt(record, seen):
+                                yield emit(mode, chunk)
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
                         elif mode == "values" and snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
-                            yield emit(mode, {**snapshot.values, "__interrupt__": snapshot.interrupts})
+                            yield emit(mode, _with_interrupts(snapshot.values, snapshot.interrupts))
         finally:
             if not waiter.done():
                 waiter.cancel()
             else:
                 await self._forget(run)
+
+    # -- what a stream shows of a record (the functional API's entrypoint shows it its own way) --
+
+    def _stream_values(self, record: CheckpointRecord) -> Any:
+        """The state a ``values`` chunk shows for ``record``."""
+        return _views.user_values(self.engine, record, record.channel_values)
+
+    def _values_chunk(self, record: CheckpointRecord) -> Any:
+        """The ``values`` chunk of a new loop or update record (``_SKIP``: none)."""
+        return self._stream_values(record)
+
+    async def _streamed_before(self, latest: CheckpointRecord | None) -> set[str]:
+        """The ``@task`` results a stream that continues ``latest`` must not show again (LangGraph neither)."""
+        if latest is None:
+            return set()
+        rows = await self.store.aget_writes(latest.thread_id, latest.checkpoint_ns, latest.checkpoint_id)
+        return {row.task_id for row in call_rows(rows)}
+
+    async def _task_chunks(self, record: CheckpointRecord, checkpoint_id: str, seen: set[str]) -> list[Any]:
+        """``{task_name: result}`` for each ``@task`` call saved against the checkpoint and not shown yet, in call order."""
+        rows = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, checkpoint_id)
+        fresh = [r for r in call_rows(rows) if r.task_id not in seen]
+        seen.update(r.task_id for r in fresh)
+        return [{row.task_name: load_value(row.value)} for row in fresh]
+
+    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
+        """``{node: update}`` of the super-step that wrote ``record``."""
+        writes = record.metadata.get("writes") or {}
+        load = self.engine.schema.load_values
+        return {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+
+    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """The ``updates`` chunks of a new loop record: the ``@task`` results of its
+        super-step (as LangGraph streams a task called in a node), then ``{node: update}``."""
+        chunks = await self._task_chunks(record, record.parent_checkpoint_id, seen) if record.parent_checkpoint_id else []
+        update = self._node_updates(record)
+        return [*chunks, update] if update else chunks
+
+    async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished so far in the step running from ``record``, read on every
+        poll. None for a graph: its ``@task`` results show when the step commits (one store read per
+        step, not per poll); an entrypoint, one long step, shows them live."""
+        return []
+
+    async def _updates_before_interrupt(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+        """``updates`` chunks of work finished in the interrupted step: its ``@task`` results."""
+        return await self._task_chunks(record, record.checkpoint_id, seen)
 
     async def adraw_history_mermaid(self, config: Config) -> str:
         """Async twin of :meth:`draw_history_mermaid`."""
@@ -876,7 +1068,73 @@ class CompiledStateGraph:
 
         return draw_history_mermaid(list(self.get_state_history(config)))
 
-    def get_graph(self) -> Any:
+    async def aget_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """Async twin of :meth:`get_graph`."""
+        return self.get_graph(config, xray=xray)
+
+    def get_graph(self, config: Config | None = None, *, xray: bool | int = False) -> Any:
+        """The graph's nodes and edges (``.draw_mermaid()``); ``xray`` opens subgraph nodes."""
         from graphcompat.graph._drawing import DrawableGraph
 
-        return DrawableGraph(self.spec)
+        return DrawableGraph(self.spec, xray=xray)
+
+
+def _child_namespaces(snap: StateSnapshot) -> list[str]:
+    """The namespaces of the subgraphs the tasks of ``snap`` run (their ``state`` is the subgraph's config)."""
+    return [t.state["configurable"]["checkpoint_ns"] for t in snap.tasks if isinstance(t.state, Mapping)]
+
+
+def _with_children(snap: StateSnapshot, children: Mapping[str, StateSnapshot | None]) -> StateSnapshot:
+    """``snap`` with each subgraph task's ``state`` replaced by the subgraph's snapshot (empty before it ran)."""
+    tasks = []
+    for task in snap.tasks:
+        if isinstance(task.state, Mapping):
+            child = children.get(task.state["configurable"]["checkpoint_ns"])
+            task = task._replace(state=child if child is not None else StateSnapshot({}, (), task.state, None, None, None, ()))
+        tasks.append(task)
+    return snap._replace(tasks=tuple(tasks))
+
+
+def _child_ns(graph: CompiledStateGraph, record: CheckpointRecord, task: Any) -> str | None:
+    """The namespace of the subgraph run by ``task`` of ``record`` (None: the node runs no subgraph)."""
+    node = graph.spec.nodes.get(task.name)
+    child = find_subgraph(node) if node is not None else None
+    if child is None:
+        return None
+    return _subgraph.child_namespace(record.checkpoint_ns, task.name, task.id, own_memory=child.own_memory)
+
+
+def find_subgraph(node: NodeSpec) -> CompiledStateGraph | None:
+    """The compiled graph a node runs: the one added as the node, or one its function refers to.
+
+    LangGraph finds the subgraphs of plain functions the same way (the names
+    the function's code uses), so ``get_state(subgraphs=True)`` and namespaced
+    configs work for a graph invoked from inside a node too.
+    """
+    if isinstance(node.subgraph, CompiledStateGraph):
+        return node.subgraph
+    fn = getattr(node.fn, "__func__", node.fn)
+    try:
+        names = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return None
+    for value in [*names.nonlocals.values(), *names.globals.values()]:
+        if isinstance(value, CompiledStateGraph):
+            return value
+    return None
+
+
+def subgraph_at(graph: CompiledStateGraph, ns: str) -> CompiledStateGraph:
+    """The subgraph that owns namespace ``ns`` under ``graph`` (nested namespaces walk down)."""
+    current_graph = graph
+    for name in _subgraph.ns_nodes(ns):
+        node = current_graph.spec.nodes.get(name)
+        child = find_subgraph(node) if node is not None else None
+        if child is None:
+            raise errors.ConfigurationError(
+                f"checkpoint_ns {ns!r} names node {name!r}, which is not a subgraph node of graph "
+                f"{current_graph.name!r}; take namespaces from get_state(config, subgraphs=True).tasks[i].state.",
+                checkpoint_ns=ns,
+            )
+        current_graph = child
+    return current_graph

@@ -1,6 +1,7 @@
-"""``langgraph.graph.state`` counterpart."""
+"""``langgraph.graph.state`` counterpart (LangGraph's docs import ``StateGraph, START`` from here)."""
 
+from graphcompat._constants import END, START
 from graphcompat.graph._builder import StateGraph
 from graphcompat.graph._compiled import CompiledStateGraph
 
-__all__ = ["CompiledStateGraph", "StateGraph"]
+__all__ = ["END", "START", "CompiledStateGraph", "StateGraph"]

@@ -138,3 +138,63 @@ def test_server_prints_its_address_and_stops_on_sigterm(tmp_path: Path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_expiry_schedule_and_its_runs_carry_no_store_password(local_env, cli, monkeypatch):
+    """The Schedule holds the store URL without its password; the worker supplies it from
+    its own GRAPHCOMPAT_STORE, and the cleanup runs (the stale thread goes)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from tests.store.store_helpers import ThreadWriter, postgres_url
+
+    parts = urlsplit(postgres_url())
+    password = "pw-" + uuid.uuid4().hex
+    schema = f"sched_{uuid.uuid4().hex[:8]}"
+    netloc = f"{parts.username or 'postgres'}:{password}@{parts.hostname or '127.0.0.1'}:{parts.port or 5432}"
+    url = urlunsplit(parts._replace(netloc=netloc, query=f"schema={schema}"))
+    from graphcompat.checkpoint import saver_from_url
+
+    with saver_from_url(url) as saver:
+        ThreadWriter(saver, "stale").write()  # created in 2026-01-01: idle for longer than 1s
+    monkeypatch.setenv("GRAPHCOMPAT_STORE", url)  # the worker's own environment (this process)
+
+    task_queue = f"cleanup-{uuid.uuid4().hex[:8]}"
+    schedule_id = f"expiry-{uuid.uuid4().hex[:8]}"
+
+    async def start_worker() -> tuple[Worker, asyncio.Task[None]]:
+        client = await local_env.runtime.client()
+        worker = Worker(client, task_queue=task_queue, workflows=cleanup_workflows(), activities=cleanup_activities())
+        return worker, asyncio.get_running_loop().create_task(worker.run())
+
+    worker, runner = local_env.run(start_worker())
+    handle = local_env.client.get_schedule_handle(schedule_id)
+    try:
+        created = cli("schedule-expiry", "--older-than", "1s", "--every", "1h", "--store", url,
+                      "--schedule-id", schedule_id, "--task-queue", task_queue)
+        assert created.code == 0, created.err
+        assert password not in created.out + created.err
+        assert "the password is not in the Schedule: its workers take it from their GRAPHCOMPAT_STORE" in created.out
+        local_env.run(handle.trigger())
+        deadline = time.monotonic() + 60
+        while not local_env.run(handle.describe()).info.recent_actions:
+            assert time.monotonic() < deadline, "the schedule never started its cleanup"
+            time.sleep(0.1)
+        workflow_id = local_env.run(handle.describe()).info.recent_actions[-1].action.workflow_id
+
+        async def outcome() -> tuple[list[str], bytes]:
+            wf = local_env.client.get_workflow_handle_for(CleanupWorkflow.run, workflow_id)
+            result = await wf.result()
+            history = await wf.fetch_history()
+            await replayer().replay_workflow(history)
+            description = await handle.describe()
+            raw = b"".join(e.SerializeToString() for e in history.events)
+            return result.expired, raw + description.raw_description.SerializeToString()
+
+        expired, raw = local_env.run(outcome())
+        assert expired == ["stale"]
+        assert password.encode() not in raw
+        assert f"schema={schema}".encode() in raw  # the store is named, only its password is not
+    finally:
+        local_env.run(handle.delete())
+        local_env.run(worker.shutdown())
+        runner.cancel()

@@ -1,17 +1,23 @@
 """Who may use a dev-server history file: one process at a time (``graphcompat._devserver.lock_db``).
 
-The embedded runtime falls back to a file of its own when ``temporal.db`` is
-taken; ``graphcompat server`` refuses to start on a taken file. Both go
-through the same lock, so either one sees the other.
+The embedded runtime uses the server of the process that holds
+``temporal.db`` (it publishes its address next to it); ``graphcompat server``
+refuses to start on a taken file. Both go through the same lock, so either
+one sees the other.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import os
+import stat
 import subprocess
 import sys
 
-from graphcompat._devserver import STATE_DB, lock_db, lock_state_db
+import pytest
+
+from graphcompat._devserver import STATE_DB, SharedServer, claim_state_db, lock_db, publish_server
+from graphcompat.errors import ConfigurationError
 
 
 def test_lock_db_reserves_a_file_until_the_lock_is_closed(tmp_path):
@@ -38,20 +44,42 @@ def test_lock_db_is_seen_by_another_process(tmp_path):
     assert subprocess.run([sys.executable, "-c", code, str(db)], timeout=60).returncode == 0
 
 
-def test_lock_state_db_falls_back_to_a_file_of_its_own(tmp_path, capsys):
-    db, lock = lock_state_db(tmp_path)
-    assert db == tmp_path / "temporal.db" and lock is not None
+def test_claim_state_db_takes_the_lock_or_returns_the_server_the_holder_publishes(tmp_path):
+    claim = claim_state_db(tmp_path)
+    assert isinstance(claim, tuple)
+    db, lock = claim
+    assert db == tmp_path / "temporal.db"
     try:
-        own, no_lock = lock_state_db(tmp_path)
-        assert no_lock is None and own.parent == tmp_path
-        assert re.fullmatch(r"temporal-\d+-[0-9a-f]{6}\.db", own.name), own.name
-        err = capsys.readouterr().err
-        assert err == f"graphcompat: another process uses {tmp_path / 'temporal.db'}; this one keeps its runs in {own}\n"
+        with pytest.raises(ConfigurationError) as refused:  # held, nothing published: never a second server
+            claim_state_db(tmp_path, wait=0.2)
+        assert str(refused.value) == (
+            f"Another process holds {db} (its lock, {db}.lock) but has published no Temporal server address "
+            "in 0s. Stop that process, or set GRAPHCOMPAT_HOME to another directory for this one."
+        )
+        publish_server(db, "127.0.0.1:7999", None)
+        assert stat.S_IMODE((tmp_path / "temporal.db.server").stat().st_mode) == 0o600
+        shared = claim_state_db(tmp_path, wait=0.2)
+        assert shared == SharedServer(address="127.0.0.1:7999", ui_url=None, pid=os.getpid(), db=db)
     finally:
         lock.close()
-    db, lock = lock_state_db(tmp_path)
-    assert db == tmp_path / "temporal.db" and lock is not None
-    lock.close()
+    # The holder is gone (its lock with it): the next process takes the file and clears the stale address.
+    claim = claim_state_db(tmp_path)
+    assert isinstance(claim, tuple) and not (tmp_path / "temporal.db.server").exists()
+    claim[1].close()
+    assert not list(tmp_path.glob("temporal-*.db"))
+
+
+def test_an_address_left_by_a_dead_process_is_not_a_server(tmp_path):
+    db = tmp_path / STATE_DB
+    held = lock_db(db)
+    assert held is not None
+    try:
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        (tmp_path / "temporal.db.server").write_text(json.dumps({"address": "127.0.0.1:1", "ui_url": None, "pid": int(dead.stdout)}))
+        with pytest.raises(ConfigurationError, match="has published no Temporal server address"):
+            claim_state_db(tmp_path, wait=0.2)
+    finally:
+        held.close()
 
 
 def test_server_refuses_a_history_file_another_process_uses(tmp_path, monkeypatch, cli):

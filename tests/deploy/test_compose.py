@@ -28,7 +28,7 @@ DOCKERIGNORE = REPO / ".dockerignore"
 #: Custom search attributes graphcompat's workflows carry, with their types.
 SEARCH_ATTRIBUTES = {"GraphThreadId": "Keyword", "GraphName": "Keyword", "GraphStep": "Int"}
 #: What the worker's container may (and must) be given: envconfig's address and
-#: namespace, the task queue worker.py reads, and the store URL (passed as --store).
+#: namespace, the task queue worker.py reads, and the store URL (read from the environment).
 WORKER_ENV = {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "GRAPHCOMPAT_TASK_QUEUE", "GRAPHCOMPAT_STORE"}
 #: Host ports the stack publishes (container port -> host port).
 EXPECTED_PORTS = {"temporal": {7233: 7233}, "temporal-ui": {8080: 8080}}
@@ -282,8 +282,16 @@ def test_worker_environment_is_what_the_worker_reads(services: dict[str, dict[st
 def test_store_url(services: dict[str, dict[str, Any]], compose: dict[str, Any]) -> None:
     env = env_of(services["worker"])
     argv = worker_argv(compose)
-    store = flag(argv, "--store")
-    assert store == env["GRAPHCOMPAT_STORE"], "worker.py reads the store only from --store: pass $GRAPHCOMPAT_STORE"
+    # The password stays off the command line (visible to every process on the host, `ps`):
+    # worker.py reads the store from GRAPHCOMPAT_STORE when --store is not given.
+    assert flag(argv, "--store") is None, "pass the store in GRAPHCOMPAT_STORE, not as --store on the command line"
+    assert not [arg for arg in argv if "postgresql://" in arg or "postgres://" in arg], argv
+    from graphcompat._worker import build_parser
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRAPHCOMPAT_STORE", env["GRAPHCOMPAT_STORE"])
+        assert build_parser().parse_args(argv[2:]).store == env["GRAPHCOMPAT_STORE"]
+    store = env["GRAPHCOMPAT_STORE"]
     url = urlsplit(store)
     assert url.scheme in {"postgresql", "postgres"}
     assert url.hostname == "postgres" and (url.port or 5432) == 5432

@@ -311,6 +311,29 @@ def snapshot_view(snapshot: Any, side: str) -> dict[str, Any]:
     }
 
 
+def subgraph_states_view(snapshot: Any, side: str) -> list[Any]:
+    """``get_state(config, subgraphs=True)``: per task, the subgraph's snapshot (nested), or None."""
+    out = []
+    for task in snapshot.tasks:
+        state = task.state
+        if state is None or isinstance(state, Mapping):  # no subgraph, or only its config
+            out.append({"name": task.name, "state": None if state is None else "config"})
+        else:
+            out.append({"name": task.name, "state": snapshot_view(state, side), "subgraphs": subgraph_states_view(state, side)})
+    return out
+
+
+def _subgraph_configs(snapshot: Any) -> list[Any]:
+    """Configs of the subgraphs running under ``snapshot`` (nested ones too), namespace only."""
+    configs = []
+    for task in snapshot.tasks:
+        if task.state is not None and not isinstance(task.state, Mapping):
+            conf = task.state.config["configurable"]
+            configs.append({"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": conf["checkpoint_ns"]}})
+            configs += _subgraph_configs(task.state)
+    return configs
+
+
 def _cid(config: Any) -> str | None:
     if not config:
         return None
@@ -379,10 +402,15 @@ class Differential:
         interrupt_after: list[str] | None = None,
         checkpointer: bool = True,
         compiled: bool = False,
+        subgraphs: bool = False,
     ) -> None:
-        """``compiled=True``: ``make(t)`` returns a compiled graph (e.g. ``t.imp("prebuilt").create_react_agent(...,
+        """``subgraphs=True``: every check also compares ``get_state(config, subgraphs=True)`` (each
+        running subgraph's snapshot, nested) and the ``get_state_history`` of each subgraph's namespace.
+
+        ``compiled=True``: ``make(t)`` returns a compiled graph (e.g. ``t.imp("prebuilt").create_react_agent(...,
         checkpointer=t.Saver())``), built by the program itself with its own compile options."""
         self.sides: dict[str, Side] = {}
+        self.subgraphs = subgraphs
         self.transcript: list[str] = []
         self.workarounds = dict(KNOWN_BUG_WORKAROUNDS)
         self.quirks: dict[str, bool] = {name: False for name in LANGGRAPH_QUIRKS}
@@ -461,6 +489,19 @@ class Differential:
             self.same(f"{label} / get_state_history", self.each(lambda s: history_view(s.history(), s.name)))
         if calls:
             self.same(f"{label} / node calls", self.each(lambda s: dict(s.t.calls)))
+        if self.subgraphs:
+            self.same(f"{label} / get_state(subgraphs=True)", self.each(self.subgraph_view))
+            self.same(f"{label} / subgraph histories", self.each(self.subgraph_histories))
+
+    @staticmethod
+    def subgraph_view(side: Side) -> list[Any]:
+        return subgraph_states_view(side.graph.get_state(side.config, subgraphs=True), side.name)
+
+    @staticmethod
+    def subgraph_histories(side: Side) -> list[Any]:
+        """The history of each running subgraph's namespace (found through ``get_state(subgraphs=True)``)."""
+        configs = _subgraph_configs(side.graph.get_state(side.config, subgraphs=True))
+        return [history_view(list(side.graph.get_state_history(c)), side.name) for c in configs]
 
     # -- operations ------------------------------------------------------------------
 

@@ -270,3 +270,36 @@ def test_command_resume_without_pending_interrupt(env, thread):
     d = Differential(make_chain, tid(thread))
     d.invoke({"items": []})
     d.resume("nobody asked")
+
+
+def _interrupt_values_of(chunk):
+    """A stream chunk with its interrupts as their values (ids are each library's own)."""
+    mode, data = chunk if isinstance(chunk, tuple) else (None, chunk)
+    if isinstance(data, dict) and "__interrupt__" in data:
+        data = {**data, "__interrupt__": [i.value for i in data["__interrupt__"]]}
+    return (mode, data)
+
+
+def make_ask_after_a(StateGraph, START, END, t):
+    def ask(state):
+        return {"note": t.interrupt("ok?")}
+
+    b = StateGraph(S)
+    b.add_node("a", mark(t, "a"))
+    b.add_node("ask", ask)
+    b.add_edge(START, "a")
+    b.add_edge("a", "ask")
+    b.add_edge("ask", END)
+    return b
+
+
+@pytest.mark.parametrize("modes", [["values", "updates"], ["updates", "values"]])
+def test_several_stream_modes_come_in_the_order_things_happen(env, thread, modes):
+    # LangGraph: a step's updates, then its values; at an interrupt, updates then values,
+    # whatever order the modes were asked in.
+    d = Differential(make_ask_after_a, tid(thread))
+    chunks = d.each(lambda s: [_interrupt_values_of(c) for c in s.graph.stream({"items": []}, s.cfg(), stream_mode=modes)])
+    d.same(f"stream(stream_mode={modes})", chunks)
+    d.check("after the interrupted stream")
+    resumed = d.each(lambda s: [_interrupt_values_of(c) for c in s.graph.stream(s.lib.Command(resume="fine"), s.cfg(), stream_mode=modes)])
+    d.same(f"stream(Command(resume=...), stream_mode={modes})", resumed)

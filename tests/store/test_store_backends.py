@@ -149,6 +149,28 @@ def test_mask_password_hides_url_and_keyword_passwords(given, shown):
 
 
 @pytest.mark.parametrize(
+    "given, kept",
+    [
+        ("postgresql://app:s3cret@db:5432/x?schema=a", "postgresql://app@db:5432/x?schema=a"),
+        ("postgresql://:s3cret@db/x", "postgresql://db/x"),
+        ("postgresql://db/x?password=s3cret&schema=s", "postgresql://db/x?schema=s"),
+        ("postgresql://db/x?schema=s&password=s3cret", "postgresql://db/x?schema=s"),
+        ("postgresql://app@db/x", "postgresql://app@db/x"),
+        ("sqlite:////abs/path.db", "sqlite:////abs/path.db"),
+    ],
+)
+def test_strip_password_keeps_everything_but_the_password(given, kept, monkeypatch):
+    from activities.cleanup import worker_store_url
+    from graphcompat.checkpoint._masking import strip_password
+
+    assert strip_password(given) == kept
+    # The cleanup worker completes a stripped URL from its own GRAPHCOMPAT_STORE, for that store only.
+    monkeypatch.setenv("GRAPHCOMPAT_STORE", given)
+    assert worker_store_url(kept) == given
+    assert worker_store_url("postgresql://other@db/y") == "postgresql://other@db/y"
+
+
+@pytest.mark.parametrize(
     "url, shown",
     [
         ("postgresql://app:pa/ss@db/x", "postgresql://app:***@db/x"),
@@ -286,3 +308,60 @@ def test_a_new_sqlite_store_file_is_readable_by_its_owner_only(tmp_path) -> None
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
         saver.close()
+
+
+def _thread_with_an_append_chain(path) -> str:
+    """A SQLite store whose thread has a list channel stored as a delta chain; returns the thread id."""
+    from tests.store.store_helpers import ThreadWriter
+
+    with SqliteSaver(path) as saver:
+        writer = ThreadWriter(saver, "damaged")
+        items: list[str] = []
+        for i in range(4):
+            items = [*items, f"item {i}"]
+            writer.write(log=items)
+    return "damaged"
+
+
+def test_a_delta_chain_that_loops_is_a_store_error_not_a_recursion_error(tmp_path):
+    import sqlite3
+
+    from graphcompat.errors import StoreError
+
+    path = tmp_path / "s.db"
+    thread = _thread_with_an_append_chain(path)
+    with sqlite3.connect(path) as conn:
+        changed = conn.execute("UPDATE blobs SET base_version = version WHERE encoding = 'append'").rowcount
+    assert changed >= 1
+    with SqliteSaver(path) as saver, pytest.raises(StoreError) as refused:
+        saver.get_checkpoint(thread)
+    message = str(refused.value)
+    assert "that graphcompat cannot have written: its delta chain loops back to version" in message
+    assert "restore the thread from an archive or delete it" in message
+    assert not isinstance(refused.value, RecursionError)
+
+
+def test_a_zlib_bomb_in_the_store_is_refused_without_inflating_it(tmp_path):
+    import sqlite3
+    import tracemalloc
+    import zlib
+
+    from graphcompat.errors import StoreError
+
+    path = tmp_path / "s.db"
+    thread = _thread_with_an_append_chain(path)
+    packer = zlib.compressobj(9)
+    chunk = b" " * 1_000_000
+    bomb = b"".join(packer.compress(chunk) for _ in range(400)) + packer.flush()  # 400 MB of blanks
+    assert len(bomb) < 1_000_000
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE blobs SET data = ?, compressed = 1 WHERE encoding = 'full'", (bomb,))
+    with SqliteSaver(path) as saver:
+        tracemalloc.start()
+        try:
+            with pytest.raises(StoreError, match="inflates past 67,108,864 bytes, the most graphcompat compresses"):
+                saver.get_checkpoint(thread)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 100_000_000, f"reading the bomb took {peak:,} bytes"

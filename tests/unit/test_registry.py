@@ -32,3 +32,24 @@ def test_a_changed_graph_is_found_by_name_and_the_warning_is_logged_once(caplog)
     warnings = [r for r in caplog.records if r.name == "graphcompat.registry"]
     assert len(warnings) == 1
     assert "whose code differs" in warnings[0].getMessage() and new.spec.fingerprint in warnings[0].getMessage()
+
+
+def test_a_subgraph_key_binds_the_subgraph_to_its_root_graphs_store() -> None:
+    """``child@@root``: the subgraph's spec on the root's store, found where only the root is served."""
+    from graphcompat._subgraph import subgraph_key
+    from graphcompat.checkpoint.memory import InMemorySaver
+
+    sub = _graph(1)
+    b = StateGraph(S)
+    b.add_node("team", sub)
+    b.add_edge(START, "team")
+    root = b.compile(name="root", checkpointer=InMemorySaver())
+    worker = GraphRegistry(weak=False)
+    worker.add(root.binding)  # worker.py --graph root: the subgraph is only in the process registry
+    found = worker.find(subgraph_key(sub.graph_key, root.graph_key))
+    assert found is not None
+    assert found.spec is sub.spec and found.store is root.store and found.store is not sub.store
+    assert worker.find(subgraph_key(sub.graph_key, root.graph_key)) is found  # one binding per key
+    nested = subgraph_key(sub.graph_key, subgraph_key(sub.graph_key, root.graph_key))
+    assert worker.find(nested).store is root.store  # a nested subgraph: still the root's store
+    assert worker.find(subgraph_key(sub.graph_key, "missing:000000000000#1")) is None
