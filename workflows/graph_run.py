@@ -173,8 +173,6 @@ class GraphRunWorkflow:
             summary=f"open run ({inp.mode})",
         )
         checkpoint_id, step, tasks, done = start.checkpoint_id, start.step, start.tasks, set(start.done)
-        if any(plan.local for plan in start.plan.values()):
-            await _record_opening()
         self._report(inp, "running", step, checkpoint_id)
         # After everything the thread holds (a reset run finds its own earlier checkpoints there).
         last = max(filter(None, [last, new_id, checkpoint_id, start.head_checkpoint_id]))
@@ -401,20 +399,6 @@ class GraphRunWorkflow:
                 jitter = workflow.random().uniform(0, 1) if plan.jitter else 0.0
                 await workflow.sleep(timedelta(seconds=engine.retry_delay(plan, attempt, jitter)))
                 attempt += 1
-
-
-async def _record_opening() -> None:
-    """Make Temporal record the opening before any local node runs.
-
-    Local activities' results reach history only when the workflow task
-    completes, and a chain of local nodes keeps it open. If the worker is lost
-    then, the opening runs again and finds the checkpoints its own lost attempt
-    committed; as a reset run would, it puts the run's ids after them, and the
-    store would keep a second copy of those steps. A 1 ms timer completes the
-    workflow task (once per run, only for graphs with local nodes), so the
-    opening's result is in history and re-run commits reuse their ids.
-    """
-    await workflow.sleep(timedelta(milliseconds=1))
 
 
 def _root(exc: BaseException) -> BaseException:
