@@ -1,4 +1,4 @@
-"""The activity of ``graphcompat.Cleanup``: open a store by URL and expire idle threads.
+"""The activity of ``graphcompat.Cleanup``: open a store by URL, expire idle threads, sweep old stream chunks.
 
 Register it with :func:`cleanup_activities` next to
 ``workflows.cleanup.cleanup_workflows`` in any worker that serves the
@@ -8,12 +8,13 @@ Schedule's task queue.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from graphcompat._chunks import RETENTION
 from graphcompat import _settings
 from graphcompat.checkpoint import saver_from_url
 from graphcompat.checkpoint._masking import strip_password
@@ -48,9 +49,11 @@ async def expire_threads(input: CleanupInput) -> CleanupResult:
         raise ApplicationError(str(exc), type="ConfigurationError", non_retryable=True) from None
     try:
         expired = await store.aexpire_threads(timedelta(seconds=input.older_than_seconds))
+        # Live stream chunks are kept for their retention only, whether or not the thread runs again.
+        swept = await store.adelete_stream_chunks(None, before=datetime.now(timezone.utc) - RETENTION)
     finally:
         store.close()
-    activity.logger.info("expired %d idle threads", len(expired))
+    activity.logger.info("expired %d idle threads, deleted %d old stream chunks", len(expired), swept)
     return CleanupResult(expired=expired)
 
 

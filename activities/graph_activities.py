@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from graphcompat import _chunks
+from graphcompat._constants import START
+from graphcompat._node_context import writing_to
 from graphcompat import _calls
 from graphcompat._views import rebuild_exception
 from graphcompat._constants import CALL_RESULT, START
@@ -38,6 +41,7 @@ from graphcompat._wire import (
     CallResult,
     SaveCallsInput,
     CONFIGURABLE_REF,
+    EPHEMERAL_THREAD_PREFIX,
     MAX_PAYLOAD_BYTES,
     NODE_ERROR,
     RUN_NODE,
@@ -61,6 +65,7 @@ from graphcompat.checkpoint._layout import (
     TaskSpec,
     call_results,
     child_record,
+    command_update,
     completed_results,
     error_row,
     externalize,
@@ -283,15 +288,21 @@ class GraphActivities:
         ref = run_args_ref(value)
         return value if ref is None else (await self._run_args(graph, thread_id, ns, ref))[name]
 
-    async def _config(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str, wire: dict[str, Any]) -> dict[str, Any]:
-        """The run's RunnableConfig at ``checkpoint_id``: the wire config with the caller's
-        ``configurable`` values read back from the store (they never travel in history)."""
+    async def _caller_config(self, graph: GraphBinding, thread_id: str, ns: str, wire: dict[str, Any]) -> dict[str, Any]:
+        """The config as the caller gave it: the wire config with the caller's ``configurable``
+        values read back from the store (they never travel in history)."""
         config = {k: v for k, v in wire.items() if k != CONFIGURABLE_REF}
         ref = wire.get(CONFIGURABLE_REF)
         if ref is not None:
             args = await self._run_args(graph, thread_id, ns, str(ref))
             config["configurable"] = dict(args.get("configurable") or {})
-        return graph.engine.run_config(config, thread_id, ns, checkpoint_id)
+        if not thread_id.startswith(EPHEMERAL_THREAD_PREFIX):  # the caller's thread (stored apart from the rest)
+            config["configurable"] = {"thread_id": thread_id, **dict(config.get("configurable") or {})}
+        return config
+
+    async def _config(self, graph: GraphBinding, thread_id: str, ns: str, checkpoint_id: str, wire: dict[str, Any]) -> dict[str, Any]:
+        """The run's RunnableConfig at ``checkpoint_id``: the caller's config plus where the run is."""
+        return graph.engine.run_config(await self._caller_config(graph, thread_id, ns, wire), thread_id, ns, checkpoint_id)
 
     async def _put(self, graph: GraphBinding, record: CheckpointRecord) -> CheckpointRecord:
         """Store ``record``; returns the checkpoint the store holds under its id.
@@ -364,12 +375,17 @@ class GraphActivities:
             started_from=started_from,
         )
         record = opening.record
+        if inp.stream_modes and inp.mode != RunMode.CONTINUE:
+            # Where a reader attaching to this run starts (and old chunks of the thread go).
+            await _chunks.mark_run_start(store, inp.thread_id, inp.checkpoint_ns, str(inp.mode), record.checkpoint_id, inp.run_key)
         if opening.new:
             record = await self._put(graph, record)
             return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), [], graph.plans, head_checkpoint_id=head)
         writes = await store.aget_writes(inp.thread_id, inp.checkpoint_ns, record.checkpoint_id)
         resume = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "resume", inp.resume)
-        done, rows = resume_run(graph.engine, inp.mode, record, writes, resume)
+        # in COMMAND mode the input field carries Command(update=...)
+        update = await self._arg(graph, inp.thread_id, inp.checkpoint_ns, "input", inp.input)
+        done, rows = resume_run(graph.engine, inp.mode, record, writes, resume, update=update)
         if rows:
             await store.aput_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id, rows)
         return StartResult(record.checkpoint_id, record.step, _refs(record.next_tasks), done, graph.plans, resumed=True, head_checkpoint_id=head)
@@ -392,11 +408,13 @@ class GraphActivities:
 
         beating = asyncio.create_task(beat())
         task = TaskSpec(inp.task.id, inp.task.name, inp.task.kind)
+        sink: _chunks.ChunkSink | None = None
         try:
             record = await self._record(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             # The full task (with its Send argument) is in the checkpoint, not in the payload.
             task = next((t for t in record_tasks(record) if t.id == task.id), task)
             resume: list[Any] = []
+            values = record.channel_values
             saved: dict[str, Any] = {}
             answers: list[str] = []
             if inp.resume or inp.calls:
@@ -405,6 +423,8 @@ class GraphActivities:
                 saved = call_results(writes)  # @task results of earlier runs of this node
                 state = task_states(writes).get(task.id) if inp.resume else None
                 answers = [str(i.get("id")) for i in state.interrupts] if state is not None else []
+                # the first step of a run that continues this checkpoint: its Command(update=...) applied
+                values = graph.engine.with_update(values, command_update(writes))
             config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, inp.config)
             # A compiled graph invoked by the node runs as its subgraph, under this task (graphcompat._subgraph).
             parent = ParentTask(
@@ -423,10 +443,20 @@ class GraphActivities:
                 workflow_id=info.workflow_id or "",
                 loop=asyncio.get_running_loop(),
             )
+            caller: dict[str, Any] = {}
+            if inp.stream_modes:
+                sink = _chunks.ChunkSink(
+                    graph.store, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id,
+                    f"{task.id}/{info.workflow_run_id}/{info.activity_id}", info.attempt,
+                )
+                caller = await self._caller_config(graph, inp.thread_id, inp.checkpoint_ns, inp.config)
+                config = _chunks.node_run_config(config, task, record.step, caller, sink, inp.stream_modes)
+            writer = sink.custom if sink is not None and "custom" in inp.stream_modes else None
             # asyncio.wait, not wait_for: a TimeoutError the node raises itself is its own error.
             failed = {cid: rebuild_exception(e, str(e.get("message", "")), str(e.get("type", ""))) for cid, e in inp.call_errors.items()}
-            with parent_scope(parent):  # the task copies the context: the scope is the node's alone
-                running = asyncio.ensure_future(graph.engine.run_task(task, record.channel_values, config, resume, saved, failed))
+            # The task copies this context: the parent scope, the writer and the callbacks are the node's alone.
+            with parent_scope(parent), writing_to(writer), _chunks.langchain_context(config, caller):
+                running = asyncio.ensure_future(graph.engine.run_task(task, values, config, resume, saved, failed))
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:  # the activity is cancelled (worker shutdown, run terminated)
@@ -442,6 +472,8 @@ class GraphActivities:
                     timeout_s=inp.timeout_s,
                 )
             result = running.result()
+            if sink is not None and "messages" in inp.stream_modes:
+                _chunks.stream_output_messages(sink, result.writes, record.channel_values, config.get("metadata") or {})
         except NodeTimeoutError as exc:  # the node's failure: its RetryPolicy applies
             node = graph.spec.nodes.get(task.name)
             retry = bool(node is not None and node.retry_policy and node.retry_policy.should_retry(exc))
@@ -463,6 +495,11 @@ class GraphActivities:
             raise _app_error(exc, node=task.name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         finally:
             beating.cancel()
+            if sink is not None:  # a completed node has every chunk stored before it returns
+                try:
+                    await sink.aclose()
+                except StoreUnavailableError as exc:
+                    raise _app_error(exc, node=task.name, retryable=True, checkpoint_id=inp.checkpoint_id) from exc
         result, blobs = externalize(result)
         if result.calls:  # large @task arguments too: the calls travel through history
             result, call_blobs = _externalize_calls(result)
@@ -509,6 +546,7 @@ class GraphActivities:
                 await asyncio.sleep(interval)
 
         beating = asyncio.create_task(beat())
+        sink: _chunks.ChunkSink | None = None
         try:
             writes = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id)
             resume = resume_values(writes, call["id"])
@@ -518,9 +556,15 @@ class GraphActivities:
                 "kwargs": {k: resolve_value(v, writes) for k, v in call["kwargs"].items()},
             }
             args, kwargs = _calls.call_arguments(task.func, call)
-            running = asyncio.ensure_future(
-                _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
-            )
+            if "custom" in inp.stream_modes:  # what the task writes streams as its node's would
+                sink = _chunks.ChunkSink(
+                    graph.store, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id,
+                    f"call:{call['id']}/{info.workflow_run_id}/{info.activity_id}", info.attempt,
+                )
+            with writing_to(sink.custom if sink is not None else None):
+                running = asyncio.ensure_future(
+                    _user_code.call_task(task.func, args, kwargs, call_id=call["id"], resume=resume)
+                )
             try:
                 finished, _ = await asyncio.wait({running}, timeout=inp.timeout_s)
             except BaseException:
@@ -551,6 +595,11 @@ class GraphActivities:
             raise _app_error(exc, node=name, retryable=retry, checkpoint_id=inp.checkpoint_id) from exc
         finally:
             beating.cancel()
+            if sink is not None:  # a finished task has every chunk stored before it returns
+                try:
+                    await sink.aclose()
+                except StoreUnavailableError as exc:
+                    raise _app_error(exc, node=name, retryable=True, checkpoint_id=inp.checkpoint_id) from exc
         size = len(json.dumps(out.value, separators=(",", ":"), default=str))
         if size > MAX_PAYLOAD_BYTES:
             err = PayloadTooLargeError(
@@ -584,16 +633,21 @@ class GraphActivities:
             tasks = record_tasks(parent)
             results: dict[str, TaskResult] = {}
             fresh = {r.task_id: r for r in inp.results}
+            update: list[tuple[str, Any]] = []
             if inp.load_pending or has_refs(inp.results):
                 stored = await graph.store.aget_writes(inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id)
                 results = completed_results(stored) if inp.load_pending else {}
                 fresh = resolve_refs(fresh, stored)
+                if inp.load_pending:  # a run that continued the checkpoint: its Command(update=...) first
+                    update = command_update(stored)
             results.update(fresh)
             config = await self._config(graph, inp.thread_id, inp.checkpoint_ns, parent.checkpoint_id, inp.config)
             for task in tasks:
                 if task.kind == "input":
                     results[task.id] = await engine.run_task(task, parent.channel_values, config)
-            outcome = engine.commit(parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id)
+            outcome = engine.commit(
+                parent.channel_values, parent.channel_versions, tasks, results, inp.new_checkpoint_id, update
+            )
         except GraphCompatError as exc:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.parent_checkpoint_id) from exc
         except Exception as exc:  # a reducer or a START router raised

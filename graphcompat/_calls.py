@@ -46,14 +46,14 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from graphcompat import _messages
-from graphcompat._constants import CALL_RESULT
 from graphcompat.errors import ConfigurationError, StateSerializationError
 
 __all__ = [
-    "CALL_RESULT",
     "CallScope",
     "TaskCallsPending",
     "TaskFuture",
+    "annotations_of",
+    "call_arguments",
     "call_id",
     "call_scope",
     "dump_value",

@@ -1,4 +1,4 @@
-"""Following a thread's run through the store: each new checkpoint, once, oldest first.
+"""Following a thread's run through the store: each new checkpoint (and live chunk), once, in order.
 
 The store is where every committed super-step lands, whichever worker ran
 it, so following it works the same with an in-process worker and with
@@ -8,12 +8,14 @@ run this way; this module is the one owner of "which checkpoints are new".
 
 from __future__ import annotations
 
-from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, StreamChunk
 
-__all__ = ["StoreFollower"]
+__all__ = ["RunFollower", "StoreFollower"]
 
 #: Checkpoints read per poll; more are paged in when a poll finds this many new.
 PAGE = 50
+#: Stream chunks read per store call.
+PAGE_CHUNKS = 1000
 
 
 class StoreFollower:
@@ -61,3 +63,51 @@ class StoreFollower:
             before = self._take(page, fresh)
             if before is None:
                 return self._done(fresh)
+
+
+class RunFollower:
+    """A run's checkpoints and its live chunks, merged into the order LangGraph streams them.
+
+    Every chunk carries the checkpoint its task ran from; it belongs after
+    that checkpoint and before the next one. A node's chunks are stored
+    before the node returns, so before the checkpoint its step commits: read
+    the checkpoints first and the chunks second, and every chunk of a step
+    whose checkpoint was read is there too. A chunk whose checkpoint has not
+    been read yet waits for it. The merged order depends only on what is
+    stored, never on when polls happen, so a reader that attaches later (or
+    reads a finished run) sees the very same sequence.
+    """
+
+    def __init__(self, store: BaseCheckpointSaver, thread_id: str, checkpoint_ns: str = "", *, chunks: bool = False, after: int = 0) -> None:
+        self.records = StoreFollower(store, thread_id, checkpoint_ns)
+        self.store, self.thread_id, self.chunks, self.cursor = store, thread_id, chunks, after
+        self._waiting: list[StreamChunk] = []
+        #: The newest checkpoint id read (or skipped): chunks up to it can go out.
+        self._known = ""
+
+    def skip_through(self, record: CheckpointRecord | None) -> None:
+        self.records.skip_through(record)
+        if record is not None:
+            self._known = max(self._known, record.checkpoint_id)
+
+    async def apoll(self, *, final: bool = False) -> list[CheckpointRecord | StreamChunk]:
+        """What is new, in stream order; ``final`` (the run has ended) lets every read chunk out."""
+        records = await self.records.apoll()
+        if records:
+            self._known = max(self._known, records[-1].checkpoint_id)
+        if self.chunks:
+            while True:
+                page = await self.store.aget_stream_chunks(self.thread_id, after=self.cursor, limit=PAGE_CHUNKS)
+                if page:
+                    self.cursor = page[-1].seq
+                    self._waiting += page
+                if len(page) < PAGE_CHUNKS:
+                    break
+        ready = [c for c in self._waiting if final or c.checkpoint_id <= self._known]
+        self._waiting = [c for c in self._waiting if not (final or c.checkpoint_id <= self._known)]
+        items: list[tuple[tuple[str, int, int], CheckpointRecord | StreamChunk]] = [
+            ((r.checkpoint_id, 0, 0), r) for r in records
+        ]
+        items += [((c.checkpoint_id, 1, c.seq), c) for c in ready]
+        items.sort(key=lambda item: item[0])
+        return [item for _, item in items]

@@ -13,16 +13,9 @@ import contextvars
 import dataclasses
 from typing import Any
 
+from graphcompat.errors import GraphInterrupt, OutsideNodeError
+
 __all__ = ["GraphInterrupt", "SubgraphInterrupt", "interrupt"]
-
-
-class GraphInterrupt(Exception):
-    """Raised inside a node to pause the run; not an error the caller sees."""
-
-    def __init__(self, value: Any, index: int) -> None:
-        super().__init__(value)
-        self.value = value
-        self.index = index
 
 
 class SubgraphInterrupt(GraphInterrupt):
@@ -54,7 +47,7 @@ def interrupt(value: Any) -> Any:
     """
     scope = _scope.get()
     if scope is None:
-        raise RuntimeError(
+        raise OutsideNodeError(
             "interrupt() was called outside a running node; call it from inside a node "
             "function of a graph compiled with a checkpointer."
         )

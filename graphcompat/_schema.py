@@ -264,7 +264,9 @@ class StateSchema:
         if isinstance(update, Mapping):
             out = dict(update)
         elif isinstance(update, pydantic.BaseModel):
-            out = {k: getattr(update, k) for k in update.model_fields_set or update.model_fields}
+            # in the model's field order (model_fields_set is a set: its order is arbitrary)
+            given = update.model_fields_set
+            out = {k: getattr(update, k) for k in type(update).model_fields if not given or k in given}
         elif dataclasses.is_dataclass(update) and not isinstance(update, type):
             out = {f.name: getattr(update, f.name) for f in dataclasses.fields(update)}
         else:

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from graphcompat import errors
 from graphcompat._constants import ERROR
-from graphcompat.checkpoint._layout import BREAKPOINT, completed_results, is_state_channel, record_tasks, task_states
+from graphcompat.checkpoint._layout import (
+    BREAKPOINT,
+    command_update,
+    completed_results,
+    is_state_channel,
+    record_tasks,
+    task_states,
+)
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.types import Interrupt, PregelTask, StateSnapshot
 
@@ -135,12 +142,14 @@ def snapshot(engine: Engine, record: CheckpointRecord, writes: Sequence[PendingW
     """
     tasks = record_tasks(record)
     views = task_views(record, writes)
-    values: Mapping[str, Any] = record.channel_values
+    # An invoke(Command(update=...)) stored against the checkpoint shows in every view of it,
+    # as LangGraph applies its NULL_TASK_ID writes to every snapshot.
+    values: Mapping[str, Any] = engine.with_update(record.channel_values, command_update(writes))
     done: set[str] = set()
     if live:
         completed = completed_results(writes)  # references to large writes resolved
         finished = {t.id: completed[t.id] for t in tasks if t.id in completed}
-        values = engine.live_values(record.channel_values, tasks, finished)
+        values = engine.live_values(values, tasks, finished)
         done = set(finished)
     pregel_tasks: list[PregelTask] = []
     interrupts: list[Interrupt] = []
@@ -199,3 +208,86 @@ def rebuild_exception(info: Mapping[str, Any], message: str, type_name: str) -> 
     if exc is None:
         exc = errors.NodeError(message, original_type=f"{module}.{qualname}" if module else type_name)
     return exc
+
+
+# -- stream chunks built from checkpoints (``checkpoints``, ``tasks``, ``debug`` modes) ---------
+
+
+def _triggers(task: Any) -> tuple[str, ...]:
+    from graphcompat.checkpoint._layout import TaskKind
+
+    return ("__pregel_push",) if task.kind == TaskKind.PUSH else (f"branch:to:{task.name}",)
+
+
+def checkpoint_payload(engine: Engine, record: CheckpointRecord) -> dict[str, Any]:
+    """LangGraph's ``checkpoints``-mode chunk (and ``debug``'s checkpoint payload) of ``record``;
+    metadata as ``get_state`` shows it (the lesson's step numbers, ``writes``)."""
+    return {
+        "config": config_of(record),
+        "parent_config": config_of(record, record.parent_checkpoint_id) if record.parent_checkpoint_id else None,
+        "values": user_values(engine, record, record.channel_values),
+        "metadata": dict(record.metadata),
+        "next": [t.name for t in record_tasks(record)],
+        "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in record_tasks(record)],
+    }
+
+
+def task_start_payloads(engine: Engine, record: CheckpointRecord) -> list[dict[str, Any]]:
+    """``tasks``-mode chunks for the node tasks that run from ``record``: id, name, input, triggers."""
+    from graphcompat.checkpoint._layout import TaskKind
+
+    out = []
+    state: Any = None
+    for task in record_tasks(record):
+        if task.kind == TaskKind.INPUT:
+            continue
+        if task.kind == TaskKind.PUSH:
+            node_input = engine.schema.load("__send__", task.arg)
+        else:
+            if state is None:
+                state = engine.schema.to_input(engine.state_values(record.channel_values))
+            node_input = state
+        out.append({"id": task.id, "name": task.name, "input": node_input, "triggers": _triggers(task)})
+    return out
+
+
+def task_result_payloads(engine: Engine, parent: CheckpointRecord, child: CheckpointRecord) -> list[dict[str, Any]]:
+    """``tasks``-mode result chunks of the node tasks of ``parent``, from what ``child`` recorded."""
+    from graphcompat.checkpoint._layout import TaskKind
+
+    writes = child.metadata.get("writes") or {}
+    tasks = [t for t in record_tasks(parent) if t.kind != TaskKind.INPUT]
+    # Several tasks of one node (Sends) have their updates as a list, in the engine's order:
+    # pull task first, then pushes in the order sent.
+    order = sorted(tasks, key=lambda t: (t.kind != TaskKind.PULL, t.index))
+    seen: dict[str, int] = {}
+    results: dict[str, Any] = {}
+    for task in order:
+        value = writes.get(task.name)
+        count = sum(1 for t in tasks if t.name == task.name)
+        if count > 1 and isinstance(value, list):
+            i = seen.get(task.name, 0)
+            seen[task.name] = i + 1
+            value = value[i] if i < len(value) else None
+        results[task.id] = value
+    out = []
+    for task in tasks:
+        value = results.get(task.id)
+        result = engine.schema.load_values(value) if isinstance(value, dict) else ({} if value is None else value)
+        out.append({"id": task.id, "name": task.name, "error": None, "result": result, "interrupts": []})
+    return out
+
+
+def unfinished_task_payloads(record: CheckpointRecord, writes: Sequence[PendingWrite]) -> list[dict[str, Any]]:
+    """Result chunks of the tasks that failed or were interrupted in the run's last step
+    (the error as the exception the node raised, as LangGraph streams it)."""
+    out = []
+    for view in task_views(record, writes):
+        if view.status not in ("failed", "interrupted"):
+            continue
+        error = None
+        if view.error is not None:
+            error = rebuild_exception(view.error, view.error.get("message", ""), view.error.get("type", ""))
+        interrupts = [{"value": i.get("value"), "id": str(i.get("id", ""))} for i in view.interrupts]
+        out.append({"id": view.id, "name": view.name, "error": error, "result": {}, "interrupts": interrupts})
+    return out

@@ -150,9 +150,16 @@ class RunInput:
     update_values: Any = None
     update_skip: bool = False
     as_node: str | None = None
+    #: Live stream modes the caller reads (``custom``, ``messages``): node activities
+    #: write those chunks to the store; with none, nodes stream nothing (``invoke``).
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
     #: A subgraph run: ``{parent checkpoint_ns: parent checkpoint_id}`` of every enclosing graph
     #: (LangGraph's ``metadata["parents"]``), written on the checkpoint the run opens with.
     parents: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+#: Thread ids of runs of a graph without a checkpointer (nothing outlives the call); not the caller's.
+EPHEMERAL_THREAD_PREFIX = "ephemeral-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +180,10 @@ class StartInput:
     resume: Any
     new_checkpoint_id: str
     created_at: str
+    #: The run streams live chunks: write its start marker (see ``graphcompat._chunks``)
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
+    #: The run's first execution id, the same across continue-as-new
+    run_key: str = ""
     parents: dict[str, str] = dataclasses.field(default_factory=dict)
     #: The thread's newest checkpoint when the caller started the run (``RunInput.last_checkpoint_id``)
     last_checkpoint_id: str | None = None
@@ -208,6 +219,8 @@ class NodeInput:
     calls: bool = False
     #: ``{call_id: error}`` of the node's ``@task`` calls that failed in this run (type, message, details)
     call_errors: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    #: Live stream modes to write while the node runs (``RunInput.stream_modes``)
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,6 +284,8 @@ class CallInput:
     call: dict[str, Any]
     config: dict[str, Any]
     timeout_s: float | None = None
+    #: Live stream modes to write while the task runs (``RunInput.stream_modes``)
+    stream_modes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)

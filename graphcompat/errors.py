@@ -9,9 +9,9 @@ tree, drawn once::
     ├── InvalidUpdateError (ValueError)   a write LangGraph would also refuse
     ├── GraphRecursionError (RecursionError) the run hit its recursion_limit
     ├── EmptyInputError (ValueError)      invoke(None) on a thread with nothing to resume
+    │   └── UnknownCheckpointError (KeyError) a checkpoint id the store does not hold
     ├── UnknownThreadError (KeyError)     a thread id with no checkpoint
-    ├── UnknownCheckpointError (KeyError) a checkpoint id the store does not hold
-    ├── UnknownNodeError (InvalidUpdateError) as_node / goto / router naming no node
+    ├── UnknownNodeError (InvalidUpdateError, KeyError) as_node / goto / router naming no node
     ├── UnknownStateKeyError (InvalidUpdateError) a key that is not in the state schema
     ├── AmbiguousResumeError (RuntimeError) Command(resume=v) with several interrupts pending
     ├── StateSerializationError (TypeError) a value that cannot be stored as JSON
@@ -20,14 +20,25 @@ tree, drawn once::
     │   └── StoreUnavailableError         the store cannot be reached now (retried by workers)
     ├── PayloadTooLargeError (ValueError) a payload over Temporal's size limits
     ├── ConfigurationError (ValueError)   bad settings or config (store URL, thread_id, recursion_limit, ...)
-    │   └── ConfigurationTypeError (TypeError) a config value of the wrong type (recursion_limit="abc", ...)
+    │   ├── ConfigurationTypeError (TypeError) a config value of the wrong type (recursion_limit="abc", ...)
+    │   └── MissingThreadIdError (KeyError) a checkpointed call without config["configurable"]["thread_id"]
+    ├── OutsideNodeError (RuntimeError)   interrupt() (or another in-node call) outside a running node
     ├── RunTerminatedError (RuntimeError) the run's workflow was terminated outside graphcompat
     ├── TemporalUnavailableError (ConnectionError) Temporal did not answer while a caller waited for its run
     ├── NodeTimeoutError (TimeoutError)   a node attempt ran past its timeout (follows its RetryPolicy)
     ├── NodeExitError (RuntimeError)      node code called sys.exit() or raised KeyboardInterrupt
-    ├── ParentCommand                     a subgraph node returned Command(graph=Command.PARENT) (not an error: bubbles up)
-    ├── StoreNotSupportedError (NotImplementedError) a tool asks for a LangGraph BaseStore
+    ├── ParentCommand (GraphBubbleUp)     a subgraph node returned Command(graph=Command.PARENT) (not an error: bubbles up)
+    ├── NotSupportedError (NotImplementedError) a LangGraph feature graphcompat does not have (yet)
+    │   └── StoreNotSupportedError        a LangGraph BaseStore is created or injected
     └── MissingDependencyError (ImportError) an optional extra is not installed
+
+LangGraph's own names are here too, so ``from langgraph.errors import X`` works after
+the import swap: ``GraphRecursionError``, ``InvalidUpdateError`` and ``EmptyInputError``
+are the classes above; ``GraphBubbleUp`` > ``GraphInterrupt`` > ``NodeInterrupt`` (raise
+``NodeInterrupt(value)`` in a node to pause it, as in LangGraph), ``ParentCommand``,
+``TaskNotFound``, ``UnknownInterruptError``, ``NodeCancelledError``, ``EmptyChannelError``,
+``ErrorCode`` and ``create_error_message`` keep LangGraph's meaning. (LangGraph's
+``NodeError`` is an error-handler argument; graphcompat's ``NodeError`` below is not that.)
 
 Exceptions raised by node code are *not* wrapped: ``invoke`` re-raises the
 node's own exception type with the node's message, carrying ``node``,
@@ -38,20 +49,32 @@ carries the original type name) stands in for it.
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 __all__ = [
     "AmbiguousResumeError",
     "ConfigurationError",
     "ConfigurationTypeError",
+    "EmptyChannelError",
     "EmptyInputError",
+    "ErrorCode",
+    "GraphBubbleUp",
     "GraphCompatError",
+    "GraphInterrupt",
     "GraphRecursionError",
     "GraphTypeError",
     "GraphValidationError",
     "InvalidUpdateError",
     "MissingDependencyError",
+    "MissingThreadIdError",
+    "NodeCancelledError",
     "NodeError",
+    "NodeExitError",
+    "NodeInterrupt",
+    "NodeTimeoutError",
+    "NotSupportedError",
+    "OutsideNodeError",
     "ParentCommand",
     "PayloadTooLargeError",
     "RunTerminatedError",
@@ -59,11 +82,14 @@ __all__ = [
     "StateSerializationError",
     "StoreError",
     "StoreNotSupportedError",
+    "TaskNotFound",
     "ThreadBusyError",
     "UnknownCheckpointError",
+    "UnknownInterruptError",
     "UnknownNodeError",
     "UnknownStateKeyError",
     "UnknownThreadError",
+    "create_error_message",
 ]
 
 
@@ -130,8 +156,11 @@ class UnknownThreadError(GraphCompatError, KeyError):
         return str(self.args[0])
 
 
-class UnknownCheckpointError(GraphCompatError, KeyError):
-    """The checkpoint id is not in the store for that thread."""
+class UnknownCheckpointError(EmptyInputError, KeyError):
+    """The checkpoint id is not in the store for that thread.
+
+    An ``EmptyInputError`` too: what LangGraph raises for ``invoke(None)`` at a
+    checkpoint id its saver does not hold (there is nothing to continue)."""
 
     code = "unknown_checkpoint"
 
@@ -148,10 +177,15 @@ class UnknownCheckpointError(GraphCompatError, KeyError):
         return str(self.args[0])
 
 
-class UnknownNodeError(InvalidUpdateError):
-    """A node name (``as_node``, ``goto``, a router's result) that the graph does not have."""
+class UnknownNodeError(InvalidUpdateError, KeyError):
+    """A node name (``as_node``, ``goto``, a router's result) that the graph does not have.
+
+    A ``KeyError`` too: LangGraph raises one for a router result missing from its path_map."""
 
     code = "unknown_node"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 class UnknownStateKeyError(InvalidUpdateError):
@@ -206,8 +240,16 @@ class ConfigurationError(GraphCompatError, ValueError):
     code = "configuration_error"
 
 
-class StoreNotSupportedError(GraphCompatError, NotImplementedError):
-    """A tool declares an ``InjectedStore`` argument; graphcompat has no ``BaseStore`` yet."""
+class NotSupportedError(GraphCompatError, NotImplementedError):
+    """A LangGraph feature that graphcompat does not support: the import works, the use
+    raises this, naming the feature and what to do instead."""
+
+    code = "not_supported"
+
+
+class StoreNotSupportedError(NotSupportedError):
+    """LangGraph's ``BaseStore`` is asked for (a store created, a tool with an ``InjectedStore``
+    argument); graphcompat has no long-term memory store yet."""
 
     code = "store_not_supported"
 
@@ -216,6 +258,24 @@ class MissingDependencyError(GraphCompatError, ImportError):
     """An optional dependency (an extra such as ``graphcompat[langchain]``) is not installed."""
 
     code = "missing_dependency"
+
+
+class MissingThreadIdError(ConfigurationError, KeyError):
+    """A call that needs a thread got no ``config["configurable"]["thread_id"]``.
+
+    LangGraph raises ``ValueError`` (``invoke``) or ``KeyError`` (``get_state({})``) here;
+    this is both."""
+
+    code = "missing_thread_id"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class OutsideNodeError(GraphCompatError, RuntimeError):
+    """A call that only works inside a running node (``interrupt()``) was made outside one."""
+
+    code = "outside_node"
 
 
 class ConfigurationTypeError(ConfigurationError, TypeError):
@@ -263,14 +323,87 @@ class NodeExitError(GraphCompatError, RuntimeError):
     code = "node_exit"
 
 
-class ParentCommand(GraphCompatError):
+# -- LangGraph's names ------------------------------------------------------------------
+
+
+class ErrorCode(enum.Enum):
+    """LangGraph's troubleshooting codes (the page each error message links to)."""
+
+    GRAPH_RECURSION_LIMIT = "GRAPH_RECURSION_LIMIT"
+    INVALID_CONCURRENT_GRAPH_UPDATE = "INVALID_CONCURRENT_GRAPH_UPDATE"
+    INVALID_GRAPH_NODE_RETURN_VALUE = "INVALID_GRAPH_NODE_RETURN_VALUE"
+    MULTIPLE_SUBGRAPHS = "MULTIPLE_SUBGRAPHS"
+    INVALID_CHAT_HISTORY = "INVALID_CHAT_HISTORY"
+
+
+def create_error_message(*, message: str, error_code: ErrorCode) -> str:
+    """``message`` followed by the link to LangGraph's troubleshooting page for ``error_code``."""
+    return (
+        f"{message}\nFor troubleshooting, visit: "
+        f"https://docs.langchain.com/oss/python/langgraph/errors/{error_code.value}"
+    )
+
+
+class GraphBubbleUp(Exception):
+    """Base of the exceptions that stop a node without being its error (interrupts, parent commands)."""
+
+
+class GraphInterrupt(GraphBubbleUp):
+    """Raised inside a node to pause the run (by ``interrupt()``); never reaches the caller."""
+
+    def __init__(self, value: Any = None, index: int = 0) -> None:
+        super().__init__(value)
+        self.value = value
+        self.index = index
+
+
+class NodeInterrupt(GraphInterrupt):
+    """``raise NodeInterrupt(value)`` in a node pauses the run with ``value``, as in LangGraph
+    (deprecated there in favour of ``interrupt()``). Resuming runs the node again, which
+    raises again unless the state changed."""
+
+    def __init__(self, value: Any = None, id: str | None = None) -> None:
+        super().__init__(value, 0)
+        self.id = id
+
+
+class ParentCommand(GraphCompatError, GraphBubbleUp):
     """A subgraph's node returned ``Command(graph=Command.PARENT)``: the parent's node applies it.
 
     Not an error users see. It ends the subgraph's run and travels to the
     parent's node (through the subgraph's workflow failure, which carries
     ``command`` as JSON: ``{"update": {key: json}, "goto": [name or
     {"node", "arg"}]}``), where the engine treats it as that node's own
-    ``Command(update=..., goto=...)``, as LangGraph does.
+    ``Command(update=..., goto=...)``, as LangGraph does. A ``GraphBubbleUp``,
+    as LangGraph's ``ParentCommand`` is.
     """
 
     code = "parent_command"
+
+
+class TaskNotFound(Exception):
+    """LangGraph's error for a task an executor cannot find (its distributed mode)."""
+
+
+class UnknownInterruptError(Exception):
+    """LangGraph's strict-resume error: a resume that matches no pending interrupt."""
+
+    def __init__(
+        self, message: str, *, reason: str = "not_pending", interrupt_ids: Any = (), pending_ids: Any = ()
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.interrupt_ids = tuple(interrupt_ids)
+        self.pending_ids = tuple(pending_ids)
+
+
+class NodeCancelledError(Exception):
+    """A node body raised ``asyncio.CancelledError`` itself (LangGraph's name)."""
+
+    def __init__(self, node: str, message: str | None = None) -> None:
+        super().__init__(message or f"Node {node!r} raised asyncio.CancelledError")
+        self.node = node
+
+
+class EmptyChannelError(Exception):
+    """LangGraph's error for reading a channel that holds no value."""

@@ -1,27 +1,36 @@
 """LangGraph-shaped value types: ``Send``, ``Command``, ``RetryPolicy``,
-``StateSnapshot``, ``PregelTask``, ``Interrupt`` and ``interrupt()``.
+``CachePolicy``, ``StateSnapshot``, ``PregelTask``, ``Interrupt``, ``interrupt()``
+and the type aliases ``StreamMode``, ``StreamWriter``, ``Durability``.
 
 These mirror ``langgraph.types`` so that code written against LangGraph runs
-after the import swap.
+after the import swap. ``Overwrite`` imports but is not supported yet: creating
+one raises :class:`~graphcompat.errors.NotSupportedError`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from graphcompat._interrupts import GraphInterrupt, interrupt
+from graphcompat.errors import NotSupportedError
 
 __all__ = [
     "All",
+    "CachePolicy",
     "Command",
+    "Durability",
     "GraphInterrupt",
     "Interrupt",
+    "Overwrite",
     "PregelTask",
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StreamMode",
     "StreamWriter",
     "interrupt",
     "default_retry_on",
@@ -31,9 +40,20 @@ N = TypeVar("N")
 
 All = Literal["*"]
 
-#: What LangGraph injects as ``writer`` (an ``@entrypoint`` parameter, ``get_stream_writer()``):
-#: a callable taking one chunk. Here for the import swap; custom chunks are not streamed yet.
+#: The stream modes of LangGraph's ``stream(stream_mode=...)`` (which ones graphcompat
+#: streams is the stream's own business: an unknown or unsupported mode is refused there).
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+
+#: What LangGraph injects as ``writer`` (a node's or an ``@entrypoint``'s parameter, what
+#: ``get_stream_writer()`` returns): ``writer(chunk)`` streams ``chunk`` in ``custom`` mode.
 StreamWriter = Callable[[Any], None]
+
+#: LangGraph's durability modes. On graphcompat every super-step is durable (Temporal
+#: records it before the next one starts), which is ``"sync"``; the others are accepted
+#: names for the same guarantee.
+Durability = Literal["sync", "async", "exit"]
+
+KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., "str | bytes"])
 
 
 def default_retry_on(exc: Exception) -> bool:
@@ -94,6 +114,40 @@ class RetryPolicy:
         return bool(predicate(exc))
 
 
+def default_cache_key(*args: Any, **kwargs: Any) -> str:
+    """A node's input as a cache key: the SHA-256 of its pickle (LangGraph hashes the pickle too)."""
+    return hashlib.sha256(pickle.dumps((args, kwargs), protocol=5)).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class CachePolicy(Generic[KeyFuncT]):
+    """How a node's results are cached: ``add_node(..., cache_policy=CachePolicy(ttl=120))``.
+
+    ``key_func`` turns the node's input into the cache key; ``ttl`` is the lifetime of
+    an entry in seconds (``None``: no expiry). This is the value type only; the cache
+    itself is configured at compile time (``compile(cache=...)``).
+    """
+
+    key_func: KeyFuncT = default_cache_key  # type: ignore[assignment]
+    ttl: int | None = None
+
+
+class Overwrite:
+    """LangGraph's "bypass the reducer" wrapper. Not supported by graphcompat yet.
+
+    Importing it works; creating one raises :class:`~graphcompat.errors.NotSupportedError`,
+    so a graph that relies on it fails at once instead of storing the wrapper.
+    """
+
+    def __init__(self, value: Any) -> None:
+        raise NotSupportedError(
+            "Overwrite(...) is not supported by graphcompat yet; to replace a reducer field's "
+            "value, declare the field without a reducer, or write the replacement through "
+            "update_state from outside the run.",
+            feature="Overwrite",
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class Send:
     """Run ``node`` once more in the next super-step with ``arg`` as its input.
@@ -117,13 +171,23 @@ class Interrupt:
     id: str = ""
 
 
+try:  # with langchain-core, a tool may return a Command (LangGraph's Command is a ToolOutputMixin too)
+    from langchain_core.tools.base import ToolOutputMixin as _ToolOutput
+except ImportError:  # pragma: no cover - langchain-core is an optional extra
+
+    class _ToolOutput:  # type: ignore[no-redef]
+        """Stands in for langchain-core's ToolOutputMixin when it is not installed."""
+
+
 @dataclasses.dataclass(frozen=True)
-class Command(Generic[N]):
+class Command(Generic[N], _ToolOutput):
     """Update state and/or choose the next node from inside a node, or resume an interrupt.
 
     - returned from a node: ``Command(update={...}, goto="next_node")``
     - passed to ``invoke``: ``Command(resume=value)`` answers an ``interrupt()``
       (a dict ``{interrupt_id: value}`` answers several).
+    - returned from a tool (langchain-core's ``ToolOutputMixin``, so the tool's
+      result is not wrapped in a ToolMessage): ``ToolNode`` applies its update.
     """
 
     graph: str | None = None

@@ -166,6 +166,8 @@ class GraphRunWorkflow:
                 resume=inp.resume,
                 new_checkpoint_id=new_id,
                 created_at=workflow.now().isoformat(),
+                stream_modes=list(inp.stream_modes),
+                run_key=workflow.info().first_execution_run_id,
                 parents=inp.parents,
                 last_checkpoint_id=inp.last_checkpoint_id,
             ),
@@ -176,7 +178,11 @@ class GraphRunWorkflow:
         self._report(inp, "running", step, checkpoint_id)
         # After everything the thread holds (a reset run finds its own earlier checkpoints there).
         last = max(filter(None, [last, new_id, checkpoint_id, start.head_checkpoint_id]))
+        # Counted down from LangGraph's allowance for how this run opened (engine.recursion_allowance);
+        # behind a patch marker, so runs started before it replay as they ran.
         steps_done = inp.steps_done
+        if workflow.patched("graphcompat-recursion-allowance"):
+            steps_done -= engine.recursion_allowance(inp.mode, start.resumed)
         skip_before = inp.skip_interrupt_before or engine.skips_interrupt_before(inp.mode, start.resumed)
         steps_this_run = 0
         while True:
@@ -229,7 +235,7 @@ class GraphRunWorkflow:
             new_id = self._new_id(last)
             last = new_id
             try:
-                committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done))
+                committed = await self._commit(inp, checkpoint_id, new_id, results, bool(done) or saved_calls)
             except (ActivityError, ApplicationError) as commit_failure:
                 # e.g. two nodes wrote one plain key: keep their writes, so a resume
                 # re-raises from them instead of re-running the nodes (as LangGraph does).
@@ -318,7 +324,7 @@ class GraphRunWorkflow:
                 RUN_NODE,
                 NodeInput(
                     inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, step, task, inp.config, resuming,
-                    timeout, saved_calls or rounds > 0, dict(call_errors),
+                    timeout, saved_calls or rounds > 0, dict(call_errors), list(inp.stream_modes),
                 ),
                 TaskResult,
                 node,
@@ -353,7 +359,10 @@ class GraphRunWorkflow:
         timeout = plan.timeout_s or inp.node_timeout_s
         result: CallResult = await self._attempts(
             RUN_CALL,
-            CallInput(inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, node, call, inp.config, timeout),
+            CallInput(
+                inp.graph_key, inp.thread_id, inp.checkpoint_ns, checkpoint_id, node, call, inp.config, timeout,
+                list(inp.stream_modes),
+            ),
             CallResult,
             plan,
             timeout,

@@ -53,6 +53,7 @@ from graphcompat.errors import InvalidUpdateError
 
 __all__ = [
     "BREAKPOINT",
+    "COMMAND_UPDATE_TASK",
     "GENERATION",
     "INLINE_RESULT_BUDGET",
     "INLINE_WRITE_LIMIT",
@@ -64,6 +65,8 @@ __all__ = [
     "call_results",
     "call_rows",
     "child_record",
+    "command_update",
+    "command_update_rows",
     "completed_results",
     "error_row",
     "externalize",
@@ -93,6 +96,10 @@ BREAKPOINT = "breakpoint"
 #: Pending-write index space: ``generation * GENERATION + position``; resume values above RESUME_BASE.
 GENERATION = 1000
 RESUME_BASE = 1_000_000_000
+
+#: The task id under which ``invoke(Command(update=...))`` stores its update against the
+#: checkpoint it continues (LangGraph's NULL_TASK_ID): applied before that checkpoint's tasks run.
+COMMAND_UPDATE_TASK = "00000000-0000-0000-0000-000000000000"
 
 #: Write values whose JSON is larger than this go to the store; history carries a reference.
 INLINE_WRITE_LIMIT = 64 * 1024
@@ -304,8 +311,26 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
 
 def completed_results(rows: Sequence[PendingWrite]) -> dict[str, TaskResult]:
     """Results of tasks that completed in a super-step that did not finish (references resolved)."""
-    done = {tid: s.result for tid, s in task_states(rows).items() if s.result is not None}
+    done = {
+        tid: s.result for tid, s in task_states(rows).items() if s.result is not None and tid != COMMAND_UPDATE_TASK
+    }
     return resolve_refs(done, rows)
+
+
+def command_update_rows(update_json: Mapping[str, Any]) -> list[PendingWrite]:
+    """``Command(update=...)`` given to ``invoke``, as the rows of the checkpoint it continues.
+
+    Stored once (idempotent rows of generation 0): a retried opening writes nothing new,
+    and a second command on the same checkpoint keeps the first update, as LangGraph's
+    savers do with its NULL_TASK_ID writes.
+    """
+    return result_rows(TaskResult(COMMAND_UPDATE_TASK, "__input__", writes=list(update_json.items())), 0)
+
+
+def command_update(rows: Sequence[PendingWrite]) -> list[tuple[str, Any]]:
+    """The writes of a stored ``Command(update=...)`` (``[]`` when there is none)."""
+    state = task_states([r for r in rows if r.task_id == COMMAND_UPDATE_TASK]).get(COMMAND_UPDATE_TASK)
+    return list(state.result.writes) if state is not None and state.result is not None else []
 
 
 def next_generation(rows: Sequence[PendingWrite], task: str) -> int:

@@ -37,7 +37,7 @@ from ._common import (
     metadata_matches,
     parse_time,
 )
-from .base import CheckpointRecord, PendingWrite, ThreadInfo
+from .base import CheckpointRecord, PendingWrite, StreamChunk, ThreadInfo
 
 JSON = Any
 Key = tuple[str, str]  # (channel, version)
@@ -95,6 +95,23 @@ MIGRATIONS: list[list[str]] = [
             latest_step INTEGER NOT NULL,
             updated_at TEXT NOT NULL)""",
         "CREATE INDEX threads_by_update ON threads (updated_at)",
+    ],
+    [
+        # The live stream of runs (custom and messages chunks), see base.StreamChunk.
+        # seq is assigned under the thread's write lock, so it commits in order.
+        """CREATE TABLE stream_chunks (
+            thread_id {id} NOT NULL,
+            seq INTEGER NOT NULL,
+            checkpoint_ns {id} NOT NULL DEFAULT '',
+            checkpoint_id {id} NOT NULL,
+            writer {id} NOT NULL,
+            attempt INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (thread_id, seq))""",
+        "CREATE UNIQUE INDEX stream_chunks_by_writer ON stream_chunks (thread_id, checkpoint_ns, writer, attempt, idx)",
+        "CREATE INDEX stream_chunks_by_time ON stream_chunks (created_at)",
     ],
 ]
 
@@ -604,6 +621,61 @@ class SqlSaver(ArchivingSaver, abc.ABC):
         )
         return [PendingWrite(t, n, i, c, loads(v)) for t, n, i, c, v in rows]
 
+    # -- stream chunks -------------------------------------------------------------
+
+    def put_stream_chunks(self, thread_id: str, chunks: Sequence[StreamChunk]) -> None:
+        self._run(self._put_stream_chunks_op(thread_id, chunks))
+
+    def _put_stream_chunks_op(self, thread_id: str, chunks: Sequence[StreamChunk]) -> Op[None]:
+        if chunks:
+            yield Txn(self._put_stream_chunks_body(thread_id, chunks), write=True, thread_id=thread_id)
+
+    @staticmethod
+    def _put_stream_chunks_body(thread_id: str, chunks: Sequence[StreamChunk]) -> Body[None]:
+        # Under the thread's write lock: positions are taken and committed in order,
+        # so a reader that has seen seq n never later finds a smaller one appear.
+        rows = yield from _rows("SELECT COALESCE(MAX(seq), 0) FROM stream_chunks WHERE thread_id = ?", (thread_id,))
+        base = int(rows[0][0] or 0)
+        values = [
+            (thread_id, base + i + 1, c.checkpoint_ns, c.checkpoint_id, c.writer, c.attempt, c.idx, c.created_at, dumps(c.value))
+            for i, c in enumerate(chunks)
+        ]
+        yield from _exec_many(
+            "INSERT INTO stream_chunks (thread_id, seq, checkpoint_ns, checkpoint_id, writer, attempt, idx, "
+            f"created_at, value) VALUES ({_marks(9)}) ON CONFLICT DO NOTHING",
+            values,
+        )
+
+    def get_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
+        return self._run(self._get_stream_chunks_op(thread_id, after, limit))
+
+    def _get_stream_chunks_op(self, thread_id: str, after: int, limit: int) -> Op[list[StreamChunk]]:
+        rows = yield Txn(
+            _rows(
+                "SELECT seq, checkpoint_ns, checkpoint_id, writer, attempt, idx, created_at, value FROM stream_chunks "
+                "WHERE thread_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (thread_id, after, limit),
+            ),
+            snapshot=False,
+        )
+        return [StreamChunk(int(q), n, c, t, int(a), int(i), at, loads(v)) for q, n, c, t, a, i, at, v in rows]
+
+    def stream_head(self, thread_id: str) -> int:
+        return self._run(self._stream_head_op(thread_id))
+
+    def _stream_head_op(self, thread_id: str) -> Op[int]:
+        rows = yield Txn(_rows("SELECT COALESCE(MAX(seq), 0) FROM stream_chunks WHERE thread_id = ?", (thread_id,)), snapshot=False)
+        return int(rows[0][0] or 0)
+
+    def delete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
+        return self._run(self._delete_stream_chunks_op(thread_id, before))
+
+    def _delete_stream_chunks_op(self, thread_id: str | None, before: datetime) -> Op[int]:
+        if thread_id is None:
+            sql, params = "DELETE FROM stream_chunks WHERE created_at < ?", (before.isoformat(),)
+        else:
+            sql, params = "DELETE FROM stream_chunks WHERE thread_id = ? AND created_at < ?", (thread_id, before.isoformat())
+        return (yield Txn(_exec(sql, params), write=True, thread_id=thread_id))
     def get_writes_many(
         self, thread_id: str, checkpoint_ns: str, checkpoint_ids: Sequence[str]
     ) -> dict[str, list[PendingWrite]]:
@@ -652,7 +724,7 @@ class SqlSaver(ArchivingSaver, abc.ABC):
 
     def _delete_thread_in(self, thread_id: str) -> Body[int]:
         deleted = yield from _exec("DELETE FROM checkpoints WHERE thread_id = ?", (thread_id,))
-        for table in ("writes", "blobs", "threads"):
+        for table in ("writes", "blobs", "threads", "stream_chunks"):
             yield from _exec(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
         return deleted
 

@@ -72,6 +72,7 @@ __all__ = [
     "BaseCheckpointSaver",
     "CheckpointRecord",
     "PendingWrite",
+    "StreamChunk",
     "ThreadInfo",
 ]
 
@@ -152,6 +153,38 @@ class PendingWrite:
     task_name: str
     idx: int
     channel: str
+    value: JSON
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamChunk:
+    """One chunk of a run's live stream (``custom`` and ``messages`` modes), as stored.
+
+    Node activities write these while the node runs (``graphcompat._chunks``
+    owns the format of ``value``); clients read them in ``seq`` order. They
+    are not state: never part of a checkpoint, never in workflow history.
+
+    Fields:
+        seq: position in the thread's stream, assigned by the store when the
+            chunk is written (increasing, in commit order; gaps allowed).
+        checkpoint_ns: namespace of the graph that wrote it (``""``: the root).
+        checkpoint_id: the checkpoint the writing task ran from.
+        writer: who wrote it: one node attempt (``<task id>/<workflow run
+            id>/<activity id>``) or a run's start marker (``run:<run id>``).
+        attempt: the activity's attempt (Temporal retries a lost worker's node).
+        idx: position among the writer's chunks; ``(thread, ns, writer,
+            attempt, idx)`` is unique, so a re-sent batch changes nothing.
+        created_at: ISO-8601 UTC time of the write (chunk retention counts from it).
+        value: JSON value.
+    """
+
+    seq: int
+    checkpoint_ns: str
+    checkpoint_id: str
+    writer: str
+    attempt: int
+    idx: int
+    created_at: str
     value: JSON
 
 
@@ -272,6 +305,28 @@ class BaseCheckpointSaver(abc.ABC):
     def expire_threads(self, idle_for: timedelta, *, now: datetime | None = None) -> list[str]:
         """Delete threads whose latest checkpoint is older than ``idle_for``. Returns their ids."""
 
+    # -- stream chunks -------------------------------------------------------
+
+    def put_stream_chunks(self, thread_id: str, chunks: Sequence[StreamChunk]) -> None:
+        """Append chunks to the thread's stream (their ``seq`` is ignored and assigned here).
+
+        Idempotent on ``(checkpoint_ns, writer, attempt, idx)``. Chunks of
+        one call get consecutive positions after every chunk committed before.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not store stream chunks")
+
+    def get_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
+        """Chunks of the thread (every namespace) with ``seq > after``, in ``seq`` order."""
+        raise NotImplementedError(f"{type(self).__name__} does not store stream chunks")
+
+    def stream_head(self, thread_id: str) -> int:
+        """The ``seq`` of the thread's newest chunk (0 when it has none): a new reader's cursor."""
+        raise NotImplementedError(f"{type(self).__name__} does not store stream chunks")
+
+    def delete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
+        """Delete chunks written before ``before`` (of one thread, or of all with None). Returns how many."""
+        raise NotImplementedError(f"{type(self).__name__} does not store stream chunks")
+
     def archive_thread(self, thread_id: str, path: str | Path, *, delete: bool = True) -> int:
         """Append the thread's checkpoints and writes to a JSON Lines file, then delete them.
 
@@ -349,3 +404,15 @@ class BaseCheckpointSaver(abc.ABC):
 
     async def arestore_archive(self, path: str | Path) -> int:
         return await asyncio.to_thread(self.restore_archive, path)
+
+    async def aput_stream_chunks(self, thread_id: str, chunks: Sequence[StreamChunk]) -> None:
+        await asyncio.to_thread(self.put_stream_chunks, thread_id, chunks)
+
+    async def aget_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
+        return await asyncio.to_thread(lambda: self.get_stream_chunks(thread_id, after=after, limit=limit))
+
+    async def astream_head(self, thread_id: str) -> int:
+        return await asyncio.to_thread(self.stream_head, thread_id)
+
+    async def adelete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
+        return await asyncio.to_thread(lambda: self.delete_stream_chunks(thread_id, before=before))

@@ -13,6 +13,7 @@ worker sees the client's checkpoints). Another process cannot see it:
 
 from __future__ import annotations
 
+import bisect
 import threading
 import uuid
 import weakref
@@ -32,7 +33,7 @@ from ._common import (
     metadata_matches,
     parse_time,
 )
-from .base import CheckpointRecord, PendingWrite, ThreadInfo
+from .base import CheckpointRecord, PendingWrite, StreamChunk, ThreadInfo
 
 __all__ = ["InMemorySaver", "MemorySaver"]
 
@@ -63,6 +64,10 @@ class InMemorySaver(ArchivingSaver):
         self._name = name or uuid.uuid4().hex[:12]
         self._lock = threading.RLock()
         self._threads: dict[str, _Thread] = {}
+        # thread -> its stream chunks in seq order, and the writer keys already stored
+        self._chunks: dict[str, list[StreamChunk]] = defaultdict(list)
+        self._chunk_keys: dict[str, set[tuple[str, str, int, int]]] = defaultdict(set)
+        self._chunk_seq: dict[str, int] = {}
         with _registry_lock:
             _registry[self._name] = self
 
@@ -199,8 +204,47 @@ class InMemorySaver(ArchivingSaver):
         infos.sort(key=lambda t: t.updated_at, reverse=True)
         return infos
 
+    # -- stream chunks -------------------------------------------------------------
+
+    def put_stream_chunks(self, thread_id: str, chunks: Sequence[StreamChunk]) -> None:
+        with self._lock:
+            stored, keys = self._chunks[thread_id], self._chunk_keys[thread_id]
+            seq = self._chunk_seq.get(thread_id, 0)
+            for chunk in chunks:
+                key = (chunk.checkpoint_ns, chunk.writer, chunk.attempt, chunk.idx)
+                if key in keys:
+                    continue
+                keys.add(key)
+                seq += 1
+                stored.append(replace(chunk, seq=seq, value=json_copy(chunk.value)))
+            self._chunk_seq[thread_id] = seq
+
+    def get_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
+        with self._lock:
+            stored = self._chunks.get(thread_id) or []
+            start = bisect.bisect_right(stored, after, key=lambda c: c.seq)
+            return [replace(c, value=json_copy(c.value)) for c in stored[start : start + limit]]
+
+    def stream_head(self, thread_id: str) -> int:
+        with self._lock:
+            return self._chunk_seq.get(thread_id, 0)
+
+    def delete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
+        cutoff = before.isoformat()
+        deleted = 0
+        with self._lock:
+            for tid in [thread_id] if thread_id is not None else list(self._chunks):
+                stored = self._chunks.get(tid) or []
+                kept = [c for c in stored if c.created_at >= cutoff]
+                deleted += len(stored) - len(kept)
+                self._chunks[tid] = kept
+        return deleted
+
     def delete_thread(self, thread_id: str) -> int:
         with self._lock:
+            self._chunks.pop(thread_id, None)
+            self._chunk_keys.pop(thread_id, None)
+            self._chunk_seq.pop(thread_id, None)
             thread = self._threads.pop(thread_id, None)
             return 0 if thread is None else len(thread.checkpoints)
 
@@ -250,6 +294,8 @@ class InMemorySaver(ArchivingSaver):
             expired = [t.thread_id for t in self.list_threads() if parse_time(t.updated_at) < cutoff]
             for thread_id in expired:
                 del self._threads[thread_id]
+                for chunks in (self._chunks, self._chunk_keys, self._chunk_seq):
+                    chunks.pop(thread_id, None)
         return expired
 
     def _stats(self) -> dict[str, int]:

@@ -40,7 +40,7 @@ from ..errors import ConfigurationError, StoreError, StoreUnavailableError
 from ._codec import dumps
 from ._masking import mask_password
 from ._sql import Op, SqlSaver, Stmt, Tx, Txn, advance
-from .base import CheckpointRecord, PendingWrite, ThreadInfo
+from .base import CheckpointRecord, PendingWrite, StreamChunk, ThreadInfo
 
 __all__ = ["PostgresSaver"]
 
@@ -408,6 +408,18 @@ class PostgresSaver(SqlSaver):
 
     async def aexpire_threads(self, idle_for: timedelta, *, now: datetime | None = None) -> list[str]:
         return await self._arun(self._expire_threads_op(idle_for, now))
+
+    async def aput_stream_chunks(self, thread_id: str, chunks: Sequence[StreamChunk]) -> None:
+        await self._arun(self._put_stream_chunks_op(thread_id, chunks))
+
+    async def aget_stream_chunks(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StreamChunk]:
+        return await self._arun(self._get_stream_chunks_op(thread_id, after, limit))
+
+    async def astream_head(self, thread_id: str) -> int:
+        return await self._arun(self._stream_head_op(thread_id))
+
+    async def adelete_stream_chunks(self, thread_id: str | None, *, before: datetime) -> int:
+        return await self._arun(self._delete_stream_chunks_op(thread_id, before))
 
     def _blobs_named(self, columns: str, tid: str, ns: str, keys: set[Any]) -> tuple[str, list[Any]]:
         """One primary-key probe per key, whatever the planner's statistics say.

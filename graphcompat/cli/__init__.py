@@ -98,11 +98,12 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     w.add_argument("rest", nargs=argparse.REMAINDER)
 
     # -- runs ----------------------------------------------------------------------
-    p = command("run", run.cmd_run, "start, resume or replay a run and print each super-step as it commits", graph=True)
+    p = command("run", run.cmd_run, "start, resume or replay a run and print its stream (--mode) as it runs", graph=True)
     p.add_argument("--thread", required=True, metavar="THREAD", help="thread id (one run per thread at a time)")
     p.add_argument("--input", metavar="JSON", help="input of a new run, e.g. '{\"query\": \"x\"}'; without --input/--resume the latest checkpoint is resumed")
     p.add_argument("--resume", metavar="JSON", help="answer an interrupt: sends Command(resume=JSON)")
     p.add_argument("--checkpoint", metavar="ID", help="replay from this checkpoint (full or short id) on a new branch")
+    p.add_argument("--mode", action="append", metavar="MODE", help="stream mode(s) to print: updates (default), values, custom, messages, checkpoints (one line per super-step), tasks, debug; repeat or comma-separate for several")
     p.add_argument("--in-process-worker", action="store_true", help="run the nodes in this process (default when no Temporal address is configured)")
 
     p = command("update", run.cmd_update, "update_state: write a checkpoint as if a node had returned --values; prints its id", graph=True, thread=True)

@@ -1,10 +1,9 @@
 """``graphcompat run``, ``update`` and ``fork``: commands that need the graph's code.
 
-``run`` follows a run live by polling the snapshot store while ``invoke``
-waits in a background thread: the store is where every committed super-step
-lands, whichever worker ran it, so this works the same with an in-process
-worker and with workers on other machines, and needs nothing from the run
-beyond what ``get_state_history`` already reads.
+``run`` follows a run with ``graph.stream`` (``--mode``: LangGraph's stream
+modes, ``updates`` by default), so the command line prints exactly the
+chunks a program would get, live chunks (``custom``, ``messages``) included,
+whichever worker runs the nodes.
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ import contextlib
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphcompat import _settings
-from graphcompat._follow import StoreFollower
 from graphcompat._loading import load_graph
 from graphcompat._runtime import Runtime, connect_from_env, current_runtime, install_runtime
 from graphcompat._settings import temporal_configured
@@ -28,10 +26,6 @@ from graphcompat.cli._store import default_store_url, open_store, parse_json_arg
 from graphcompat.errors import ConfigurationError, GraphRecursionError
 
 __all__ = ["cmd_fork", "cmd_run", "cmd_update", "load_cli_graph", "run_failure_line", "temporal_runtime"]
-
-#: How often ``run`` looks for new checkpoints.
-POLL_SECONDS = 0.1
-
 
 class NodeFailed(Exception):
     """The run stopped on an error (a node's exception, a recursion limit): exit status 1."""
@@ -84,41 +78,60 @@ def temporal_runtime(args: argparse.Namespace, *, in_process_worker: bool | None
         runtime.close()
 
 
-def follow(graph: Any, input: Any, config: dict[str, Any], out: Any = None) -> dict[str, Any]:
-    """Invoke in a background thread and print each checkpoint the run commits, once, as it lands."""
+def follow(graph: Any, input: Any, config: dict[str, Any], out: Any = None, modes: Sequence[str] = ("updates",)) -> dict[str, Any]:
+    """Stream the run in ``modes`` and print each chunk as it arrives; return the final values.
+
+    A chunk is one line of JSON (prefixed by its mode when several are
+    followed); ``checkpoints`` chunks print as step lines (step, source,
+    writers, keys changed, writes, short id) and ``messages`` tokens print
+    inline, a message per line.
+    """
     out = out or sys.stdout
     store: BaseCheckpointSaver = graph.store
     thread_id = config["configurable"]["thread_id"]
-    follower = StoreFollower(store, thread_id)
-    follower.skip_through(store.get_checkpoint(thread_id))
     known: dict[str, CheckpointRecord] = {}
-    box: dict[str, Any] = {}
+    several = len(modes) > 1
+    inline = False
 
-    def target() -> None:
-        try:
-            box["result"] = graph.invoke(input, config)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            box["error"] = exc
+    def record(checkpoint_id: str | None) -> CheckpointRecord | None:
+        if not checkpoint_id:
+            return None
+        if checkpoint_id not in known:
+            found = store.get_checkpoint(thread_id, "", checkpoint_id)
+            if found is None:
+                return None
+            known[checkpoint_id] = found
+        return known[checkpoint_id]
 
-    worker = threading.Thread(target=target, name="graphcompat-cli-invoke", daemon=True)
-    worker.start()
-
-    def drain() -> None:
-        for record in follower.poll():
-            known[record.checkpoint_id] = record
-            parent_id = record.parent_checkpoint_id
-            parent = known.get(parent_id) if parent_id else None
-            if parent is None and parent_id:
-                parent = store.get_checkpoint(thread_id, record.checkpoint_ns, parent_id)
-            print(step_line(record, parent), file=out, flush=True)
-
-    while worker.is_alive():
-        drain()
-        worker.join(POLL_SECONDS)
-    drain()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+    for item in graph.stream(input, config, stream_mode=list(modes)):
+        mode, chunk = item if several else (modes[0], item)
+        if mode == "messages":
+            message, metadata = chunk
+            if not inline:
+                print(f"{mode}  {metadata.get('langgraph_node', '?')}: " if several else f"{metadata.get('langgraph_node', '?')}: ", end="", file=out)
+                inline = True
+            print(message.content if isinstance(message.content, str) else json.dumps(message.content, default=json_default), end="", file=out, flush=True)
+            if getattr(message, "chunk_position", None) == "last" or not type(message).__name__.endswith("Chunk"):
+                print(file=out, flush=True)
+                inline = False
+            continue
+        if inline:
+            print(file=out)
+            inline = False
+        if mode == "checkpoints":
+            current = record(chunk["config"]["configurable"]["checkpoint_id"])
+            parent = record((chunk.get("parent_config") or {}).get("configurable", {}).get("checkpoint_id"))
+            line = step_line(current, parent) if current is not None else json.dumps(chunk, default=json_default)
+        else:
+            line = json.dumps(chunk, default=json_default, ensure_ascii=False)
+        print(f"{mode}  {line}" if several else line, file=out, flush=True)
+    if inline:
+        print(file=out, flush=True)
+    state = graph.get_state({"configurable": {"thread_id": thread_id}})  # where the run ended: the thread's head
+    result = dict(state.values)
+    if state.interrupts:
+        result["__interrupt__"] = list(state.interrupts)
+    return result
 
 
 def run_failure_line(exc: BaseException, graph_spec: str = "MODULE:ATTR") -> str | None:
@@ -148,7 +161,7 @@ def _runtime_for(args: argparse.Namespace) -> contextlib.AbstractContextManager[
 def _finish(args: argparse.Namespace, graph: Any, input: Any, config: dict[str, Any]) -> int:
     """Follow the run (inside the command's runtime), then print the final values."""
     try:
-        result = follow(graph, input, config)
+        result = follow(graph, input, config, modes=_modes(args))
     except Exception as exc:
         line = run_failure_line(exc, args.graph)
         if line is None:
@@ -165,6 +178,17 @@ def _finish(args: argparse.Namespace, graph: Any, input: Any, config: dict[str, 
             file=sys.stderr,
         )
     return 0
+
+
+def _modes(args: argparse.Namespace) -> list[str]:
+    """``--mode`` (repeatable, or comma-separated): the stream modes to print; ``updates`` by default."""
+    from graphcompat.graph._compiled import STREAM_MODES
+
+    given = [m.strip() for value in (getattr(args, "mode", None) or ["updates"]) for m in value.split(",") if m.strip()]
+    for mode in given:
+        if mode not in STREAM_MODES:
+            raise ConfigurationError(f"--mode {mode!r} is not a stream mode; use one of {', '.join(STREAM_MODES)}")
+    return given or ["updates"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -34,7 +34,15 @@ from typing import Any
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, END, START
 from graphcompat._calls import TaskCallsPending
 from graphcompat._interrupts import GraphInterrupt, SubgraphInterrupt
-from graphcompat.checkpoint._layout import TaskKind, TaskResult, TaskSpec, TaskState, is_state_channel, join_channel
+from graphcompat.checkpoint._layout import (
+    COMMAND_UPDATE_TASK,
+    TaskKind,
+    TaskResult,
+    TaskSpec,
+    TaskState,
+    is_state_channel,
+    join_channel,
+)
 from graphcompat.engine import _user_code
 from graphcompat.engine._spec import BranchSpec, GraphSpec, check_node_names
 from graphcompat.errors import AmbiguousResumeError, InvalidUpdateError, ParentCommand, UnknownNodeError
@@ -100,8 +108,17 @@ class Engine:
         ``{interrupt_id: value}`` answers by id.
         """
         waiting = {t.id: t for t in tasks if t.id in states and states[t.id].interrupts and states[t.id].result is None}
-        if not waiting:  # as in LangGraph: nothing to answer, the run simply resumes
-            return {}
+        if not waiting:
+            # Nobody waits here (e.g. update_state wrote a new checkpoint while a node was
+            # interrupted): as LangGraph's "null resume", a plain value answers the next
+            # interrupt() the unfinished tasks reach; a mapping of ids names nobody.
+            if isinstance(resume, Mapping):
+                return {}
+            return {
+                t.id: (t.name, resume)
+                for t in tasks
+                if t.kind != TaskKind.INPUT and (t.id not in states or states[t.id].result is None)
+            }
         by_id = {i["id"]: tid for tid in waiting for i in states[tid].interrupts}
         owner = {i["id"]: str(i.get("call") or tid) for tid in waiting for i in states[tid].interrupts}
         if isinstance(resume, Mapping) and resume and all(k in by_id for k in resume):
@@ -278,12 +295,9 @@ class Engine:
     async def _route(self, source: str, view: Any, config: Mapping[str, Any], result: TaskResult) -> None:
         for branch in self.spec.branches.get(source, ()):
             decision = await _user_code.call(branch.path, branch.is_async, branch.takes_config, view, config)
+            # An empty list (a map over zero items) ends this branch, as in LangGraph; None is
+            # not a destination and is refused by _add_route.
             items = decision if isinstance(decision, (list, tuple)) else [decision]
-            if not items:
-                raise UnknownNodeError(
-                    f"The conditional edge after {source!r} returned an empty result; return a node name, "
-                    "END, a list of names or Send objects."
-                )
             for item in items:
                 self._add_route(source, item, branch, result)
 
@@ -366,11 +380,17 @@ class Engine:
         tasks: Sequence[TaskSpec],
         results: Mapping[str, TaskResult],
         new_checkpoint_id: str,
+        update: Sequence[tuple[str, Any]] = (),
     ) -> StepOutcome:
-        """Apply a super-step's results and decide what runs next."""
+        """Apply a super-step's results and decide what runs next.
+
+        ``update``: an ``invoke(Command(update=...))`` stored against the checkpoint the
+        step ran from; applied first, as the step's tasks saw it (:meth:`with_update`).
+        """
         ordered = self.order_results(tasks, results)
-        values = dict(values_json)
-        changed = self.apply_writes(values, ordered)
+        values = self.with_update(values_json, update)
+        changed = list(dict.fromkeys(key for key, _ in update))
+        changed += [c for c in self.apply_writes(values, ordered) if c not in changed]
         pulls: list[str] = []
         sends: list[tuple[str, Any]] = []
         finished = [task.name for task, _ in ordered]
@@ -454,6 +474,15 @@ class Engine:
             )
         raise InvalidUpdateError("Cannot tell which node this update comes from; pass as_node= (a node name, or START).")
 
+    def with_update(self, values_json: Mapping[str, Any], writes: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+        """The state with an ``invoke(Command(update=...))`` applied through the reducers: what the
+        tasks of the checkpoint it continues read, and what their commit starts from."""
+        values = dict(values_json)
+        if writes:
+            update = TaskSpec(COMMAND_UPDATE_TASK, "__input__", TaskKind.INPUT)
+            self.apply_writes(values, [(update, TaskResult(COMMAND_UPDATE_TASK, "__input__", writes=list(writes)))])
+        return values
+
     def live_values(
         self, values_json: Mapping[str, Any], tasks: Sequence[TaskSpec], done: Mapping[str, TaskResult]
     ) -> dict[str, Any]:
@@ -466,10 +495,13 @@ class Engine:
     def state_values(self, values_json: Mapping[str, Any], *, defaults: bool = True) -> dict[str, Any]:
         """User-facing values: state keys only, as Python objects.
 
-        Reducer keys never written show their type's empty value, as in
-        LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
+        Keys come in the schema's field order. Reducer keys never written show
+        their type's empty value, as in LangGraph; ``defaults=False`` for the input checkpoint of a new thread,
         whose values the lesson shows as ``{}``.
         """
         fields = self.schema.fields
         values = self.schema.load_values({k: v for k, v in values_json.items() if is_state_channel(k) and k in fields})
-        return self._with_defaults(values) if defaults else values
+        if defaults:
+            values = self._with_defaults(values)
+        # In the schema's field order, as LangGraph reads its channels (not in the order written).
+        return {k: values[k] for k in fields if k in values}

@@ -18,6 +18,7 @@ from graphcompat.checkpoint._layout import (
     TaskKind,
     TaskSpec,
     child_record,
+    command_update_rows,
     completed_results,
     record_tasks,
     resume_rows,
@@ -35,6 +36,7 @@ __all__ = [
     "interrupts_after",
     "interrupts_before",
     "open_run",
+    "recursion_allowance",
     "recursion_exceeded",
     "resume_run",
     "retry_delay",
@@ -157,16 +159,24 @@ def written_by_this_run(checkpoint_id: str, seen_head: str | None, new_checkpoin
 
 
 def resume_run(
-    engine: Engine, mode: RunMode, record: CheckpointRecord, writes: Sequence[PendingWrite], resume: Any
+    engine: Engine,
+    mode: RunMode,
+    record: CheckpointRecord,
+    writes: Sequence[PendingWrite],
+    resume: Any,
+    update: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], list[PendingWrite]]:
     """Resuming an existing checkpoint: the ids of tasks that already completed there,
-    and, for ``Command(resume=...)``, the resume rows to store."""
+    and, for ``Command(resume=..., update=...)``, the rows to store (resume values; the
+    update, which the checkpoint's tasks then read, as LangGraph applies it)."""
     done = sorted(completed_results(writes))
     if mode != RunMode.COMMAND:
         return done, []
-    states = task_states(writes)
-    targets = engine.match_resume(record_tasks(record), states, resume)
-    return done, resume_rows(states, targets)
+    rows = command_update_rows(update) if update else []
+    if resume is not None:
+        states = task_states(writes)
+        rows += resume_rows(states, engine.match_resume(record_tasks(record), states, resume))
+    return done, rows
 
 
 # -- stopping rules ---------------------------------------------------------------------
@@ -176,6 +186,23 @@ def recursion_exceeded(steps_done: int, limit: int) -> bool:
     """As in LangGraph, the limit is checked before "nothing left to run": a run that
     needs exactly ``recursion_limit`` super-steps of nodes fails."""
     return steps_done >= limit
+
+
+def recursion_allowance(mode: RunMode, resumed: bool) -> int:
+    """Node super-steps a run may take beyond ``recursion_limit``, as LangGraph counts them.
+
+    LangGraph bounds a run by checkpoint step: ``stop = opened_step + 1 + recursion_limit + 1``.
+    A run that starts with an input spends two of those steps on the input and
+    ``__start__``, so it gets exactly ``recursion_limit`` node steps. A run that continues
+    an existing checkpoint (``invoke(None)``, ``Command(resume=...)``, an update or fork
+    that is the thread's head) spends none, so it gets two more; a replay spends one on
+    its fork copy, so it gets one more. Continue-as-new carries the count of its run.
+    """
+    if mode in (RunMode.RESUME, RunMode.COMMAND):
+        return 2
+    if mode == RunMode.REPLAY:
+        return 2 if resumed else 1
+    return 0
 
 
 def skips_interrupt_before(mode: RunMode, resumed: bool) -> bool:

@@ -10,18 +10,38 @@ ones awaited; ``config`` passed when the function asks for it) and how
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from graphcompat._calls import CallScope, TaskCallsPending, call_scope
 from graphcompat._interrupts import _InterruptScope, _scope
+from graphcompat._node_context import current_writer
 from graphcompat.errors import NodeExitError
 
 __all__ = ["call", "call_node", "call_task", "reduce"]
 
 
-async def call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any) -> Any:
+@functools.lru_cache(maxsize=1024)
+def _takes_writer(fn: Callable[..., Any]) -> bool:
+    """True when ``fn`` has a parameter named ``writer`` (LangGraph injects the stream writer by name)."""
+    try:
+        return "writer" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _wants_writer(fn: Callable[..., Any]) -> bool:
+    try:
+        return _takes_writer(fn)
+    except TypeError:  # an unhashable callable: not cached
+        return _takes_writer.__wrapped__(fn)
+
+
+async def call(
+    fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: Any, config: Any, **inject: Any
+) -> Any:
     """Call a node or a router with its input (and its config when it takes one).
 
     ``sys.exit()`` and ``KeyboardInterrupt`` from user code become a
@@ -31,9 +51,9 @@ async def call(fn: Callable[..., Any], is_async: bool, takes_config: bool, arg: 
     args = (arg, config) if takes_config else (arg,)
     try:
         if is_async:
-            return await fn(*args)
-        # to_thread copies the context, so interrupt() finds its scope.
-        out = await asyncio.to_thread(fn, *args)
+            return await fn(*args, **inject)
+        # to_thread copies the context, so interrupt() and the stream writer find their node.
+        out = await asyncio.to_thread(fn, *args, **inject)
         if asyncio.iscoroutine(out):
             out = await out
         return out
@@ -66,13 +86,17 @@ async def call_node(
     error from ``failed_calls`` (``{call_id: exception}``), or is submitted.
     A node that returns, is interrupted or raises while calls it submitted
     have not run raises :class:`TaskCallsPending` instead: LangGraph runs a
-    node's submitted tasks whatever the node does next.
+    node's submitted tasks whatever the node does next. A node with a
+    ``writer`` parameter gets the stream writer of the node it runs as.
     """
+    inject: dict[str, Any] = {}
+    if _wants_writer(fn):
+        inject["writer"] = current_writer() or (lambda chunk: None)
     token = _scope.set(_InterruptScope(list(resume), task_id))
     calls = CallScope(task_id, dict(saved_calls or {}), failed=dict(failed_calls or {}))
     call_token = call_scope().set(calls)
     try:
-        out = await call(fn, is_async, takes_config, arg, config)
+        out = await call(fn, is_async, takes_config, arg, config, **inject)
     except TaskCallsPending:
         raise
     except Exception as exc:

@@ -27,6 +27,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 
 from graphcompat import _calls, errors
 from graphcompat._constants import START
+from graphcompat._node_context import current_writer
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.graph._builder import StateGraph
 from graphcompat.graph._compiled import _SKIP, CompiledStateGraph, Config
@@ -227,8 +228,8 @@ class entrypoint(Generic[R]):  # noqa: N801 - LangGraph's name
                 kwargs["previous"] = _calls.load_value(state.get("previous"), save_type)
             if "config" in wants:
                 kwargs["config"] = config
-            if "writer" in wants:
-                kwargs["writer"] = _no_writer
+            if "writer" in wants:  # the stream writer of the node the entrypoint runs as
+                kwargs["writer"] = current_writer() or _no_writer
             if "store" in wants:
                 kwargs["store"] = None
             return _calls.load_value(state.get("input"), input_annotation), kwargs
@@ -274,7 +275,7 @@ def _result_types(annotation: Any) -> tuple[Any, Any]:
 
 
 def _no_writer(chunk: Any) -> None:
-    """The ``writer`` an entrypoint asks for: custom stream chunks are not streamed yet."""
+    """The ``writer`` of an entrypoint called where nothing streams."""
 
 
 def _split(returned: Any) -> dict[str, Any]:

@@ -41,7 +41,8 @@ def _accepts_config(fn: Callable[..., Any]) -> bool:
     if any(p.name == "config" for p in params):
         return True
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
+    # ``writer`` is injected by name (the stream writer), never the config.
+    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty and positional[1].name != "writer"
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:

@@ -37,12 +37,22 @@ from temporalio.exceptions import (
 
 from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
-from graphcompat._follow import StoreFollower
+from graphcompat import _chunks
+from graphcompat._follow import RunFollower
+from graphcompat.graph._emit import StreamEmitter
 from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
-from graphcompat._wire import CONFIGURABLE_REF, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
+from graphcompat._wire import CONFIGURABLE_REF, EPHEMERAL_THREAD_PREFIX, MAX_WORKFLOW_ID_BYTES, WORKFLOW_NAME, RunInput, RunMode, RunResult, RunStatus, workflow_id_for
 from graphcompat._calls import load_value
-from graphcompat.checkpoint._layout import INLINE_WRITE_LIMIT, call_rows, run_args_id, run_args_marker, run_args_rows
+from graphcompat.checkpoint._common import check_limit, metadata_matches
+from graphcompat.checkpoint._layout import (
+    INLINE_WRITE_LIMIT,
+    call_rows,
+    command_update,
+    run_args_id,
+    run_args_marker,
+    run_args_rows,
+)
 from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
@@ -111,6 +121,9 @@ def _json_config(config: Config | None) -> dict[str, Any]:
     for key in ("configurable", "metadata", "tags", "recursion_limit", "run_name"):
         if config and key in config:
             out[key] = config[key]
+    thread_id = (out.get("configurable") or {}).get("thread_id")
+    if isinstance(thread_id, uuid.UUID):  # accepted as LangGraph does, stored (and sent) as its string
+        out["configurable"] = {**out["configurable"], "thread_id": str(thread_id)}
     try:
         json.dumps(out)
     except (TypeError, ValueError) as exc:
@@ -167,6 +180,12 @@ async def _result(handle: Any, thread_id: str) -> Any:
 
 log = logging.getLogger("graphcompat")
 
+#: LangGraph's stream modes, all supported.
+STREAM_MODES = ("values", "updates", "custom", "messages", "checkpoints", "tasks", "debug")
+#: Modes whose chunks come from nodes while they run (the rest follow from checkpoints).
+LIVE_MODES = ("custom", "messages")
+#: A poll that brings this many items builds its chunks off the runtime loop.
+OFF_LOOP_ITEMS = 32
 #: History snapshots built per read of pending writes (one query for the batch, not one per checkpoint).
 _HISTORY_BATCH = 20
 
@@ -276,7 +295,7 @@ class CompiledStateGraph:
         raw = conf.get("thread_id")
         if raw is None:
             if required:
-                raise errors.ConfigurationError(
+                raise errors.MissingThreadIdError(
                     "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
                     "checkpoint_ns, checkpoint_id. Pass config={'configurable': {'thread_id': 'some-id'}}."
                 )
@@ -336,17 +355,23 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        stream_mode: str | Sequence[str] = "values",
         **kwargs: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Run the graph on Temporal until it ends, is interrupted or fails; return the final values.
 
         ``invoke(None, config)`` resumes the thread's latest checkpoint;
         with a ``checkpoint_id`` in ``config`` it replays from that checkpoint
         on a new branch; ``invoke(Command(resume=...), config)`` answers an
         ``interrupt()``. A node's exception is re-raised with its own type.
+        With a ``stream_mode`` other than ``"values"`` it returns the list of
+        chunks :meth:`stream` yields in that mode, as LangGraph does.
         """
         if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
             return _subgraph.call_sync(lambda: _subgraph.run_child(self, input, config))
+        if stream_mode != "values":
+            modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
+            return list(self.stream(input, config, stream_mode=stream_mode, **modes))
         runtime = self._runtime()
         return runtime.run_sync(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -357,11 +382,15 @@ class CompiledStateGraph:
         *,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        stream_mode: str | Sequence[str] = "values",
         **kwargs: Any,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """Async twin of :meth:`invoke`."""
         if _subgraph.current() is not None:  # inside a parent's node: run as its subgraph
             return await _subgraph.run_child(self, input, config)
+        if stream_mode != "values":
+            modes = dict(interrupt_before=interrupt_before, interrupt_after=interrupt_after)
+            return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode, **modes)]
         runtime = self._runtime()
         return await runtime.run_async(self._ainvoke(runtime, input, config, interrupt_before, interrupt_after))
 
@@ -376,7 +405,7 @@ class CompiledStateGraph:
             # As in LangGraph: without a checkpointer nothing outlives the call, whatever
             # thread_id the config names (the run's snapshots are dropped when it returns).
             self._thread(config, required=False)  # a malformed config is still refused
-            thread_id, ns, checkpoint_id = f"ephemeral-{_ids.checkpoint_id()}", "", None
+            thread_id, ns, checkpoint_id = f"{EPHEMERAL_THREAD_PREFIX}{_ids.checkpoint_id()}", "", None
         else:
             thread_id, ns, checkpoint_id = self._thread(config)
         if ns:
@@ -393,19 +422,24 @@ class CompiledStateGraph:
         resume: Any = None
         payload: Any = None
         if isinstance(input, Command):
-            if input.resume is None or input.goto or input.update is not None or input.graph is not None:
+            if (input.resume is None and input.update is None) or input.goto or input.graph is not None:
                 given = ", ".join(
                     f"{name}={value!r:.40}"
                     for name, value in (("graph", input.graph), ("update", input.update), ("resume", input.resume), ("goto", input.goto))
                     if value not in (None, (), [])
                 )
-                raise errors.ConfigurationError(
-                    f"invoke(Command(...)) takes Command(resume=value) to answer an interrupt, got Command({given}); "
-                    "to change the state or the next node use graph.update_state(config, values, as_node=...) "
-                    "and then graph.invoke(None, config)."
+                raise errors.NotSupportedError(
+                    f"invoke(Command(...)) takes Command(resume=value, update={{...}}) (either or both), got "
+                    f"Command({given}); goto and graph are not supported there. To choose the next node use "
+                    "graph.update_state(config, values, as_node=...) and then graph.invoke(None, config).",
+                    feature="Command(goto=...) as input",
                 )
             mode = RunMode.COMMAND
-            resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
+            if input.resume is not None:
+                resume = self.engine.schema.dump("__resume__", input.resume, where="Command(resume=...)")
+            if input.update is not None:
+                # applied before the continued checkpoint's tasks run, as LangGraph does
+                payload = self.engine.dump_input(input.update, where="Command(update=...)")
         elif input is None:
             mode = RunMode.REPLAY if checkpoint_id else RunMode.RESUME
         else:
@@ -516,8 +550,16 @@ class CompiledStateGraph:
         run = self._run_input(input, config, interrupt_before, interrupt_after)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
         self._check_resumable(run, latest)
-        handle = await self._start(runtime, run, latest)
-        runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
+        try:
+            handle = await self._start(runtime, run, latest)
+            runtime.started_runs.append((handle.id, handle.first_execution_run_id or handle.result_run_id or ""))
+        except errors.ThreadBusyError:
+            if run.mode != RunMode.RESUME:
+                raise
+            # invoke(None, config) while a run is in flight (started elsewhere, or by a caller that
+            # went away): that run is what resuming means now; wait for it and return its result.
+            client = await runtime.client()
+            handle = client.get_workflow_handle(workflow_id_for(run.thread_id, run.checkpoint_ns), result_type=RunResult)
         try:
             try:
                 result: RunResult = await _result(handle, run.thread_id)
@@ -731,10 +773,10 @@ class CompiledStateGraph:
 
     def _history_query(
         self, config: Config, filter: Mapping[str, Any] | None, before: Config | str | None
-    ) -> tuple[str, str, str | None]:
-        """``(thread_id, checkpoint_ns, before_id)`` of a history call, each argument checked."""
+    ) -> tuple[str, str, str | None, str | None]:
+        """``(thread_id, checkpoint_ns, before_id, checkpoint_id)`` of a history call, each argument checked."""
         self._require_checkpointer("get_state_history")
-        thread_id, ns, _ = self._thread(config)
+        thread_id, ns, checkpoint_id = self._thread(config)
         self._graph_at(ns)  # an unknown namespace is refused
         if filter is not None and not isinstance(filter, Mapping):
             raise errors.ConfigurationError(
@@ -747,7 +789,24 @@ class CompiledStateGraph:
                 f"before must be a config or a checkpoint id (str), got {type(before_id).__name__} {before_id!r:.60}; "
                 "pass a snapshot's config: get_state_history(config, before=snapshot.config)."
             )
-        return thread_id, ns, before_id
+        return thread_id, ns, before_id, checkpoint_id
+
+    @staticmethod
+    def _named_history(
+        named: CheckpointRecord | None,
+        thread_id: str,
+        checkpoint_id: str,
+        filter: Mapping[str, Any] | None,
+        before_id: str | None,
+        limit: int | None,
+    ) -> list[CheckpointRecord]:
+        """The history of a config that names a checkpoint: that one checkpoint, when it passes
+        ``filter`` and ``before`` (LangGraph's savers narrow ``list`` by the config's checkpoint id)."""
+        check_limit(limit)
+        if named is None:
+            raise errors.UnknownCheckpointError.of(thread_id, checkpoint_id)
+        kept = metadata_matches(named.metadata, filter) and (not before_id or named.checkpoint_id < before_id)
+        return [named][:limit] if kept else []
 
     async def aget_state_history(
         self,
@@ -758,10 +817,14 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:
         """Async twin of :meth:`get_state_history`."""
-        thread_id, ns, before_id = self._history_query(config, filter, before)
+        thread_id, ns, before_id, checkpoint_id = self._history_query(config, filter, before)
         if before_id and await self.store.aget_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
-        records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        if checkpoint_id:
+            named = await self.store.aget_checkpoint(thread_id, ns, checkpoint_id)
+            records = self._named_history(named, thread_id, checkpoint_id, filter, before_id, limit)
+        else:
+            records = await self.store.alist_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         for start in range(0, len(records), _HISTORY_BATCH):
             batch = records[start : start + _HISTORY_BATCH]
             writes = await self.store.aget_writes_many(thread_id, ns, [r.checkpoint_id for r in batch])
@@ -778,13 +841,20 @@ class CompiledStateGraph:
     ) -> Iterator[StateSnapshot]:
         """Every checkpoint of the thread, all branches, newest first.
 
+        A ``checkpoint_id`` in ``config`` narrows it to that checkpoint, as in LangGraph.
         Bad arguments are refused here; the snapshots are read as the iterator is
         consumed, a page of checkpoints at a time (as LangGraph's iterator does).
         """
-        thread_id, ns, before_id = self._history_query(config, filter, before)
+        thread_id, ns, before_id, checkpoint_id = self._history_query(config, filter, before)
         if before_id and self.store.get_checkpoint(thread_id, ns, before_id) is None:
             raise errors.UnknownCheckpointError.of(thread_id, before_id)
-        records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
+        if checkpoint_id:
+            named = self.store.get_checkpoint(thread_id, ns, checkpoint_id)
+            records: Iterator[CheckpointRecord] = iter(
+                self._named_history(named, thread_id, checkpoint_id, filter, before_id, limit)
+            )
+        else:
+            records = self.store.list_checkpoints(thread_id, ns, filter=filter, before=before_id, limit=limit)
         return self._history_snapshots(thread_id, ns, records)
 
     def _history_snapshots(self, thread_id: str, ns: str, records: Iterator[CheckpointRecord]) -> Iterator[StateSnapshot]:
@@ -845,6 +915,9 @@ class CompiledStateGraph:
 
     # -- streaming -----------------------------------------------------------------
 
+    #: LangGraph's default for compiled graphs.
+    stream_mode = "updates"
+
     def _produce(self, runtime: Runtime, deliver: Callable[[Any], None], *args: Any) -> Coroutine[Any, Any, None]:
         """Run the stream on the runtime loop, handing each chunk (then ``_DONE`` or an error) to ``deliver``."""
 
@@ -863,17 +936,19 @@ class CompiledStateGraph:
         input: Any,
         config: Config | None = None,
         *,
-        stream_mode: str | Sequence[str] = "values",
+        stream_mode: str | Sequence[str] | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
-        poll_interval: float = 0.05,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`."""
         runtime = self._runtime()
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[Any] = asyncio.Queue()
-        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval, subgraphs)
+
         def deliver(item: Any) -> None:
             loop.call_soon_threadsafe(chunks.put_nowait, item)
 
@@ -891,25 +966,33 @@ class CompiledStateGraph:
         input: Any,
         config: Config | None = None,
         *,
-        stream_mode: str | Sequence[str] = "values",
+        stream_mode: str | Sequence[str] | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
-        poll_interval: float = 0.05,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
         **kwargs: Any,
     ) -> Iterator[Any]:
-        """Run like :meth:`invoke`, yielding each super-step as it is committed.
+        """Run like :meth:`invoke`, yielding chunks as LangGraph does.
 
-        ``stream_mode="values"`` yields the full state after each super-step
-        as LangGraph does (with input: first the state with the input applied;
-        a resume or replay: first the checkpoint it continues; an
-        ``interrupt()``: last the values with ``"__interrupt__"``); ``"updates"`` yields ``{node: update}`` per
-        super-step (and ``{"__interrupt__": (...)}`` when interrupted); a list
-        of modes yields ``(mode, chunk)`` pairs. The run goes on in Temporal
-        meanwhile; chunks are read from the snapshot store as it records them.
+        Modes (LangGraph's; default ``"updates"``): ``values`` (the state after
+        each super-step), ``updates`` (``{node: update}``), ``custom`` (what
+        nodes write with ``get_stream_writer()`` or their ``writer``
+        parameter), ``messages`` (``(message_chunk, metadata)`` tokens of chat
+        models called in nodes), ``checkpoints``, ``tasks`` and ``debug``. A
+        list of modes yields ``(mode, chunk)``; ``subgraphs=True`` adds the
+        namespace in front (``()`` for this graph). ``custom`` and
+        ``messages`` chunks leave the worker while the node runs.
+
+        ``stream(None, config)`` on a thread whose run is in flight (started
+        by another process, or by a reader that went away) attaches to that
+        run and yields its chunks from the start of the run; the sequence is
+        the same every time, so a reader that consumed ``n`` chunks continues
+        with ``itertools.islice(graph.stream(None, config, ...), n, None)``.
         """
         runtime = self._runtime()
         chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval)
+        args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval, subgraphs)
         future = runtime.submit(self._produce(runtime, chunks.put, *args))
         try:
             while (item := chunks.get()) is not _DONE:
@@ -919,63 +1002,222 @@ class CompiledStateGraph:
         finally:
             future.cancel()
 
+    def join_stream(
+        self,
+        config: Config,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
+    ) -> Iterator[Any]:
+        """Follow the thread's latest run, in flight or finished, from its start.
+
+        The chunks are those the run's own ``stream`` yielded (same modes:
+        live chunks are recorded for the modes the run was started with),
+        in the same order; a finished run's live chunks stay readable for
+        ``graphcompat._chunks.RETENTION`` (one hour). Named after LangGraph
+        Platform's ``runs.join_stream``: LangGraph's library API has no way
+        to address a run once its caller is gone.
+        """
+        runtime = self._runtime()
+        chunks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        args = (None, config, stream_mode, None, None, poll_interval, subgraphs, True)
+        future = runtime.submit(self._produce(runtime, chunks.put, *args))
+        try:
+            while (item := chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            future.cancel()
+
+    async def ajoin_stream(
+        self,
+        config: Config,
+        *,
+        stream_mode: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        poll_interval: float = 0.02,
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`join_stream`."""
+        runtime = self._runtime()
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[Any] = asyncio.Queue()
+        args = (None, config, stream_mode, None, None, poll_interval, subgraphs, True)
+
+        def deliver(item: Any) -> None:
+            loop.call_soon_threadsafe(chunks.put_nowait, item)
+
+        future = runtime.submit(self._produce(runtime, deliver, *args))
+        try:
+            while (item := await chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            future.cancel()
+
+    def astream_events(self, input: Any, config: Config | None = None, *, version: str = "v2", **kwargs: Any) -> AsyncIterator[Any]:
+        """Not offered yet: refused with what to use instead.
+
+        LangGraph's v2 events report every LangChain run inside the graph
+        (chains, tools, models: start, stream and end); graphcompat streams
+        node updates, model tokens and custom data, which cover what chat
+        products show.
+        """
+        raise errors.NotSupportedError(
+            "astream_events is not supported by graphcompat yet (its v2 events follow every LangChain run inside "
+            "the nodes); stream with graph.astream(input, config, stream_mode=['updates', 'messages', 'custom']) "
+            "for node updates, model tokens and custom data."
+        )
+
+    def _stream_modes(self, stream_mode: str | Sequence[str] | None) -> list[str]:
+        modes = [stream_mode or self.stream_mode] if stream_mode is None or isinstance(stream_mode, str) else list(stream_mode)
+        for mode in modes:
+            if mode not in STREAM_MODES:
+                raise errors.ConfigurationError(
+                    f"stream_mode {mode!r} is not a stream mode; use one of {', '.join(map(repr, STREAM_MODES))} "
+                    "or a list of them."
+                )
+        if not modes:
+            raise errors.ConfigurationError(f"stream_mode is an empty list; name at least one of {', '.join(map(repr, STREAM_MODES))}.")
+        return modes
+
+    async def _attach(self, runtime: Runtime, run: RunInput, live: list[str]) -> tuple[Any, RunInput, CheckpointRecord | None, int]:
+        """The thread's latest run: its handle, the input it started with (streaming ``live``),
+        the checkpoint it started from and the chunk position its stream starts after."""
+        from temporalio.service import RPCError, RPCStatusCode
+
+        client = await runtime.client()
+        workflow_id = workflow_id_for(run.thread_id, run.checkpoint_ns)
+        handle = client.get_workflow_handle(workflow_id, result_type=RunResult)
+        try:
+            description = await handle.describe()
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise errors.UnknownThreadError(
+                f"Thread {run.thread_id!r} has no run to join (Temporal knows no workflow {workflow_id!r}); "
+                "start one with graph.stream(input, config).",
+                thread_id=run.thread_id,
+            ) from None
+        first_run = description.raw_description.workflow_execution_info.first_run_id or description.run_id
+        first = client.get_workflow_handle(workflow_id, run_id=first_run)
+        started: RunInput | None = None
+        async for event in first.fetch_history_events():
+            attrs = event.workflow_execution_started_event_attributes
+            (started,) = await client.data_converter.decode(attrs.input.payloads, [RunInput])
+            break
+        if started is None:
+            raise errors.ThreadBusyError(
+                f"Thread {run.thread_id!r} has a run in flight whose start could not be read; wait for it to finish.",
+                thread_id=run.thread_id,
+                workflow_id=workflow_id,
+            )
+        cursor = await self.store.astream_head(run.thread_id) if started.stream_modes else 0
+        if started.stream_modes:
+            after = 0
+            while page := await self.store.aget_stream_chunks(run.thread_id, after=after):
+                for chunk in page:
+                    if (chunk.value or {}).get("mode") == _chunks.RUN_MARK and chunk.value.get("run") == first_run:
+                        cursor = chunk.seq
+                after = page[-1].seq
+        missing = [m for m in live if m not in started.stream_modes]
+        if missing:
+            log.warning(
+                "graphcompat: the run on thread %r was started without stream mode(s) %s; their chunks were not "
+                "recorded", run.thread_id, ", ".join(missing),
+            )
+        head = None
+        if started.last_checkpoint_id:
+            head = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, started.last_checkpoint_id)
+        return handle, dataclasses.replace(started, stream_modes=live), head, cursor
+
     async def _stream(
         self,
         runtime: Runtime,
         input: Any,
         config: Config | None,
-        stream_mode: str | Sequence[str],
+        stream_mode: str | Sequence[str] | None,
         interrupt_before: Sequence[str] | None,
         interrupt_after: Sequence[str] | None,
         poll_interval: float,
+        subgraphs: bool = False,
+        join: bool = False,
     ) -> AsyncIterator[Any]:
-        modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
-        for mode in modes:
-            if mode not in ("values", "updates"):
-                raise errors.ConfigurationError(
-                    f"stream_mode {mode!r} is not supported; use 'values', 'updates' or a list of them."
-                )
+        modes = self._stream_modes(stream_mode)
+        live = [m for m in LIVE_MODES if m in modes]
         run = self._run_input(input, config, interrupt_before, interrupt_after)
-        follower = StoreFollower(self.store, run.thread_id, run.checkpoint_ns)
+        run = dataclasses.replace(run, stream_modes=live)
         latest = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
-        self._check_resumable(run, latest)
-        follower.skip_through(latest)
-        seen = await self._streamed_before(latest)
+        if not join:
+            self._check_resumable(run, latest)
+        handle: Any = None
+        if not join:
+            cursor = await self.store.astream_head(run.thread_id) if live else 0
+            try:
+                handle = await self._start(runtime, run, latest)
+                runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
+                head = latest
+            except errors.ThreadBusyError:
+                if run.mode != RunMode.RESUME:
+                    raise
+        if handle is None:  # join_stream, or stream(None, config) on a busy thread: follow that run from its start
+            handle, run, head, cursor = await self._attach(runtime, run, live)
+        follower = RunFollower(self.store, run.thread_id, run.checkpoint_ns, chunks=bool(live), after=cursor)
+        follower.skip_through(head)
+        seen = await self._streamed_before(head)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
         # the input is applied (the input checkpoint itself is never streamed).
         start = None
-        if "values" in modes and run.mode in (RunMode.RESUME, RunMode.COMMAND, RunMode.REPLAY):
-            start = latest
+        if run.mode in (RunMode.RESUME, RunMode.COMMAND, RunMode.REPLAY):
+            start = head
             if run.mode == RunMode.REPLAY and run.checkpoint_id:
                 start = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, run.checkpoint_id)
-        handle = await self._start(runtime, run, latest)
-        runtime.started_runs.append((handle.id, handle.first_execution_run_id or ""))
-        waiter = asyncio.ensure_future(handle.result())
+        waiter = asyncio.ensure_future(_result(handle, run.thread_id))  # rides out a Temporal outage, as invoke does
+        several = len(modes) > 1
 
-        def emit(mode: str, chunk: Any) -> Any:
-            return chunk if len(modes) == 1 else (mode, chunk)
+        def emit(mode: str, chunk: Any, ns: tuple[str, ...] = ()) -> Any:
+            if subgraphs:
+                return (ns, mode, chunk) if several else (ns, chunk)
+            return (mode, chunk) if several else chunk
 
-        # LangGraph emits in the order things happen, whatever the order of the modes asked
-        # for: a step's updates (its tasks finishing), then its values (the step committed);
-        # at an interrupt, the updates chunk, then the values one.
-        ordered = [m for m in ("updates", "values") if m in modes]
-
+        emitter = StreamEmitter(self.engine, modes, emit, values=self._values_chunk, skip=_SKIP)
+        emitter.seed(head)
         if start is not None:
-            yield emit("values", self._stream_values(start))
+            # with a Command(update=...) applied, as the continued checkpoint's tasks will see it
+            writes = await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id)
+            given = list(run.input.items()) if run.mode == RunMode.COMMAND and run.input else []
+            update = command_update(writes) or given
+            shown = start
+            if update:
+                shown = dataclasses.replace(start, channel_values=self.engine.with_update(start.channel_values, update))
+            opening = emitter.opening(start, self._stream_values(shown), writes, runs_tasks=run.mode != RunMode.REPLAY)
+            for chunk in opening:
+                yield chunk
 
-        current = [latest]  # the newest record seen: the step that runs now
+        def build(items: list[Any], updates: dict[str, list[Any]]) -> list[Any]:
+            return [chunk for item in items for chunk in emitter.item(item, subgraphs, updates)]
 
-        async def drain() -> AsyncIterator[Any]:
-            for record in await follower.apoll():
-                current[0] = record
-                for mode in ordered:
-                    if mode == "values" and record.source not in ("fork", "input"):
-                        if (chunk := self._values_chunk(record)) is not _SKIP:
-                            yield emit(mode, chunk)
-                    elif mode == "updates" and record.source == "loop":
-                        for chunk in await self._updates_chunks(record, seen):
-                            yield emit(mode, chunk)
+        current = [head]  # the newest record seen: the step that runs now
+
+        async def drain(final: bool = False) -> AsyncIterator[Any]:
+            items = await follower.apoll(final=final)
+            updates: dict[str, list[Any]] = {}
+            for item in items:
+                if isinstance(item, CheckpointRecord):
+                    current[0] = item
+                    if "updates" in modes and item.source == "loop":  # @task results read from the store
+                        updates[item.checkpoint_id] = await self._updates_chunks(item, seen)
+            # Many items (a burst of tokens) are decoded in a thread: this loop is shared with the
+            # in-process worker, whose heartbeats must not wait for them.
+            if len(items) < OFF_LOOP_ITEMS:
+                chunks = build(items, updates)
+            else:
+                chunks = await asyncio.to_thread(build, items, updates)
+            for chunk in chunks:
+                yield chunk
             if "updates" in modes and current[0] is not None and current[0].next_tasks and not waiter.done():
                 for chunk in await self._updates_in_step(current[0], seen):
                     yield emit("updates", chunk)
@@ -985,24 +1227,34 @@ class CompiledStateGraph:
                 async for chunk in drain():
                     yield chunk
                 await asyncio.wait({waiter}, timeout=poll_interval)
-            async for chunk in drain():
+            async for chunk in drain(final=True):
                 yield chunk
             try:
                 result: RunResult = waiter.result()
             except WorkflowFailureError as failure:
+                record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns)
+                if record is not None and ("tasks" in modes or "debug" in modes):
+                    writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+                    for chunk in emitter.unfinished(record, writes):
+                        yield chunk
                 raise self._failure(failure, run) from None
             if result.status == RunStatus.INTERRUPTED:
                 record = await self.store.aget_checkpoint(run.thread_id, run.checkpoint_ns, result.checkpoint_id)
                 if record is not None:
                     snapshot = await self._snapshot(record, live=True)
-                    for mode in ordered:
+                    # LangGraph's order at an interrupt: the updates chunk, then the values one, then the
+                    # interrupted tasks' results.
+                    for mode in [m for m in ("updates", "values") if m in modes]:
                         if mode == "updates":
                             for chunk in await self._updates_before_interrupt(record, seen):
                                 yield emit(mode, chunk)
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
-                        elif mode == "values" and snapshot.interrupts:
+                        elif snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
                             yield emit(mode, _with_interrupts(snapshot.values, snapshot.interrupts))
+                    writes = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+                    for chunk in emitter.unfinished(record, writes):
+                        yield chunk
         finally:
             if not waiter.done():
                 waiter.cancel()

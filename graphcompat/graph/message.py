@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
 from graphcompat import _messages
-from graphcompat.errors import GraphCompatError
+from graphcompat.errors import NotSupportedError
 
-__all__ = ["REMOVE_ALL_MESSAGES", "AnyMessage", "MessagesState", "add_messages"]
+__all__ = ["REMOVE_ALL_MESSAGES", "AnyMessage", "MessageGraph", "MessagesState", "add_messages"]
 
 #: ``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` clears every message before it (LangGraph's value).
 REMOVE_ALL_MESSAGES = "__remove_all__"
@@ -43,8 +43,9 @@ else:
     AnyMessage = dict[str, Any]  # type: ignore[misc]
 
 
-class UnsupportedMessageFormatError(GraphCompatError, ValueError):
-    """``add_messages(format=...)``: graphcompat does not reformat messages."""
+class UnsupportedMessageFormatError(NotSupportedError, ValueError):
+    """``add_messages(format=...)``: graphcompat does not reformat messages (a ``NotSupportedError``;
+    a ``ValueError`` too, what LangGraph raises for a format it does not know)."""
 
 
 _ROLE_TO_TYPE = {"user": "human", "human": "human", "assistant": "ai", "ai": "ai", "system": "system", "tool": "tool"}
@@ -206,3 +207,17 @@ class MessagesState(TypedDict):
     """A state with a ``messages`` list that ``add_messages`` extends."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+
+
+class MessageGraph:
+    """LangGraph's deprecated ``MessageGraph`` (a graph whose whole state is a message list).
+
+    Importing it works; building one raises :class:`~graphcompat.errors.NotSupportedError`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise NotSupportedError(
+            "MessageGraph is not supported by graphcompat (LangGraph deprecated it); build "
+            "StateGraph(MessagesState) instead and read state['messages'].",
+            feature="MessageGraph",
+        )

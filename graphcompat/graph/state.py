@@ -1,4 +1,4 @@
-"""``langgraph.graph.state`` counterpart (LangGraph's docs import ``StateGraph, START`` from here)."""
+"""``langgraph.graph.state`` counterpart: ``StateGraph``, ``CompiledStateGraph``, ``START``, ``END``."""
 
 from graphcompat._constants import END, START
 from graphcompat.graph._builder import StateGraph

@@ -301,6 +301,14 @@ class ToolNode:
     @staticmethod
     def _normalize(response: Any, call: ToolCall) -> Any:
         if isinstance(response, Command):
+            # As LangGraph: the ToolMessage answering this call in the Command's update is
+            # named after the tool (the tool wrote it without knowing its own name).
+            update = response.update
+            messages = update.values() if isinstance(update, Mapping) else (update or ())
+            for value in messages:
+                for message in value if isinstance(value, list) else [value]:
+                    if isinstance(message, ToolMessage) and message.tool_call_id == call["id"]:
+                        message.name = call["name"]
             return response
         if isinstance(response, ToolMessage):
             response.content = msg_content_output(response.content)  # type: ignore[assignment]

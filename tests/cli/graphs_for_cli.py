@@ -70,3 +70,29 @@ def approval() -> Any:
     builder.add_edge(START, "approve")
     builder.add_edge("approve", END)
     return builder.compile(checkpointer=_saver(), name="cli-approval")
+
+
+class ChatState(TypedDict, total=False):
+    topic: str
+    joke: str
+
+
+def chat() -> Any:
+    """One node that reports progress (``get_stream_writer``) and calls a chat model that streams words."""
+    import itertools
+
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from graphcompat.config import get_stream_writer
+
+    model = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="a sundae joke")]))
+
+    def tell(state: ChatState) -> dict[str, Any]:
+        get_stream_writer()({"progress": f"joking about {state['topic']}"})
+        return {"joke": model.invoke(state["topic"]).content}
+
+    builder = StateGraph(ChatState)
+    builder.add_node("tell", tell)
+    builder.add_edge(START, "tell")
+    return builder.compile(checkpointer=_saver(), name="cli-chat")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from graphcompat._history_drawing import draw_history_mermaid
 from graphcompat.checkpoint.sqlite import SqliteSaver
 from tests.cli.graphs_for_cli import pipeline
@@ -25,9 +27,28 @@ def _ids(store_path, thread_id: str) -> list[tuple[int, str, str]]:
         )
 
 
-def test_run_prints_each_super_step_then_the_final_values(env, store, cli, thread):
+def test_run_prints_the_updates_stream_then_the_final_values(env, store, cli, thread):
     tid = thread["configurable"]["thread_id"]
     result = cli("run", "--graph", PIPELINE, "--thread", tid, "--input", '{"query": "q"}')
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    final_at = lines.index("{")
+    updates = [json.loads(line) for line in lines[:final_at]]
+    assert [list(u) for u in updates] == [["gather"], ["analyze"], ["report"]]  # LangGraph's default mode
+    assert updates[0] == {"gather": {"sources": ["q-1", "q-2"]}}
+    assert final_json(result.out)["summary"] == "Found 2 sources (reported)"
+    several = cli("run", "--graph", PIPELINE, "--thread", tid + "-m", "--input", '{"query": "q"}', "--mode", "updates,values")
+    assert several.code == 0, several.err
+    assert several.out.splitlines()[0] == 'values  {"query": "q", "sources": []}'
+    assert several.out.splitlines()[1].startswith('updates  {"gather": ')
+    bad = cli("run", "--graph", PIPELINE, "--thread", tid + "-x", "--input", '{"query": "q"}', "--mode", "tokens")
+    assert bad.code == 2 and "--mode 'tokens' is not a stream mode; use one of values, updates" in bad.err
+    assert replay_thread(env, tid) >= 1
+
+
+def test_run_mode_checkpoints_prints_each_super_step(env, store, cli, thread):
+    tid = thread["configurable"]["thread_id"]
+    result = cli("run", "--graph", PIPELINE, "--thread", tid, "--input", '{"query": "q"}', "--mode", "checkpoints")
     assert result.code == 0, result.err
     steps = [line for line in result.out.splitlines() if line.startswith("step")]
     assert [int(line.split()[1]) for line in steps] == [0, 1, 2, 3, 4]
@@ -149,3 +170,17 @@ def test_run_with_an_explicit_store_overrides_the_graphs(env, store, cli, thread
     assert result.code == 0, result.err
     assert len(_ids(other, tid)) == 5
     assert not store.path.exists() or _ids(store.path, tid) == []
+
+
+def test_run_mode_custom_and_messages_prints_progress_and_tokens(env, store, cli, thread):
+    pytest.importorskip("langchain_core")
+    tid = thread["configurable"]["thread_id"]
+    result = cli("run", "--graph", "tests.cli.graphs_for_cli:chat", "--thread", tid, "--input", '{"topic": "ice cream"}',
+                 "--mode", "custom", "--mode", "messages")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    with SqliteSaver(store.path) as saver:
+        stored = saver.get_stream_chunks(tid)
+    assert lines[:2] == ['custom  {"progress": "joking about ice cream"}', "messages  tell: a sundae joke"], (result.err, stored)
+    assert final_json(result.out) == {"topic": "ice cream", "joke": "a sundae joke"}
+    assert replay_thread(env, tid) == 1

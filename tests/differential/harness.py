@@ -78,7 +78,9 @@ ALLOWED: dict[str, Any] = {
     # BEHAVIOUR.md, "Bad input": "Here the product is stricter than LangGraph,
     # which drops unknown input keys and ends a run when a router names no
     # node, silently". Exercised explicitly in test_documented_differences.py.
-    "strict_bad_input": "unknown input keys / routers naming no node raise in graphcompat",
+    # Also "unknown thread or checkpoint ids": get_state_history of a config naming a
+    # checkpoint the thread does not have yields nothing in LangGraph and raises here.
+    "strict_bad_input": "unknown input keys / routers naming no node / unknown checkpoint ids raise in graphcompat",
     # BEHAVIOUR.md, "Checkpoints and step numbers": "Step 0: the input
     # checkpoint, `source="input"`, values `{}`". LangGraph shows the empty
     # default of every reducer channel there (e.g. {"items": []}). On the first

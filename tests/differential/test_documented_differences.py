@@ -122,6 +122,19 @@ def test_router_naming_no_node(env, thread):
     assert "nowhere" in str(info.value)
 
 
+def test_history_of_an_unknown_checkpoint_id(env, thread):
+    """ALLOWED["strict_bad_input"]: a checkpoint id the thread does not have narrows LangGraph's history
+    to nothing; graphcompat says so with UnknownCheckpointError (a KeyError)."""
+    from graphcompat.errors import UnknownCheckpointError
+
+    d = Differential(make_chain, tid(thread))
+    d.invoke({"items": []})
+    missing = {"configurable": {"thread_id": tid(thread), "checkpoint_id": "1f0-not-a-checkpoint"}}
+    assert list(d.lg.graph.get_state_history(missing)) == []
+    with pytest.raises(UnknownCheckpointError, match="does not exist; list the thread's checkpoints"):
+        list(d.gc.graph.get_state_history(missing))
+
+
 def test_library_errors_compared_by_type_name(env, thread):
     """ALLOWED["library_error_wording"]: InvalidUpdateError on both, each library's own message."""
 

@@ -278,11 +278,11 @@ CASES = [
       errors.EmptyInputError, r"no checkpoint to resume; start it with an input", lg=True),
     # -- Command ----------------------------------------------------------------------
     C("command-empty", lambda w: w.graph.invoke(w.api.Command(), w.paused),
-      errors.ConfigurationError, r"Command\(resume=value\).*update_state"),
+      errors.NotSupportedError, r"takes Command\(resume=value, update=\{\.\.\.\}\).*update_state"),
     C("command-goto", lambda w: w.graph.invoke(w.api.Command(goto="a"), w.done),
-      errors.ConfigurationError, r"takes Command\(resume=value\).*got Command\(goto=.*update_state\(config, values, as_node"),
-    C("command-update", lambda w: w.graph.invoke(w.api.Command(update={"value": "z"}), w.done),
-      errors.ConfigurationError, r"got Command\(update=.*update_state\(config, values"),
+      errors.NotSupportedError, r"got Command\(goto=.*goto and graph are not supported.*update_state\(config, values, as_node"),
+    C("command-update-unknown-key", lambda w: w.graph.invoke(w.api.Command(update={"nope": "z"}), w.paused),
+      errors.UnknownStateKeyError, r"'nope'"),
     C("resume-on-thread-without-checkpoint", lambda w: w.graph.invoke(w.api.Command(resume="x"), w.fresh),
       errors.EmptyInputError, r"no checkpoint.*nothing to resume.*invoke\(\{\.\.\.\}, config\)"),
     # -- nodes named by the caller ---------------------------------------------------------
@@ -293,9 +293,9 @@ CASES = [
     C("invoke-interrupt-before-a-str", lambda w: w.graph.invoke({"log": []}, w.fresh, interrupt_before="nope"),
       errors.UnknownNodeError, r"Interrupt node 'nope' is not a node"),
     C("stream-mode-unknown", lambda w: _stream(w, "bogus"),
-      errors.ConfigurationError, r"stream_mode 'bogus' is not supported; use 'values', 'updates'"),
+      errors.ConfigurationError, r"stream_mode 'bogus' is not a stream mode; use one of 'values', 'updates', 'custom', 'messages', 'checkpoints', 'tasks', 'debug'"),
     C("stream-mode-list-with-unknown", lambda w: _stream(w, ["values", "bogus"]),
-      errors.ConfigurationError, r"stream_mode 'bogus' is not supported"),
+      errors.ConfigurationError, r"stream_mode 'bogus' is not a stream mode"),
     C("stream-config-is-a-list", lambda w: list(w.graph.stream({"log": []}, [w.fresh])),
       errors.ConfigurationError, r"config must be a mapping.*got list"),
     # -- update_state ------------------------------------------------------------------

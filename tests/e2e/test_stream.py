@@ -75,5 +75,20 @@ def test_stream_raises_the_node_error_after_the_steps_before_it(env, thread):
 
 
 def test_unknown_stream_mode(env, thread):
-    with pytest.raises(ConfigurationError, match="stream_mode 'debug' is not supported"):
-        list(chain().stream({"log": []}, thread, stream_mode="debug"))
+    graph = chain()
+    with pytest.raises(ConfigurationError, match="stream_mode 'token' is not a stream mode; use one of 'values', 'updates', 'custom'"):
+        list(graph.stream({"log": []}, thread, stream_mode="token"))
+    with pytest.raises(ConfigurationError, match="stream_mode is an empty list"):
+        list(graph.stream({"log": []}, thread, stream_mode=[]))
+    assert graph.store.get_checkpoint(thread["configurable"]["thread_id"]) is None  # nothing ran
+
+
+def test_astream_events_is_refused_with_what_to_use(env, thread):
+    from graphcompat.errors import NotSupportedError
+
+    graph = chain()
+    with pytest.raises(NotSupportedError, match=r"astream_events is not supported.*stream_mode=\['updates', 'messages', 'custom'\]"):
+        graph.astream_events({"log": []}, thread, version="v2")
+    with pytest.raises(NotImplementedError):  # what a LangGraph-era `except` would name
+        graph.astream_events({"log": []}, thread)
+    assert graph.store.get_checkpoint(thread["configurable"]["thread_id"]) is None  # nothing ran

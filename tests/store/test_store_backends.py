@@ -9,6 +9,7 @@ import pytest
 
 from graphcompat.checkpoint import saver_from_url
 from graphcompat.checkpoint.memory import InMemorySaver, MemorySaver
+from graphcompat.checkpoint._sql import SCHEMA_VERSION
 from graphcompat.checkpoint.sqlite import SqliteSaver
 from graphcompat.errors import ConfigurationError, StoreError
 from store_helpers import ThreadWriter, postgres_url
@@ -193,9 +194,9 @@ def test_sqlite_store_written_by_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "s.db"
     SqliteSaver(path).close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(SCHEMA_VERSION,)]
         conn.execute("UPDATE graphcompat_schema SET version = 42")
-    with pytest.raises(StoreError, match=r"schema version 42, but this graphcompat knows versions up to 1.*upgrade graphcompat"):
+    with pytest.raises(StoreError, match=rf"schema version 42, but this graphcompat knows versions up to {SCHEMA_VERSION}.*upgrade graphcompat"):
         SqliteSaver(path)
 
 
@@ -207,7 +208,7 @@ def test_sqlite_store_at_an_older_version_is_migrated(tmp_path):
     with SqliteSaver(path) as saver:
         ThreadWriter(saver, "t").write(a=1)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM graphcompat_schema").fetchall() == [(SCHEMA_VERSION,)]
 
 
 @pytest.mark.postgres
@@ -218,8 +219,8 @@ def test_postgres_store_written_by_a_newer_version_is_refused(postgres_schema):
     url, schema = postgres_schema
     PostgresSaver(url, schema=schema).close()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'UPDATE "{schema}".graphcompat_schema SET version = 3')
-    with pytest.raises(StoreError, match=r"schema version 3, but this graphcompat knows versions up to 1"):
+        conn.execute(f'UPDATE "{schema}".graphcompat_schema SET version = {SCHEMA_VERSION + 2}')
+    with pytest.raises(StoreError, match=rf"schema version {SCHEMA_VERSION + 2}, but this graphcompat knows versions up to {SCHEMA_VERSION}"):
         PostgresSaver(url, schema=schema)
 
 

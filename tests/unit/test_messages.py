@@ -36,7 +36,7 @@ from langchain_core.messages import (  # noqa: E402
 from engine_driver import run_to_end  # noqa: E402
 from graphcompat import _messages  # noqa: E402
 from graphcompat._schema import StateSchema  # noqa: E402
-from graphcompat.errors import StateSerializationError  # noqa: E402
+from graphcompat.errors import NotSupportedError, StateSerializationError  # noqa: E402
 from graphcompat.graph import START, MessagesState, StateGraph, add_messages  # noqa: E402
 from graphcompat.graph.message import REMOVE_ALL_MESSAGES, AnyMessage, UnsupportedMessageFormatError  # noqa: E402
 
@@ -196,8 +196,9 @@ def test_remove_all_messages() -> None:
 
 
 def test_format_option_is_refused_and_bare_call_returns_the_reducer() -> None:
-    with pytest.raises(UnsupportedMessageFormatError, match="format='langchain-openai'"):
+    with pytest.raises(UnsupportedMessageFormatError, match="format='langchain-openai'") as info:
         add_messages(format="langchain-openai")
+    assert isinstance(info.value, NotSupportedError) and isinstance(info.value, ValueError)
     assert add_messages() is add_messages
     with pytest.raises(ValueError, match="Only received: 'left'"):
         add_messages([HumanMessage(content="x")], None)

@@ -161,12 +161,12 @@ async def test_router_returning_key_missing_from_path_map_is_an_error() -> None:
         await run_to_end(b, {})
 
 
-async def test_router_returning_empty_list_is_an_error() -> None:
+async def test_router_returning_empty_list_ends_that_branch() -> None:
+    """As in LangGraph: a map over zero items sends nothing, and that branch ends."""
     b = graph("decide", "a")
     b.add_edge(START, "decide")
     b.add_conditional_edges("decide", lambda s: [])
-    with pytest.raises(UnknownNodeError, match="empty result"):
-        await run_to_end(b, {})
+    assert ran(await run_to_end(b, {})) == ["decide"]
 
 
 async def test_conditional_entry_point() -> None:
