@@ -83,7 +83,7 @@ from graphcompat.checkpoint._layout import (
     run_args_id,
     run_args_ref,
 )
-from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
 from graphcompat.engine import _user_code, interrupt_id, open_run, resume_run
 from graphcompat.errors import (
     GraphCompatError,
@@ -353,6 +353,17 @@ class GraphActivities:
         except GraphCompatError as exc:
             raise _app_error(exc, node=None, retryable=False, checkpoint_id=inp.checkpoint_id) from exc
 
+    @staticmethod
+    async def _continues(store: BaseCheckpointSaver, inp: StartInput, latest: CheckpointRecord | None) -> bool:
+        """Whether ``latest`` descends from the checkpoint this opening writes (ids grow down a chain)."""
+        record = latest
+        while record is not None and record.checkpoint_id > inp.new_checkpoint_id:
+            parent = record.parent_checkpoint_id
+            if parent == inp.new_checkpoint_id:
+                return True
+            record = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, parent) if parent else None
+        return False
+
     async def _start(self, graph: GraphBinding, inp: StartInput) -> StartResult:
         store = graph.store
         addressed = await store.aget_checkpoint(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id) if inp.checkpoint_id else None
@@ -364,6 +375,11 @@ class GraphActivities:
         # this run's first id (a reset run finds its own earlier execution's there). Only
         # then: a retried opening must return what the first attempt returned.
         head = latest.checkpoint_id if latest is not None and latest.checkpoint_id > inp.new_checkpoint_id else None
+        if head is not None and await self._continues(store, inp, latest):
+            # This opening's own lost attempt went on from it: local nodes keep the
+            # workflow task open, so a lost worker re-runs the opening after their
+            # commits are stored. Same ids again, or the store would hold the steps twice.
+            head = None
         opening = open_run(
             graph.engine,
             inp.mode,

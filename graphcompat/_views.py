@@ -9,6 +9,7 @@ snapshot adds the engine's typed values).
 from __future__ import annotations
 
 import builtins
+import collections
 import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from graphcompat._constants import ERROR
 from graphcompat._schema import validation_error_from
 from graphcompat.checkpoint._layout import (
     BREAKPOINT,
+    TaskSpec,
     command_update,
     completed_results,
     is_state_channel,
@@ -254,28 +256,38 @@ def task_start_payloads(engine: Engine, record: CheckpointRecord) -> list[dict[s
     return out
 
 
-def task_result_payloads(engine: Engine, parent: CheckpointRecord, child: CheckpointRecord) -> list[dict[str, Any]]:
-    """``tasks``-mode result chunks of the node tasks of ``parent``, from what ``child`` recorded."""
+def task_updates(parent: CheckpointRecord, child: CheckpointRecord) -> list[tuple[TaskSpec, Any]]:
+    """Each node task of ``parent`` with the update ``child`` recorded for it (JSON), in the
+    engine's order: pull tasks first, then pushes in the order sent.
+
+    ``metadata["writes"]`` keeps one entry per node; several tasks of one node
+    (Sends) have their updates there as a list, in that same order.
+    """
     from graphcompat.checkpoint._layout import TaskKind
 
     writes = child.metadata.get("writes") or {}
     tasks = [t for t in record_tasks(parent) if t.kind != TaskKind.INPUT]
-    # Several tasks of one node (Sends) have their updates as a list, in the engine's order:
-    # pull task first, then pushes in the order sent.
-    order = sorted(tasks, key=lambda t: (t.kind != TaskKind.PULL, t.index))
+    counts = collections.Counter(t.name for t in tasks)
     seen: dict[str, int] = {}
-    results: dict[str, Any] = {}
-    for task in order:
+    out = []
+    for task in sorted(tasks, key=lambda t: (t.kind != TaskKind.PULL, t.index)):
         value = writes.get(task.name)
-        count = sum(1 for t in tasks if t.name == task.name)
-        if count > 1 and isinstance(value, list):
+        if counts[task.name] > 1 and isinstance(value, list):
             i = seen.get(task.name, 0)
             seen[task.name] = i + 1
             value = value[i] if i < len(value) else None
-        results[task.id] = value
+        out.append((task, value))
+    return out
+
+
+def task_result_payloads(engine: Engine, parent: CheckpointRecord, child: CheckpointRecord) -> list[dict[str, Any]]:
+    """``tasks``-mode result chunks of the node tasks of ``parent``, from what ``child`` recorded."""
+    results = {task.id: value for task, value in task_updates(parent, child)}
     out = []
-    for task in tasks:
-        value = results.get(task.id)
+    for task in record_tasks(parent):
+        if task.id not in results:
+            continue
+        value = results[task.id]
         result = engine.schema.load_values(value) if isinstance(value, dict) else ({} if value is None else value)
         out.append({"id": task.id, "name": task.name, "error": None, "result": result, "interrupts": []})
     return out

@@ -352,9 +352,9 @@ class EntrypointGraph(CompiledStateGraph):
         # LangGraph streams the return value once, when the function has returned.
         return self._stream_values(record) if self._ran(record) else _SKIP
 
-    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
+    def _node_updates(self, record: CheckpointRecord, parent: CheckpointRecord | None) -> list[Any]:
         # {function_name: return value}, once the function has returned (not the __start__ step)
-        return {self._node: self._output_of(record.channel_values)} if self._ran(record) else {}
+        return [{self._node: self._output_of(record.channel_values)}] if self._ran(record) else []
 
     async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
         # live: each task's result as soon as it is saved, while the entrypoint still runs

@@ -1225,9 +1225,10 @@ class CompiledStateGraph:
             updates: dict[str, list[Any]] = {}
             for item in items:
                 if isinstance(item, CheckpointRecord):
-                    current[0] = item
+                    previous, current[0] = current[0], item
                     if "updates" in modes and item.source == "loop":  # @task results read from the store
-                        updates[item.checkpoint_id] = await self._updates_chunks(item, seen)
+                        parent = previous if previous is not None and previous.checkpoint_id == item.parent_checkpoint_id else None
+                        updates[item.checkpoint_id] = await self._updates_chunks(item, seen, parent)
             # Many items (a burst of tokens) are decoded in a thread: this loop is shared with the
             # in-process worker, whose heartbeats must not wait for them.
             if len(items) < OFF_LOOP_ITEMS:
@@ -1318,20 +1319,30 @@ class CompiledStateGraph:
         seen.update(r.task_id for r in fresh)
         return [{row.task_name: load_value(row.value)} for row in fresh]
 
-    def _node_updates(self, record: CheckpointRecord) -> dict[str, Any]:
-        """``{node: update}`` of the super-step that wrote ``record``."""
-        writes = record.metadata.get("writes") or {}
+    def _node_updates(self, record: CheckpointRecord, parent: CheckpointRecord | None) -> list[Any]:
+        """The ``updates`` chunks of the super-step that wrote ``record``: ``{node: update}`` for each
+        task, as LangGraph streams them (one chunk per task, Sends of one node included), in the
+        engine's order; ``parent`` is the checkpoint the step ran from."""
         load = self.engine.schema.load_values
-        return {k: load(v) if isinstance(v, dict) else v for k, v in writes.items() if k != START}
+        if parent is None:  # not in the store any more (pruned): one chunk per node
+            writes = record.metadata.get("writes") or {}
+            pairs = [(name, value) for name, value in writes.items() if name != START]
+        else:
+            pairs = [(task.name, value) for task, value in _views.task_updates(parent, record)]
+        return [{name: load(value) if isinstance(value, dict) else value} for name, value in pairs]
 
-    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
+    async def _updates_chunks(self, record: CheckpointRecord, seen: set[str], parent: CheckpointRecord | None) -> list[Any]:
         """The ``updates`` chunks of a new loop record: the ``@task`` results of its
-        super-step (as LangGraph streams a task called in a node), then ``{node: update}``."""
+        super-step (as LangGraph streams a task called in a node), then one ``{node: update}`` per task."""
+        if parent is None and record.parent_checkpoint_id:
+            parent = await self.store.aget_checkpoint(record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id)
         chunks = await self._task_chunks(record, record.parent_checkpoint_id, seen) if record.parent_checkpoint_id else []
-        update = self._node_updates(record)
-        if update and record.metadata.get("cached"):
-            update["__metadata__"] = {"cached": True}  # writes from the node cache are marked, as in LangGraph
-        return [*chunks, update] if update else chunks
+        updates = self._node_updates(record, parent)
+        cached = set(record.metadata.get("cached") or ())
+        for update in updates:  # writes from the node cache are marked, as in LangGraph
+            if cached & set(update):
+                update["__metadata__"] = {"cached": True}
+        return [*chunks, *updates]
 
     async def _updates_in_step(self, record: CheckpointRecord, seen: set[str]) -> list[Any]:
         """``updates`` chunks of work finished so far in the step running from ``record``, read on every

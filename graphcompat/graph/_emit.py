@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphcompat import _chunks, _views
+from graphcompat.checkpoint._layout import is_state_channel
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite, StreamChunk
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class StreamEmitter:
                     yield self.emit("tasks", payload)
                 if "debug" in self.modes:
                     yield self._debug("task_result", record.step, record.created_at, payload)
-        if "values" in self.modes and record.source not in ("fork", "input"):
+        if "values" in self.modes and record.source not in ("fork", "input") and _wrote_state(parent, record):
             if (chunk := self.values(record)) is not self.skip:
                 yield self.emit("values", chunk)
         if self._want("checkpoints", "debug"):
@@ -119,3 +120,12 @@ class StreamEmitter:
                 yield self.emit("tasks", payload)
             if "debug" in self.modes:
                 yield self._debug("task_result", record.step + 1, record.created_at, payload)
+
+
+def _wrote_state(parent: CheckpointRecord | None, record: CheckpointRecord) -> bool:
+    """Whether the step that wrote ``record`` wrote a state key. LangGraph streams a ``values``
+    chunk only after such a step (nodes that all returned None or only routed yield none)."""
+    if record.source != "loop" or parent is None:
+        return True
+    before = parent.channel_versions
+    return any(is_state_channel(c) and v != before.get(c) for c, v in record.channel_versions.items())

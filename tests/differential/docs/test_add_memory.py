@@ -70,11 +70,6 @@ def test_a_new_thread_starts_empty(env):
     same_output(env, program)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stream_mode='values': LangGraph yields no chunk after a step that wrote nothing (delete_messages "
-    "returning None); graphcompat does (streaming is the 'stream' helper's scope)",
-)
 def test_delete_messages_with_remove_message(env):
     """"Delete messages": a node returns RemoveMessage for the two earliest messages."""
 

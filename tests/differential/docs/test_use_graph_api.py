@@ -456,11 +456,6 @@ def test_conditional_branching_to_several_nodes(env):
     same_output(env, program)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stream() without stream_mode: LangGraph's StateGraph streams 'updates', graphcompat 'values' "
-    "(stream modes are the 'stream' helper's scope; test_map_reduce_with_send_values_stream passes; also, in 'updates' mode graphcompat groups the three generate_joke updates of one step into one chunk)",
-)
 def test_map_reduce_with_send(env):
     """"Map-Reduce and the Send API": one Send per subject, streamed with the default mode, as the page does."""
 
