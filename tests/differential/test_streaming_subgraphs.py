@@ -136,6 +136,36 @@ print("without subgraphs=True:")
 for chunk in graph.stream({"foo": "again"}, {"configurable": {"thread_id": THREAD}}, stream_mode=["updates", "custom"]):
     print(chunk)
 """,
+    # A chat model called in a subgraph's node: its tokens, with the task's full namespace in the metadata.
+    "messages_from_a_subgraph_node": """
+import itertools
+from typing import TypedDict
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langgraph.graph import START, StateGraph
+from langgraph.checkpoint.memory import InMemorySaver
+
+llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="hello there friend")]))
+
+class State(TypedDict):
+    text: str
+
+def talk(state: State):
+    return {"text": llm.invoke("hi").content}
+
+team = StateGraph(State)
+team.add_node("talk", talk)
+team.add_edge(START, "talk")
+builder = StateGraph(State)
+builder.add_node("team", team.compile())
+builder.add_edge(START, "team")
+graph = builder.compile(checkpointer=InMemorySaver())
+THREAD = "messages"
+
+for namespace, (message, metadata) in graph.stream({"text": ""}, {"configurable": {"thread_id": THREAD}}, stream_mode="messages", subgraphs=True):
+    print(namespace, repr(message.content), metadata["langgraph_node"], metadata["langgraph_checkpoint_ns"], metadata["checkpoint_ns"])
+print("without subgraphs=True:", list(graph.stream({"text": ""}, {"configurable": {"thread_id": THREAD}}, stream_mode="messages")))
+""",
     # An interrupt inside the subgraph, then the resume, both streamed with the subgraph's chunks.
     "interrupt_and_resume": SUBGRAPH + """
 def ask(state: SubgraphState):
