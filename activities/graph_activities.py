@@ -463,6 +463,7 @@ class GraphActivities:
                 answers=answers,
                 workflow_id=info.workflow_id or "",
                 loop=asyncio.get_running_loop(),
+                stream_modes=tuple(inp.stream_modes),
             )
             caller: dict[str, Any] = {}
             if inp.stream_modes:

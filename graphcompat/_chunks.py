@@ -94,6 +94,7 @@ class ChunkSink:
         attempt: int,
     ) -> None:
         self.store, self.thread_id = store, thread_id
+        self.checkpoint_ns = checkpoint_ns
         self._key = (checkpoint_ns, checkpoint_id, writer, attempt)
         self._lock = threading.Lock()
         self._pending: list[StreamChunk] = []
@@ -242,8 +243,9 @@ def message_handler(sink: ChunkSink) -> Any:
             if metadata and (not tags or "nostream" not in tags):
                 meta = dict(metadata)
                 if not meta.get("checkpoint_ns") and meta.get("langgraph_checkpoint_ns"):
-                    # LangChain copies the task's checkpoint_ns from the configurable (as in LangGraph)
-                    meta["checkpoint_ns"] = meta["langgraph_checkpoint_ns"]
+                    # LangChain copies checkpoint_ns from the configurable into the metadata once, at
+                    # the outermost task: a subgraph's node keeps its root task's ("team:<id>"), as in LangGraph
+                    meta["checkpoint_ns"] = str(meta["langgraph_checkpoint_ns"]).split("|")[0]
                 user_tags = [t for t in (tags or []) if not t.startswith("seq:step")]
                 if user_tags:
                     meta["tags"] = user_tags
@@ -294,7 +296,8 @@ def node_run_config(
         # What LangChain's ensure_config copies from the caller's configurable.
         if not key.startswith("__") and isinstance(value, (str, int, float, bool)) and key not in metadata:
             metadata[key] = value
-    task_ns = f"{task.name}:{task.id}"
+    # The task's namespace inside its graph's: a subgraph's node is "parent:task|node:task", as in LangGraph.
+    task_ns = f"{sink.checkpoint_ns}|{task.name}:{task.id}" if sink.checkpoint_ns else f"{task.name}:{task.id}"
     metadata.update(
         ls_integration="langgraph",
         langgraph_step=step,
@@ -357,10 +360,11 @@ class _LangChainContext:
             "callbacks": config.get("callbacks"),
             "metadata": dict(config.get("metadata") or {}),
             "tags": list(config.get("tags") or []),
-            # LangChain copies these into a model's metadata: the caller's, and the task's namespace.
+            # LangChain copies these into a model's metadata: the caller's, and the namespace of the
+            # outermost task (a subgraph's node runs inside its root task's config, as in LangGraph).
             "configurable": {
                 **dict(caller_config.get("configurable") or {}),
-                "checkpoint_ns": (config.get("metadata") or {}).get("langgraph_checkpoint_ns", ""),
+                "checkpoint_ns": str((config.get("metadata") or {}).get("langgraph_checkpoint_ns", "")).split("|")[0],
             },
         }
         self._token: Any = None

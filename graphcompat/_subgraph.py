@@ -118,6 +118,9 @@ class ParentTask:
     workflow_id: str = ""
     loop: asyncio.AbstractEventLoop | None = None
     calls: int = 0
+    #: The live stream modes of the parent's run: the subgraph's nodes write their chunks too
+    #: (under the subgraph's namespace; a ``subgraphs=True`` reader shows them).
+    stream_modes: tuple[str, ...] = ()
 
     @property
     def root_key(self) -> str:
@@ -233,6 +236,7 @@ async def run_child(graph: _Graph, input: Any, config: Mapping[str, Any] | None)
         parents=parents,
         last_checkpoint_id=head.checkpoint_id if head is not None else None,
         store_attempts=_settings.store_retry_attempts(),
+        stream_modes=list(parent.stream_modes),
     )
     workflow_id = workflow_id_for(parent.thread_id, ns)
     memo = {"parent_workflow_id": parent.workflow_id, "checkpoint_ns": ns}

@@ -184,6 +184,8 @@ class Interrupt:
 
     value: Any
     id: str = ""
+    #: Schema of the value expected on resume (LangGraph 1.2's field; graphcompat surfaces none).
+    response_schema: Any = None
 
 
 try:  # with langchain-core, a tool may return a Command (LangGraph's Command is a ToolOutputMixin too)

@@ -38,7 +38,7 @@ from temporalio.exceptions import (
 from graphcompat import _ids, _settings, _subgraph, _views, errors
 from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
 from graphcompat import _chunks
-from graphcompat._follow import RunFollower
+from graphcompat._follow import RunFollower, SubgraphFollower
 from graphcompat.graph._emit import StreamEmitter
 from graphcompat._search_attributes import run_attributes
 from graphcompat._registry import GraphBinding, process_registry
@@ -50,11 +50,12 @@ from graphcompat.checkpoint._layout import (
     INLINE_WRITE_LIMIT,
     call_rows,
     command_update,
+    record_tasks,
     run_args_id,
     run_args_marker,
     run_args_rows,
 )
-from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from graphcompat.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite, StreamChunk
 from graphcompat.engine import Engine, GraphSpec, NodeSpec, check_node_names
 from graphcompat.types import Command, StateSnapshot
 
@@ -1184,6 +1185,9 @@ class CompiledStateGraph:
             handle, run, head, cursor = await self._attach(runtime, run, live)
         follower = RunFollower(self.store, run.thread_id, run.checkpoint_ns, chunks=bool(live), after=cursor)
         follower.skip_through(head)
+        # subgraphs=True: the subgraphs' checkpoints too, each inside the parent step that ran it
+        tree = SubgraphFollower(self.store, run.thread_id, self._children_of, ns=run.checkpoint_ns) if subgraphs else None
+        resumed = await tree.aseed(head) if tree is not None and run.mode in (RunMode.RESUME, RunMode.COMMAND) else []
         seen = await self._streamed_before(head)
         # LangGraph's values stream: a run that continues a checkpoint (invoke(None), Command(resume=...),
         # a replay) first yields that checkpoint's values; a run with input starts with the state after
@@ -1203,6 +1207,19 @@ class CompiledStateGraph:
 
         emitter = StreamEmitter(self.engine, modes, emit, values=self._values_chunk, skip=_SKIP)
         emitter.seed(head)
+        emitters = {run.checkpoint_ns: emitter}
+
+        def emitter_at(ns: str) -> StreamEmitter:
+            """The emitter of a subgraph's checkpoints: its own engine, its namespace on every chunk."""
+            if ns not in emitters:
+                graph = self._graph_at(ns)
+                path = tuple(ns.split("|"))
+
+                def emit_in(mode: str, chunk: Any, at: tuple[str, ...] = path) -> Any:
+                    return emit(mode, chunk, at)
+
+                emitters[ns] = StreamEmitter(graph.engine, modes, emit_in, values=graph._values_chunk, skip=_SKIP)
+            return emitters[ns]
         if start is not None:
             # with a Command(update=...) applied, as the continued checkpoint's tasks will see it
             writes = await self.store.aget_writes(start.thread_id, start.checkpoint_ns, start.checkpoint_id)
@@ -1214,21 +1231,35 @@ class CompiledStateGraph:
             opening = emitter.opening(start, self._stream_values(shown), writes, runs_tasks=run.mode != RunMode.REPLAY)
             for chunk in opening:
                 yield chunk
+            for sub in resumed:  # a resumed subgraph opens the same way, in its namespace
+                graph = self._graph_at(sub.checkpoint_ns)
+                sub_writes = await self.store.aget_writes(sub.thread_id, sub.checkpoint_ns, sub.checkpoint_id)
+                for chunk in emitter_at(sub.checkpoint_ns).opening(sub, graph._stream_values(sub), sub_writes, runs_tasks=True):
+                    yield chunk
 
         def build(items: list[Any], updates: dict[str, list[Any]]) -> list[Any]:
-            return [chunk for item in items for chunk in emitter.item(item, subgraphs, updates)]
+            return [
+                chunk
+                for item in items
+                for chunk in (emitter if isinstance(item, StreamChunk) else emitter_at(item.checkpoint_ns)).item(item, subgraphs, updates)
+            ]
 
         current = [head]  # the newest record seen: the step that runs now
+        newest: dict[str, CheckpointRecord] = {}  # a subgraph namespace's newest record seen
 
         async def drain(final: bool = False) -> AsyncIterator[Any]:
-            items = await follower.apoll(final=final)
+            items = await follower.apoll(final=final, arrange=tree.arrange if tree is not None else None)
             updates: dict[str, list[Any]] = {}
             for item in items:
                 if isinstance(item, CheckpointRecord):
-                    previous, current[0] = current[0], item
+                    if item.checkpoint_ns == run.checkpoint_ns:
+                        previous, current[0] = current[0], item
+                    else:
+                        previous, newest[item.checkpoint_ns] = newest.get(item.checkpoint_ns), item
                     if "updates" in modes and item.source == "loop":  # @task results read from the store
                         parent = previous if previous is not None and previous.checkpoint_id == item.parent_checkpoint_id else None
-                        updates[item.checkpoint_id] = await self._updates_chunks(item, seen, parent)
+                        graph = self._graph_at(item.checkpoint_ns) if item.checkpoint_ns != run.checkpoint_ns else self
+                        updates[item.checkpoint_id] = await graph._updates_chunks(item, seen, parent)
             # Many items (a burst of tokens) are decoded in a thread: this loop is shared with the
             # in-process worker, whose heartbeats must not wait for them.
             if len(items) < OFF_LOOP_ITEMS:
@@ -1267,6 +1298,10 @@ class CompiledStateGraph:
                         if mode == "updates":
                             for chunk in await self._updates_before_interrupt(record, seen):
                                 yield emit(mode, chunk)
+                            for ns in tree.waiting() if tree is not None else []:  # the subgraphs that stopped it
+                                sub = await self.store.aget_checkpoint(run.thread_id, ns)
+                                if sub is not None and (sub_snapshot := await self._snapshot(sub, live=True)).interrupts:
+                                    yield emit(mode, {"__interrupt__": sub_snapshot.interrupts}, tuple(ns.split("|")))
                             yield emit(mode, {"__interrupt__": snapshot.interrupts})
                         elif snapshot.interrupts:
                             # interrupt() (not a breakpoint): LangGraph yields the live values with the interrupts
@@ -1330,6 +1365,11 @@ class CompiledStateGraph:
         else:
             pairs = [(task.name, value) for task, value in _views.task_updates(parent, record)]
         return [{name: load(value) if isinstance(value, dict) else value} for name, value in pairs]
+
+    def _children_of(self, record: CheckpointRecord) -> list[str]:
+        """The namespaces of the subgraphs the tasks of ``record`` run (``record`` of this graph or a subgraph)."""
+        graph = self._graph_at(record.checkpoint_ns)
+        return [ns for task in record_tasks(record) if (ns := _child_ns(graph, record, task)) is not None]
 
     async def _updates_chunks(self, record: CheckpointRecord, seen: set[str], parent: CheckpointRecord | None) -> list[Any]:
         """The ``updates`` chunks of a new loop record: the ``@task`` results of its
