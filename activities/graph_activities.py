@@ -28,7 +28,7 @@ from graphcompat import _chunks
 from graphcompat._constants import START
 from graphcompat._node_context import writing_to
 from graphcompat import _calls
-from graphcompat._constants import CALL_RESULT, START
+from graphcompat._constants import CALL_CACHED, CALL_RESULT, START
 from graphcompat._interrupts import GraphInterrupt
 from graphcompat._registry import SUB_SEP
 from graphcompat._subgraph import ParentTask, parent_scope
@@ -582,6 +582,13 @@ class GraphActivities:
                 "kwargs": {k: resolve_value(v, writes) for k, v in call["kwargs"].items()},
             }
             args, kwargs = _calls.call_arguments(task.func, call)
+            # A CachePolicy on the task (and a cache on its entrypoint/graph): a cached result is
+            # returned without running the task, shared by runs and workers through the store.
+            policy = getattr(task, "cache_policy", None) if graph.spec.cache else None
+            cache_ns = f"task:{call['key']}"
+            cache_key = _user_code.task_cache_key(policy.key_func, args, kwargs) if policy is not None else ""
+            if policy is not None and (hit := await graph.store.aget_cached(cache_ns, cache_key)) is not None:
+                return CallResult(call["id"], name, int(call["index"]), hit, cached=True)
             if "custom" in inp.stream_modes:  # what the task writes streams as its node's would
                 sink = _chunks.ChunkSink(
                     graph.store, inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id,
@@ -608,6 +615,8 @@ class GraphActivities:
             value, blobs = externalize_value(value, name)
             if blobs:  # a large result goes to the store (content-addressed); history carries its hash
                 await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, blobs)
+            elif policy is not None:  # (a large one is not cached: its blob belongs to this checkpoint)
+                await graph.store.aput_cached(cache_ns, cache_key, value, ttl=policy.ttl)
             out = CallResult(call["id"], name, int(call["index"]), value)
         except GraphInterrupt as gi:
             value = _calls.dump_value(gi.value, where=f"The interrupt value of task {name!r}")
@@ -646,6 +655,8 @@ class GraphActivities:
         """
         graph = self._graph(inp.graph_key)
         rows = [PendingWrite(r.call_id, r.name, r.index, CALL_RESULT, r.value) for r in inp.results if not r.interrupts]
+        # (a row of its own: the result row holds the call's key, task id and position)
+        rows += [PendingWrite(f"{CALL_CACHED}:{r.call_id}", r.name, r.index, CALL_CACHED, True) for r in inp.results if r.cached]
         if rows:
             await graph.store.aput_writes(inp.thread_id, inp.checkpoint_ns, inp.checkpoint_id, rows)
 

@@ -14,6 +14,8 @@ RESUME: Final = "__resume__"
 ROUTE: Final = "__route__"
 #: A finished ``@task`` call's result, saved against its node's checkpoint (LangGraph's name).
 CALL_RESULT: Final = "__return__"
+#: Marks a ``@task`` result that came from the cache (``CachePolicy``): the stream says so, as LangGraph's.
+CALL_CACHED: Final = "__cached__"
 #: A large write value, stored once under the hash of its JSON (content-addressed).
 BLOB: Final = "__blob__"
 #: The reference that travels through workflow history instead of a large value.
@@ -23,7 +25,7 @@ REF_KEY: Final = "__graphcompat_ref__"
 RUN_ARGS: Final = "__run_args__"
 
 #: Node names users may not take.
-RESERVED_NAMES: Final = frozenset({START, END, CALL_RESULT, ERROR, INTERRUPT, RESUME, ROUTE, "__input__", "__pregel_pull", "__pregel_push"})
+RESERVED_NAMES: Final = frozenset({START, END, CALL_RESULT, CALL_CACHED, ERROR, INTERRUPT, RESUME, ROUTE, "__input__", "__pregel_pull", "__pregel_push"})
 
 PULL: Final = "__pregel_pull"
 PUSH: Final = "__pregel_push"

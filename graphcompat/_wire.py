@@ -304,6 +304,8 @@ class CallResult:
     index: int
     value: Any = None
     interrupts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The result came from the cache (the task's ``CachePolicy``): the task did not run.
+    cached: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

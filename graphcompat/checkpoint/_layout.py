@@ -47,7 +47,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from graphcompat._constants import BLOB, CALL_RESULT, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE, RUN_ARGS
+from graphcompat._constants import BLOB, CALL_CACHED, CALL_RESULT, ERROR, INTERRUPT, PULL, PUSH, REF_KEY, RESUME, ROUTE, RUN_ARGS
 from graphcompat.checkpoint.base import CheckpointRecord, PendingWrite
 from graphcompat.errors import InvalidUpdateError
 
@@ -282,7 +282,7 @@ def task_states(rows: Sequence[PendingWrite]) -> dict[str, TaskState]:
     writes: dict[str, list[tuple[str, Any]]] = {}  # the newest generation's writes being assembled
     back = _resolver(rows)  # interrupt values over the size rule are stored as blobs
     for row in sorted(rows, key=lambda r: (r.task_id, r.idx)):
-        if row.channel in (BLOB, CALL_RESULT):  # large values; @task results (``call_results``)
+        if row.channel in (BLOB, CALL_RESULT, CALL_CACHED):  # large values; @task results (``call_results``)
             continue
         state = states.setdefault(row.task_id, TaskState(row.task_id, row.task_name))
         if row.channel == RESUME:

@@ -257,11 +257,19 @@ async def call_task(
 
 def cache_key(key_func: Callable[..., Any], node_input: Any) -> str:
     """A ``CachePolicy``'s key for a node's input, as text (bytes and long keys are hashed)."""
-    key = key_func(node_input)
+    return _key_text(key_func(node_input))
+
+
+def _key_text(key: Any) -> str:
     if isinstance(key, bytes):
         return hashlib.sha256(key).hexdigest()
     text = key if isinstance(key, str) else repr(key)
     return text if len(text) <= 200 else hashlib.sha256(text.encode()).hexdigest()
+
+
+def task_cache_key(key_func: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """A ``CachePolicy``'s key for a ``@task`` call: LangGraph calls ``key_func(*args, **kwargs)``."""
+    return _key_text(key_func(*args, **kwargs))
 
 
 def reduce(reducer: Callable[[Any, Any], Any], current: Any, value: Any) -> Any:

@@ -87,8 +87,9 @@ class _TaskFunction:
         self.func = func
         self.name = name or getattr(func, "__name__", type(func).__name__)
         self.retry_policy = retry_policy
-        #: Accepted as LangGraph accepts it; results are not cached across runs yet (each
-        #: call's result is saved for its node's replays, which is what durability needs).
+        #: With a cache on the entrypoint (``@entrypoint(cache=...)``), a call whose key is cached
+        #: returns the cached result without running; entries live in the snapshot store, so
+        #: every worker shares them (``GraphActivities.run_call``).
         self.cache_policy = cache_policy
         self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
         self.plan = _plan(retry_policy, self.timeout)
@@ -102,7 +103,8 @@ class _TaskFunction:
         return f"<task {self.name!r}>"
 
     def clear_cache(self, cache: Any) -> None:
-        """LangGraph's API; nothing is cached across runs here, so there is nothing to clear."""
+        """LangGraph's API. Cached task results live in the snapshot store, not in ``cache``: they
+        expire with their ``CachePolicy(ttl=...)``; the store's ``clear_cache()`` drops them all."""
 
     async def aclear_cache(self, cache: Any) -> None:
         """Async twin of :meth:`clear_cache`."""
@@ -255,7 +257,7 @@ class entrypoint(Generic[R]):  # noqa: N801 - LangGraph's name
         builder = StateGraph(_EntrypointState)
         builder.add_node(func.__name__, node, retry_policy=self.retry_policy, timeout=self.timeout)
         builder.add_edge(START, func.__name__)
-        compiled = builder.compile(checkpointer=self.checkpointer, name=func.__name__)
+        compiled = builder.compile(checkpointer=self.checkpointer, cache=self.cache, name=func.__name__)
         return EntrypointGraph(compiled, func, output_type)
 
 

@@ -36,7 +36,7 @@ from temporalio.exceptions import (
 )
 
 from graphcompat import _ids, _settings, _subgraph, _views, errors
-from graphcompat._constants import DEFAULT_RECURSION_LIMIT, START
+from graphcompat._constants import CALL_CACHED, DEFAULT_RECURSION_LIMIT, START
 from graphcompat import _chunks
 from graphcompat._follow import RunFollower, SubgraphFollower
 from graphcompat.graph._emit import StreamEmitter
@@ -1352,7 +1352,11 @@ class CompiledStateGraph:
         rows = await self.store.aget_writes(record.thread_id, record.checkpoint_ns, checkpoint_id)
         fresh = [r for r in call_rows(rows) if r.task_id not in seen]
         seen.update(r.task_id for r in fresh)
-        return [{row.task_name: load_value(row.value)} for row in fresh]
+        cached = {r.task_id.removeprefix(f"{CALL_CACHED}:") for r in rows if r.channel == CALL_CACHED}
+        return [
+            {row.task_name: load_value(row.value), **({"__metadata__": {"cached": True}} if row.task_id in cached else {})}
+            for row in fresh
+        ]
 
     def _node_updates(self, record: CheckpointRecord, parent: CheckpointRecord | None) -> list[Any]:
         """The ``updates`` chunks of the super-step that wrote ``record``: ``{node: update}`` for each

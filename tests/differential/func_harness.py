@@ -71,6 +71,7 @@ def namespace(lib: str) -> _pytypes.SimpleNamespace:
     func = importlib.import_module(f"{lib}.func")
     types = importlib.import_module(f"{lib}.types")
     memory = importlib.import_module(f"{lib}.checkpoint.memory")
+    cache = importlib.import_module(f"{lib}.cache.memory")
     message = importlib.import_module(f"{lib}.graph.message")
     record: list[Any] = []
 
@@ -113,6 +114,8 @@ def namespace(lib: str) -> _pytypes.SimpleNamespace:
         interrupt=types.interrupt,
         Command=types.Command,
         RetryPolicy=types.RetryPolicy,
+        CachePolicy=types.CachePolicy,
+        InMemoryCache=cache.InMemoryCache,
         StreamWriter=types.StreamWriter,
         InMemorySaver=memory.InMemorySaver,
         add_messages=message.add_messages,

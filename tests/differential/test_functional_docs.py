@@ -346,6 +346,36 @@ def test_parallel_paragraphs_with_a_chat_model(env):
     compare(program)
 
 
+def test_caching_tasks(env):
+    """"Caching Tasks": the second call with the same argument is served from the cache, and the
+    stream says so; a later run of the entrypoint finds it cached too."""
+
+    def program(f):
+        @f.task(cache_policy=f.CachePolicy(ttl=120))
+        def slow_add(x: int) -> int:
+            f.calls["slow_add"] += 1
+            return x * 2
+
+        @f.entrypoint(cache=f.InMemoryCache())
+        def main(inputs: dict) -> dict[str, int]:
+            result1 = slow_add(inputs["x"]).result()
+            result2 = slow_add(inputs["x"]).result()
+            return {"result1": result1, "result2": result2}
+
+        for chunk in main.stream({"x": 5}, stream_mode="updates"):
+            f.show(chunk)
+        f.show(main.invoke({"x": 5}))
+        f.show(main.invoke({"x": 6}))
+
+    assert compare(program) == [
+        ("show", {"slow_add": 10}),
+        ("show", {"slow_add": 10, "__metadata__": {"cached": True}}),
+        ("show", {"main": {"result1": 10, "result2": 10}}),
+        ("show", {"result1": 10, "result2": 10}),
+        ("show", {"result1": 12, "result2": 12}),
+    ]
+
+
 def test_retry_policy(env):
     def program(f):
         attempts = {"n": 0}
