@@ -962,21 +962,9 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`."""
-        runtime = self._runtime()
-        loop = asyncio.get_running_loop()
-        chunks: asyncio.Queue[Any] = asyncio.Queue()
         args = (input, config, stream_mode, interrupt_before, interrupt_after, poll_interval, subgraphs, False, context)
-        def deliver(item: Any) -> None:
-            loop.call_soon_threadsafe(chunks.put_nowait, item)
-
-        future = runtime.submit(self._produce(runtime, deliver, *args))
-        try:
-            while (item := await chunks.get()) is not _DONE:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            future.cancel()
+        async for item in self._aconsume(args):
+            yield item
 
     def stream(
         self,
@@ -1058,10 +1046,14 @@ class CompiledStateGraph:
         poll_interval: float = 0.02,
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`join_stream`."""
+        async for item in self._aconsume((None, config, stream_mode, None, None, poll_interval, subgraphs, True)):
+            yield item
+
+    async def _aconsume(self, args: tuple[Any, ...]) -> AsyncIterator[Any]:
+        """The chunks of a stream produced on the runtime's loop (``_produce(*args)``), in this loop."""
         runtime = self._runtime()
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[Any] = asyncio.Queue()
-        args = (None, config, stream_mode, None, None, poll_interval, subgraphs, True)
 
         def deliver(item: Any) -> None:
             loop.call_soon_threadsafe(chunks.put_nowait, item)
