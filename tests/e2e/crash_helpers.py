@@ -6,16 +6,21 @@ that the test starts (and SIGKILLs), serving one graph from ``tests/graphs/``.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
-import threading
 import sys
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from graphcompat._runtime import Runtime
+from graphcompat._runtime import Runtime, install_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,3 +99,54 @@ class RuntimeEnv:
 
     def run(self, coro):
         return self.runtime.run_sync(coro)
+
+
+@dataclasses.dataclass
+class Crash:
+    """What a crashed run left: its result, how often each name was logged, how long recovery took."""
+
+    result: Any
+    runs: collections.Counter[str]
+    recovered_in: float
+    config: dict[str, Any]
+    env: RuntimeEnv
+
+
+@contextlib.contextmanager
+def crashed_run(
+    address: str, graph_path: str, graph: Any, input: Any, crash_dir: Path, started: str, env: dict[str, str] | None = None
+) -> Iterator[Crash]:
+    """Invoke ``graph`` with its nodes in a ``worker.py`` process; SIGKILL that worker once
+    ``started`` is logged in ``crash_dir/runs.log`` and start another; yield the outcome.
+
+    The run must complete without an error. The workers and the client runtime stop
+    when the block ends.
+    """
+    task_queue = f"crash-{uuid.uuid4().hex[:8]}"
+    log = crash_dir / "workers.log"
+    worker_env = {"CRASH_DIR": str(crash_dir), **(env or {})}
+    runtime = client_runtime(address, task_queue)  # the client runs no worker
+    previous = install_runtime(runtime)
+    first_worker = start_worker(address, task_queue, graph_path, log, worker_env)
+    second_worker = None
+    try:
+        config: dict[str, Any] = {"configurable": {"thread_id": f"crash-{uuid.uuid4().hex[:8]}"}}
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = graph.invoke(input, config)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                outcome["error"] = exc
+
+        invoker = threading.Thread(target=run)
+        invoker.start()
+        runs = crash_dir / "runs.log"
+        wait_for(lambda: runs.exists() and started in runs.read_text().split(), 60, f"{started!r} to start")
+        second_worker, recovered_in = kill_and_replace(first_worker, invoker, address, task_queue, graph_path, log, worker_env)
+        assert "error" not in outcome, outcome.get("error")
+        yield Crash(outcome["result"], collections.Counter(runs.read_text().split()), recovered_in, config, RuntimeEnv(runtime))
+    finally:
+        install_runtime(previous)
+        stop_workers(first_worker, second_worker)
+        runtime.close()
